@@ -1,0 +1,5 @@
+"""``python -m blurgen`` is the ``blurgen`` command."""
+
+from blurgen.cli import main
+
+main()

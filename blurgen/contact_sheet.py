@@ -1,0 +1,95 @@
+"""Pictures of kernels for people: a contact sheet of a bank, and one 16-bit PNG per kernel."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from blurgen.bank import KernelBank
+
+SHEET_MAX_WIDTH = 1600  # px; cells are magnified by an integer factor up to this width
+_GAP = 2
+_BACKGROUND = (32, 28, 24)  # BGR
+_TEXT = (235, 235, 235)
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def kernel_to_uint8(kernel: np.ndarray) -> np.ndarray:
+    """Scale a kernel (float, K×K, ≥ 0) to its own peak and lift faint trails with a square root.
+
+    Returns uint8 K×K. The square root is for visibility only; the bank keeps linear values.
+    """
+    peak = float(kernel.max())
+    if peak <= 0:
+        return np.zeros(kernel.shape, dtype=np.uint8)
+    return np.round(np.sqrt(np.clip(kernel / peak, 0.0, 1.0)) * 255.0).astype(np.uint8)
+
+
+def contact_sheet(bank: KernelBank, *, max_kernels: int = 400, title: str = "") -> np.ndarray:
+    """A BGR uint8 picture of the first ``max_kernels`` kernels of ``bank`` in a grid.
+
+    Each cell is one kernel scaled to its own peak (inferno colour map, square-root intensity),
+    magnified by an integer factor. The header holds ``title``, how many kernels are shown, and a
+    10-px scale bar in kernel pixels. Exposure fractions of one trajectory share a row.
+    """
+    if len(bank) == 0:
+        raise ValueError("the bank is empty: nothing to draw")
+    shown = bank[: max(1, max_kernels)]
+    n_fractions = len(bank.info.get("exposures", [1.0]))
+    size = bank.size
+    sets = math.ceil(len(shown) / n_fractions)
+    columns = n_fractions * max(1, math.ceil(math.sqrt(sets / n_fractions)))
+    if columns > len(shown):
+        columns = len(shown)
+    rows = math.ceil(len(shown) / columns)
+    zoom = max(1, min(8, SHEET_MAX_WIDTH // (columns * (size + _GAP))))
+    cell = size * zoom + _GAP
+    header = 64
+    width = max(columns * cell + _GAP, 560)
+    sheet = np.full((header + rows * cell + _GAP, width, 3), _BACKGROUND, dtype=np.uint8)
+
+    for i, kernel in enumerate(shown.kernels):
+        picture = cv2.applyColorMap(kernel_to_uint8(kernel), cv2.COLORMAP_INFERNO)
+        picture = cv2.resize(picture, (size * zoom, size * zoom), interpolation=cv2.INTER_NEAREST)
+        top = header + (i // columns) * cell + _GAP
+        left = (i % columns) * cell + _GAP
+        sheet[top : top + size * zoom, left : left + size * zoom] = picture
+
+    caption = f"{len(shown)} of {len(bank)} kernels, {size}x{size} px, each scaled to its peak (sqrt)"
+    cv2.putText(sheet, title or "blurgen kernel bank", (8, 22), _FONT, 0.6, _TEXT, 1, cv2.LINE_AA)
+    cv2.putText(sheet, caption, (8, 44), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
+    bar = 10 * zoom
+    right = width - 12
+    cv2.rectangle(sheet, (right - bar, 52), (right, 56), _TEXT, thickness=-1)
+    label = "10 px"
+    (text_width, _), _ = cv2.getTextSize(label, _FONT, 0.45, 1)
+    cv2.putText(sheet, label, (right - bar - text_width - 8, 58), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
+    return sheet
+
+
+def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write ``image`` (uint8 or uint16, H×W or H×W×3 BGR) as PNG, raising if OpenCV cannot."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), image):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def write_kernel_pngs(bank: KernelBank, directory: str | os.PathLike) -> list[Path]:
+    """One 16-bit greyscale PNG per kernel, scaled to its own peak, named ``<index>_t<exposure>.png``.
+
+    Linear (no square root): pixel values are ``kernel / kernel.max() · 65535``.
+    """
+    directory = Path(directory)
+    written = []
+    for kernel, row in zip(bank.kernels, bank.meta):
+        peak = float(kernel.max())
+        scaled = np.round(kernel / peak * 65535.0) if peak > 0 else np.zeros_like(kernel)
+        name = f"{int(row['index']):06d}_t{float(row['exposure']):.3f}.png"
+        written.append(write_png(directory / name, scaled.astype(np.uint16)))
+    return written

@@ -1,0 +1,1 @@
+"""The DeblurGAN trainer (``train`` CLI). It imports blurgen; blurgen never imports it."""
