@@ -71,6 +71,12 @@ def normal_pair(key: np.uint64, counter: np.uint64) -> tuple[float, float]:
         attempt += _ONE
 
 
+def derive_seed(seed: int, purpose: int) -> int:
+    """An independent seed for another use of the same run seed (e.g. pair draws vs. kernels)."""
+    key = stream_key(check_seed(seed), np.uint64(purpose))
+    return int(np.uint64(key))
+
+
 def check_seed(seed: int) -> np.uint64:
     """Validate a user seed (an int in [0, 2**64)) and return it as uint64."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

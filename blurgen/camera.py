@@ -1,0 +1,212 @@
+"""Blur → camera: how a sensor turns averaged light into pixel values (DESIGN §7), per image.
+
+Real blur averages light, not sRGB values. A :class:`Camera` says how to undo the tone curve
+before blurring, what to add in linear light, and how to encode the result again:
+
+* ``none`` — blur the sRGB values as they are (what DeblurGAN did; mean intensity is kept);
+* ``gamma`` — undo a 2.2 power law, blur, re-apply it (as GoPro's ``blur_gamma``);
+* ``realistic`` — after RSBlur (Rim et al., ECCV 2022): sRGB curve → linear; saturation (pixels
+  clipped in the sharp image are blurred as a mask and added with weight α ~ U(0.25, 1.75),
+  because the light there was brighter than the sensor could record); clip; Poisson–Gaussian
+  noise of variance ``β1·x + β2`` (β1 = 8.89e-5, β2 = 2.94e-5, each × U(0.5, 1.5)), none where
+  the sensor saturated; back to sRGB; optional JPEG with a quality drawn from a range.
+
+Every random value is a :class:`CameraDraws` drawn from the sample's counter-based stream and
+stored in the sample's metadata. The noise field comes from a Philox generator keyed by the
+same stream, so it too depends only on (seed, sample index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from blurgen.convolve import Border, blur
+
+Curve = Literal["none", "gamma", "srgb"]
+CURVES = ("none", "gamma", "srgb")
+
+# Counters of the sample stream that camera draws read (the pair synthesiser owns 0–15).
+COUNTER_SATURATION = 16
+COUNTER_BETA1 = 17
+COUNTER_BETA2 = 18
+COUNTER_JPEG = 19
+NOISE_PURPOSE = 0x4E4F495345  # second Philox key word for the noise field ("NOISE")
+
+
+@dataclass(frozen=True)
+class Camera:
+    """What the camera does around the blur. Fields set to ``None`` switch a stage off.
+
+    Args:
+        curve: tone curve undone before and re-applied after the blur.
+        gamma: exponent of the ``gamma`` curve.
+        saturation: range of α, the weight of the blurred clipped-pixel mask in linear light.
+        saturation_threshold: an sRGB value (0–1) at or above which a sharp pixel counts as clipped.
+        noise: range of the factor on β1 and β2 (Poisson–Gaussian noise), or ``None``.
+        beta1, beta2: signal-dependent and constant noise variance in linear light (RealBlur's).
+        jpeg_quality: inclusive range of JPEG quality, or ``None`` for no JPEG.
+    """
+
+    curve: Curve = "none"
+    gamma: float = 2.2
+    saturation: tuple[float, float] | None = None
+    saturation_threshold: float = 250 / 255
+    noise: tuple[float, float] | None = None
+    beta1: float = 8.89e-5
+    beta2: float = 2.94e-5
+    jpeg_quality: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.curve not in CURVES:
+            raise ValueError(f"curve must be one of {CURVES}, got {self.curve!r}")
+        if not self.gamma > 0:
+            raise ValueError(f"gamma must be > 0, got {self.gamma}")
+        for name in ("saturation", "noise", "jpeg_quality"):
+            value = getattr(self, name)
+            if value is not None and (len(value) != 2 or value[0] > value[1] or value[0] < 0):
+                raise ValueError(f"{name} must be a (low, high) range with 0 <= low <= high, got {value}")
+        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality[0] <= self.jpeg_quality[1] <= 100:
+            raise ValueError(f"jpeg_quality must lie in 1..100, got {self.jpeg_quality}")
+        if self.beta1 < 0 or self.beta2 < 0:
+            raise ValueError("beta1 and beta2 are variances and must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+CAMERA_PRESETS: dict[str, Camera] = {
+    "none": Camera(),
+    "gamma": Camera(curve="gamma"),
+    "realistic": Camera(curve="srgb", saturation=(0.25, 1.75), noise=(0.5, 1.5)),
+}
+
+
+def camera_preset(name: str = "none", **overrides: object) -> Camera:
+    """A named camera with some fields replaced, e.g. ``camera_preset("realistic", jpeg_quality=(70, 95))``."""
+    if name not in CAMERA_PRESETS:
+        raise ValueError(f"unknown camera preset {name!r}; choose one of {', '.join(CAMERA_PRESETS)}")
+    return replace(CAMERA_PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class CameraDraws:
+    """The random values of one sample: α, the two noise variances and the JPEG quality (0: none)."""
+
+    saturation_alpha: float = 0.0
+    beta1: float = 0.0
+    beta2: float = 0.0
+    jpeg_quality: int = 0
+
+
+def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
+    """Draw a sample's camera values; ``uniform(counter)`` reads the sample's stream in [0, 1)."""
+
+    def between(bounds: tuple[float, float] | None, counter: int) -> float:
+        return bounds[0] + (bounds[1] - bounds[0]) * uniform(counter) if bounds else 0.0
+
+    quality = 0
+    if camera.jpeg_quality is not None:
+        low, high = camera.jpeg_quality
+        quality = min(low + int(uniform(COUNTER_JPEG) * (high - low + 1)), high)
+    return CameraDraws(
+        saturation_alpha=between(camera.saturation, COUNTER_SATURATION),
+        beta1=camera.beta1 * between(camera.noise, COUNTER_BETA1) if camera.noise else 0.0,
+        beta2=camera.beta2 * between(camera.noise, COUNTER_BETA2) if camera.noise else 0.0,
+        jpeg_quality=quality,
+    )
+
+
+def srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    """IEC 61966-2-1 sRGB decoding of float values in [0, 1] (same dtype)."""
+    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(values.dtype)
+
+
+def linear_to_srgb(values: np.ndarray) -> np.ndarray:
+    """IEC 61966-2-1 sRGB encoding of float values in [0, 1] (same dtype)."""
+    return np.where(values <= 0.0031308, values * 12.92, 1.055 * values ** (1 / 2.4) - 0.055).astype(values.dtype)
+
+
+def to_linear(values: np.ndarray, camera: Camera) -> np.ndarray:
+    """Undo the camera's tone curve: float [0, 1] → linear light [0, 1]."""
+    if camera.curve == "srgb":
+        return srgb_to_linear(values)
+    if camera.curve == "gamma":
+        return values ** np.asarray(camera.gamma, dtype=values.dtype)
+    return values
+
+
+def from_linear(values: np.ndarray, camera: Camera) -> np.ndarray:
+    """Re-apply the camera's tone curve: linear [0, 1] → encoded [0, 1]."""
+    if camera.curve == "srgb":
+        return linear_to_srgb(values)
+    if camera.curve == "gamma":
+        return values ** np.asarray(1.0 / camera.gamma, dtype=values.dtype)
+    return values
+
+
+def noise_field(key: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal float32 noise of ``shape`` from a Philox generator keyed by ``key``."""
+    generator = np.random.Generator(np.random.Philox(key=[int(key), NOISE_PURPOSE]))
+    return generator.standard_normal(shape, dtype=np.float32)
+
+
+def jpeg_roundtrip(values: np.ndarray, quality: int) -> np.ndarray:
+    """Encode float [0, 1] RGB or grey (H×W×C, C = 1 or 3) as an 8-bit JPEG and decode it back."""
+    channels = values.shape[2]
+    if channels not in (1, 3):
+        raise ValueError(f"JPEG needs 1 or 3 channels, got {channels}")
+    pixels = np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+    if channels == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode the JPEG")
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED if channels == 1 else cv2.IMREAD_COLOR)
+    if channels == 3:
+        decoded = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    return (decoded.reshape(values.shape).astype(np.float32) / 255.0).astype(values.dtype)
+
+
+def expose(
+    sharp: np.ndarray,
+    kernel: np.ndarray,
+    camera: Camera,
+    draws: CameraDraws,
+    *,
+    noise_key: int = 0,
+    border: Border = "valid",
+) -> np.ndarray:
+    """Blur a sharp sRGB image through the camera.
+
+    Args:
+        sharp: float32/float64 H×W×C in [0, 1], encoded with the camera's curve (sRGB for photos).
+        kernel: the PSF, K×K.
+        camera, draws: the camera and this sample's random values (:func:`draw_camera`).
+        noise_key: the key of the noise field (the sample's stream key).
+        border: as in :func:`blurgen.convolve.blur`.
+
+    Returns:
+        The blurred image, same dtype, values in [0, 1]; (H-K+1)×(W-K+1)×C for ``"valid"``.
+    """
+    if sharp.ndim != 3 or not np.issubdtype(sharp.dtype, np.floating):
+        raise ValueError(f"expose takes a float H×W×C image, got {sharp.dtype} {sharp.shape}")
+    linear = blur(to_linear(sharp, camera), kernel, border=border)
+    if camera.saturation is not None:
+        clipped = (sharp.max(axis=2) >= camera.saturation_threshold).astype(sharp.dtype)
+        if clipped.any():
+            linear += draws.saturation_alpha * blur(clipped, kernel, border=border)[:, :, None]
+    saturated = linear >= 1.0
+    np.clip(linear, 0.0, 1.0, out=linear)
+    if camera.noise is not None:
+        sigma = np.sqrt(draws.beta1 * linear + draws.beta2)
+        noisy = linear + sigma * noise_field(noise_key, linear.shape)
+        linear = np.clip(np.where(saturated, 1.0, noisy), 0.0, 1.0).astype(sharp.dtype)
+    encoded = from_linear(linear, camera)
+    if draws.jpeg_quality:
+        encoded = jpeg_roundtrip(encoded, draws.jpeg_quality)
+    return encoded

@@ -1,0 +1,149 @@
+"""Blur → camera for batches in torch (CPU or GPU): the :mod:`blurgen.camera` pipeline, batched.
+
+Per-sample random values arrive as tensors (one row of :class:`~blurgen.camera.CameraDraws`
+per sample, drawn on the host from each sample's stream). The noise field is made on the device
+by a counter-based hash (SplitMix64 in wrapping int64 arithmetic, Box–Muller), keyed by each
+sample's stream key, so it is the same on the CPU and on a GPU and depends only on (seed, i).
+Its realisation differs from the per-image path's Philox noise; the model is the same.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from blurgen.camera import Camera
+from blurgen.convolve import Border
+from blurgen.convolve_torch import blur_batch
+
+_GOLDEN = 0x9E3779B97F4A7C15 - 2**64  # the SplitMix64 constants as signed int64 bit patterns
+_MIX1 = 0xBF58476D1CE4E5B9 - 2**64
+_MIX2 = 0x94D049BB133111EB - 2**64
+
+
+def _shift_right(z: torch.Tensor, bits: int) -> torch.Tensor:
+    """Logical right shift of int64 bit patterns (torch's >> sign-extends)."""
+    return (z >> bits) & ((1 << (64 - bits)) - 1)
+
+
+def mix64(z: torch.Tensor) -> torch.Tensor:
+    """SplitMix64's finaliser on int64 tensors holding uint64 bit patterns (wrapping multiply)."""
+    z = (z ^ _shift_right(z, 30)) * _MIX1
+    z = (z ^ _shift_right(z, 27)) * _MIX2
+    return z ^ _shift_right(z, 31)
+
+
+def signed_key(key: int) -> int:
+    """A uint64 stream key as the int64 with the same bits, for tensors."""
+    return key - 2**64 if key >= 2**63 else key
+
+
+def noise_field(keys: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+    """Standard normal float32 noise, B×C×H×W, element e of sample b from counters 2⌊e/2⌋, +1 of keys[b].
+
+    ``keys``: int64 (B,) stream keys (see :func:`signed_key`). Each pair of elements shares one
+    Box–Muller draw of two 24-bit uniforms.
+    """
+    channels, height, width = shape
+    count = channels * height * width
+    pairs = (count + 1) // 2
+    counters = torch.arange(pairs, device=keys.device, dtype=torch.int64)
+    base = keys[:, None] + (2 * counters + 1) * _GOLDEN  # key + (c + 1)·golden with c = 2m
+    first = mix64(base)
+    second = mix64(base + _GOLDEN)
+    scale = 1.0 / (1 << 24)
+    u1 = _shift_right(first, 40).to(torch.float32) * scale
+    u2 = _shift_right(second, 40).to(torch.float32) * scale
+    radius = torch.sqrt(-2.0 * torch.log1p(-u1))
+    angle = (2.0 * math.pi) * u2
+    normals = torch.stack((radius * torch.cos(angle), radius * torch.sin(angle)), dim=-1).flatten(1)
+    return normals[:, :count].reshape(keys.shape[0], channels, height, width)
+
+
+def srgb_to_linear(values: torch.Tensor) -> torch.Tensor:
+    return torch.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(values: torch.Tensor) -> torch.Tensor:
+    return torch.where(values <= 0.0031308, values * 12.92, 1.055 * values.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
+
+
+def to_linear(values: torch.Tensor, camera: Camera) -> torch.Tensor:
+    if camera.curve == "srgb":
+        return srgb_to_linear(values)
+    if camera.curve == "gamma":
+        return values.clamp(min=0) ** camera.gamma
+    return values
+
+
+def from_linear(values: torch.Tensor, camera: Camera) -> torch.Tensor:
+    if camera.curve == "srgb":
+        return linear_to_srgb(values)
+    if camera.curve == "gamma":
+        return values.clamp(min=0) ** (1.0 / camera.gamma)
+    return values
+
+
+def jpeg_roundtrip_batch(values: torch.Tensor, qualities: torch.Tensor) -> torch.Tensor:
+    """JPEG-encode and decode the samples whose quality is > 0 (torchvision; nvJPEG on CUDA).
+
+    ``values``: B×C×H×W float in [0, 1] with C = 1 or 3; ``qualities``: (B,). Samples of equal
+    quality are encoded together, as torchvision takes one quality per call.
+    """
+    with warnings.catch_warnings():  # torchvision 0.29 deprecates its codecs in favour of TorchCodec
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torchvision.io import decode_jpeg, encode_jpeg
+
+    out = values.clone()
+    pixels = (values.clamp(0, 1) * 255.0).round().to(torch.uint8)
+    for quality in qualities.unique().tolist():
+        if quality <= 0:
+            continue
+        chosen = (qualities == quality).nonzero().flatten().tolist()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            encoded = encode_jpeg([pixels[b] for b in chosen], quality=int(quality))
+            decoded = decode_jpeg(encoded, device=values.device)
+        out[chosen] = torch.stack(decoded).to(values.dtype) / 255.0
+    return out
+
+
+def expose_batch(
+    sharp: torch.Tensor,
+    kernels: torch.Tensor,
+    camera: Camera,
+    draws: torch.Tensor,
+    noise_keys: torch.Tensor,
+    *,
+    border: Border = "valid",
+) -> torch.Tensor:
+    """Blur a batch of sharp images through the camera, on their device.
+
+    Args:
+        sharp: B×C×H×W float in [0, 1], encoded with the camera's curve.
+        kernels: B×K×K (or a list, as :func:`blurgen.convolve_torch.blur_batch` takes).
+        camera: the camera (one for the batch).
+        draws: float (B, 4): saturation α, β1, β2, JPEG quality (0 = none) per sample.
+        noise_keys: int64 (B,) sample stream keys (:func:`signed_key`).
+
+    Returns:
+        B×C×H'×W' float32 in [0, 1] (H' = H-K+1 for ``"valid"``).
+    """
+    values = sharp.float()
+    draws = draws.to(device=values.device, dtype=torch.float32)
+    linear = blur_batch(to_linear(values, camera), kernels, border=border)
+    if camera.saturation is not None:
+        clipped = (values.amax(dim=1, keepdim=True) >= camera.saturation_threshold).float()
+        linear = linear + draws[:, 0, None, None, None] * blur_batch(clipped, kernels, border=border)
+    saturated = linear >= 1.0
+    linear = linear.clamp(0.0, 1.0)
+    if camera.noise is not None:
+        sigma = torch.sqrt(draws[:, 1, None, None, None] * linear + draws[:, 2, None, None, None])
+        noise = noise_field(noise_keys.to(values.device), tuple(linear.shape[1:]))
+        linear = torch.where(saturated, 1.0, linear + sigma * noise).clamp(0.0, 1.0)
+    encoded = from_linear(linear, camera)
+    if camera.jpeg_quality is not None:
+        encoded = jpeg_roundtrip_batch(encoded, draws[:, 3])
+    return encoded

@@ -1,0 +1,199 @@
+"""Camera → pair: sample i = (blurred, sharp, metadata), a pure function of (seed, i).
+
+A :class:`PairSynthesizer` combines a sharp source (anything with ``len`` and integer indexing
+that returns H×W×C images), a kernel source (a bank, or live sampling), a camera and a crop size.
+Sample ``i`` reads source image ``i // per_image``; its crop position, kernel choice, camera
+values and noise come from the counter-based stream of (seed, i), so the same seed gives the same
+pair in any process, in any order.
+
+With ``crop=S`` the synthesiser cuts a sharp region of side S+K-1 (K the kernel source's odd
+side), blurs it with ``border="valid"`` and pairs the S×S result with the centre of the region:
+no border artefacts, no shift. With ``crop=None`` the whole image is blurred with reflected
+borders. Pairs are always 3-channel RGB float32 in [0, 1]: grey sources are repeated to three
+channels and an alpha channel is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from blurgen.bank import KernelBank, sample_kernels
+from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose
+from blurgen.convolve import as_float_image, odd_size
+from blurgen.rng import check_seed, derive_seed, stream_key, uniform
+
+COUNTER_CROP_Y = 0
+COUNTER_CROP_X = 1
+COUNTER_KERNEL = 2
+PAIRS_PURPOSE = 0x50414952  # "PAIR": pair draws use derive_seed(seed, PAIRS_PURPOSE)
+
+
+class SharpSource(Protocol):
+    """Sharp images by index: H×W or H×W×C (C = 1, 3, 4), uint8, uint16 or float in [0, 1]."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+
+class KernelSource(Protocol):
+    """Kernels by sample: ``kernel(i, uniform)`` returns (K×K float32 PSF, metadata dict)."""
+
+    size: int
+
+    def kernel(self, index: int, uniform: Callable[[int], float]) -> tuple[np.ndarray, dict]: ...
+
+
+class ImageTooSmall(ValueError):
+    """The source image is smaller than the region a crop needs (crop + kernel margin)."""
+
+
+@dataclass(frozen=True)
+class BankKernels:
+    """Each sample picks a kernel of ``bank`` uniformly at random (from its own stream)."""
+
+    bank: KernelBank
+
+    @property
+    def size(self) -> int:
+        return self.bank.size
+
+    def kernel(self, index: int, uniform: Callable[[int], float]) -> tuple[np.ndarray, dict]:
+        if len(self.bank) == 0:
+            raise ValueError("the kernel bank is empty")
+        choice = min(int(uniform(COUNTER_KERNEL) * len(self.bank)), len(self.bank) - 1)
+        kernel, meta = self.bank[choice]
+        return kernel, {"bank_index": choice, **meta}
+
+
+@dataclass(frozen=True)
+class LiveKernels:
+    """Sample i gets trajectory i of ``seed``: the same kernel ``sample_kernels(n, seed=seed)`` holds at i."""
+
+    seed: int = 0
+    preset: str = "deblurgan"
+    size: int = 65
+    exposure: float = 1.0
+    overrides: dict = field(default_factory=dict)
+
+    def kernel(self, index: int, uniform: Callable[[int], float]) -> tuple[np.ndarray, dict]:
+        bank = sample_kernels([index], seed=self.seed, size=self.size, preset=self.preset,
+                              exposure=self.exposure, workers=1, **self.overrides)
+        kernel, meta = bank[0]
+        return kernel, {"preset": self.preset, **meta}
+
+
+class Pair(NamedTuple):
+    """One training pair: blurred and sharp float32 S×S×3 in [0, 1], and how it was made."""
+
+    blurred: np.ndarray
+    sharp: np.ndarray
+    meta: dict
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """Everything random about sample ``index``, decided before any pixel is touched."""
+
+    index: int
+    source_index: int
+    key: int
+    region: tuple[int, int, int, int]  # y, x, height, width of the sharp region read
+    margin: int  # pixels the blur consumes on each side of the pair inside the region
+    kernel: np.ndarray
+    kernel_meta: dict
+    draws: CameraDraws
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """H×W×3 float in [0, 1] from any supported source image (grey repeated, alpha dropped)."""
+    values, _ = as_float_image(image)
+    if values.shape[2] == 1:
+        return np.repeat(values, 3, axis=2)
+    return np.ascontiguousarray(values[:, :, :3])
+
+
+@dataclass
+class PairSynthesizer:
+    """Deterministic (blurred, sharp) pairs from a sharp source; ``len = len(source) · per_image``."""
+
+    source: SharpSource
+    kernels: KernelSource
+    camera: Camera = field(default_factory=lambda: CAMERA_PRESETS["none"])
+    crop: int | None = 256
+    seed: int = 0
+    per_image: int = 1
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+        if self.crop is not None and self.crop < 1:
+            raise ValueError(f"crop must be a positive number of pixels or None, got {self.crop}")
+        if self.per_image < 1:
+            raise ValueError(f"per_image must be >= 1, got {self.per_image}")
+        self._pair_seed = np.uint64(derive_seed(self.seed, PAIRS_PURPOSE))
+
+    def __len__(self) -> int:
+        return len(self.source) * self.per_image
+
+    @property
+    def margin(self) -> int:
+        """Pixels a 'valid' blur consumes on each side: (K-1)/2 for the source's odd kernel side K."""
+        return odd_size(self.kernels.size) // 2
+
+    def plan(self, index: int, image_shape: tuple[int, ...]) -> PairPlan:
+        """Draw crop, kernel and camera values of sample ``index`` for a source of ``image_shape``."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"sample {index} is out of range for {len(self)} samples")
+        key = np.uint64(stream_key(self._pair_seed, np.uint64(index)))
+
+        def draw(counter: int) -> float:
+            return uniform(key, np.uint64(counter))
+
+        height, width = image_shape[:2]
+        if self.crop is None:
+            region = (0, 0, height, width)
+        else:
+            side = self.crop + 2 * self.margin
+            if height < side or width < side:
+                raise ImageTooSmall(
+                    f"image {height}×{width} is smaller than crop {self.crop} plus the kernel margin ({side}×{side})"
+                )
+            y = min(int(draw(COUNTER_CROP_Y) * (height - side + 1)), height - side)
+            x = min(int(draw(COUNTER_CROP_X) * (width - side + 1)), width - side)
+            region = (y, x, side, side)
+        kernel, kernel_meta = self.kernels.kernel(index, draw)
+        return PairPlan(index, index // self.per_image, int(key), region, self.margin if self.crop else 0,
+                        kernel, kernel_meta, draw_camera(self.camera, draw))
+
+    def sharp_region(self, index: int) -> tuple[np.ndarray, PairPlan]:
+        """The sharp region sample ``index`` blurs (float32 RGB [0, 1]) and its plan."""
+        image = self.source[index // self.per_image]
+        plan = self.plan(index, np.shape(image))
+        y, x, height, width = plan.region
+        return to_rgb(np.asarray(image)[y : y + height, x : x + width]), plan
+
+    def metadata(self, plan: PairPlan) -> dict:
+        """What a pair's metadata records: source, crop box, kernel, camera and its draws."""
+        y, x, height, width = plan.region
+        m = plan.margin
+        return {
+            "index": plan.index,
+            "seed": int(self.seed),
+            "source_index": plan.source_index,
+            "crop_box": {"x": x + m, "y": y + m, "width": width - 2 * m, "height": height - 2 * m},
+            "kernel": plan.kernel_meta,
+            "camera": self.camera.to_dict(),
+            "camera_draws": asdict(plan.draws),
+        }
+
+    def __getitem__(self, index: int) -> Pair:
+        region, plan = self.sharp_region(index)
+        border = "reflect" if self.crop is None else "valid"
+        blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
+        m = plan.margin
+        sharp = region[m : region.shape[0] - m, m : region.shape[1] - m]
+        return Pair(blurred, np.ascontiguousarray(sharp), self.metadata(plan))

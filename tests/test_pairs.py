@@ -1,0 +1,145 @@
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from blurgen.bank import sample_kernels
+from blurgen.camera import CAMERA_PRESETS, Camera
+from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer
+from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
+
+
+@pytest.fixture(scope="module")
+def sources():
+    rng = np.random.default_rng(0)
+    return [(rng.random((200 + 10 * i, 240, 3)) * 255).astype(np.uint8) for i in range(5)]
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return sample_kernels(40, seed=3)
+
+
+def digest(arrays) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def test_sample_i_depends_only_on_seed_and_i(sources, bank):
+    make = lambda seed: PairSynthesizer(sources, BankKernels(bank), CAMERA_PRESETS["realistic"], crop=64, seed=seed, per_image=2)
+    a, b = make(7), make(7)
+    forward = [a[i] for i in range(len(a))]
+    backward = [b[i] for i in reversed(range(len(b)))][::-1]
+    assert digest(p.blurred for p in forward) == digest(p.blurred for p in backward)
+    assert [p.meta for p in forward] == [p.meta for p in backward]
+    assert digest(p.blurred for p in forward) != digest(make(8)[i].blurred for i in range(len(a)))
+
+
+def test_the_sharp_crop_is_the_source_at_the_recorded_box(sources, bank):
+    synth = PairSynthesizer(sources, BankKernels(bank), crop=80, seed=1, per_image=3)
+    for i in range(len(synth)):
+        _, sharp, meta = synth[i]
+        box = meta["crop_box"]
+        source = sources[meta["source_index"]]
+        expected = source[box["y"] : box["y"] + 80, box["x"] : box["x"] + 80] / 255.0
+        np.testing.assert_allclose(sharp, expected, atol=1e-7)
+        assert meta["source_index"] == i // 3
+
+
+def test_pairs_are_aligned_a_point_blurs_around_itself(bank):
+    image = np.zeros((300, 300), np.uint8)
+    image[150, 150] = 255
+    synth = PairSynthesizer([image.astype(np.float32) / 255], BankKernels(bank), crop=150, seed=4, per_image=10)
+    for i in range(len(synth)):
+        blurred, sharp, _ = synth[i]
+        rows, cols = np.mgrid[:150, :150]
+        for picture in (sharp, blurred):
+            mass = picture[:, :, 0]
+            assert (mass * rows).sum() / mass.sum() == pytest.approx((sharp[:, :, 0] * rows).sum() / sharp[:, :, 0].sum(), abs=0.05)
+            assert (mass * cols).sum() / mass.sum() == pytest.approx((sharp[:, :, 0] * cols).sum() / sharp[:, :, 0].sum(), abs=0.05)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_dataloader_yields_the_same_samples_for_any_worker_count(sources, bank, workers):
+    synth = PairSynthesizer(sources, BankKernels(bank), CAMERA_PRESETS["realistic"], crop=48, seed=5, per_image=2)
+    reference = [synth[i] for i in range(len(synth))]
+    loader = DataLoader(PairDataset(synth), batch_size=3, num_workers=workers)
+    seen = 0
+    for batch in loader:
+        for j, index in enumerate(batch["index"].tolist()):
+            np.testing.assert_array_equal(batch["blurred"][j].permute(1, 2, 0).numpy(), reference[index].blurred)
+            np.testing.assert_array_equal(batch["sharp"][j].permute(1, 2, 0).numpy(), reference[index].sharp)
+            seen += 1
+    assert seen == len(synth)
+
+
+@pytest.mark.parametrize("camera", [CAMERA_PRESETS["none"], CAMERA_PRESETS["gamma"], Camera(curve="srgb", saturation=(0.25, 1.75))])
+def test_device_path_equals_the_cpu_path(sources, bank, camera):
+    synth = PairSynthesizer(sources, BankKernels(bank), camera, crop=64, seed=6, per_image=2)
+    loader = DataLoader(SharpCropDataset(synth), batch_size=4, num_workers=2)
+    for batch in loader:
+        blurred, sharp = pairs_on_device(batch, camera, "cpu")
+        for j, index in enumerate(batch["index"].tolist()):
+            pair = synth[index]
+            np.testing.assert_allclose(blurred[j].permute(1, 2, 0).numpy(), pair.blurred, atol=1e-4)
+            np.testing.assert_array_equal(sharp[j].permute(1, 2, 0).numpy(), pair.sharp)
+
+
+def test_live_kernels_are_the_bank_that_blurgen_kernels_would_write(sources):
+    synth = PairSynthesizer(sources, LiveKernels(seed=11, size=33), crop=64, seed=11)
+    bank = sample_kernels(len(sources), seed=11, size=33)
+    for i in range(len(sources)):
+        meta = synth[i].meta["kernel"]
+        assert meta["index"] == i and meta["seed"] == 11
+        np.testing.assert_array_equal(synth.plan(i, (200, 240)).kernel, bank.kernels[i])
+
+
+def test_kernel_choice_is_recorded(sources, bank):
+    synth = PairSynthesizer(sources, BankKernels(bank), crop=64, seed=2, per_image=4)
+    chosen = [synth[i].meta["kernel"]["bank_index"] for i in range(len(synth))]
+    assert len(set(chosen)) > 5
+    for i, j in enumerate(chosen[:3]):
+        np.testing.assert_array_equal(synth.plan(i, (200, 240)).kernel, bank.kernels[j])
+
+
+def test_whole_images_use_reflected_borders(sources, bank):
+    synth = PairSynthesizer(sources, BankKernels(bank), crop=None, seed=1)
+    blurred, sharp, meta = synth[2]
+    assert blurred.shape == sharp.shape == (220, 240, 3)
+    assert meta["crop_box"] == {"x": 0, "y": 0, "width": 240, "height": 220}
+    with pytest.raises(ValueError, match="crop size"):
+        SharpCropDataset(synth)
+
+
+def test_grey_and_rgba_sources_become_rgb(bank):
+    grey = np.full((150, 150), 128, np.uint8)
+    rgba = np.zeros((150, 150, 4), np.uint16)
+    rgba[..., 1] = 65535
+    synth = PairSynthesizer([grey, rgba], BankKernels(bank), crop=32, seed=0)
+    assert synth[0].sharp.shape == (32, 32, 3) and np.allclose(synth[0].sharp, 128 / 255)
+    np.testing.assert_allclose(synth[1].blurred, np.broadcast_to([0.0, 1.0, 0.0], (32, 32, 3)), atol=1e-6)
+
+
+def test_small_images_and_bad_settings_are_clear_errors(bank):
+    synth = PairSynthesizer([np.zeros((100, 100, 3), np.uint8)], BankKernels(bank), crop=64)
+    with pytest.raises(ImageTooSmall, match="smaller than crop 64"):
+        synth[0]
+    with pytest.raises(IndexError):
+        synth[1]
+    with pytest.raises(ValueError, match="crop"):
+        PairSynthesizer([], BankKernels(bank), crop=0)
+    with pytest.raises(ValueError, match="per_image"):
+        PairSynthesizer([], BankKernels(bank), per_image=0)
+
+
+def test_uint8_regions_carry_exact_source_values(sources, bank):
+    synth = PairSynthesizer(sources, BankKernels(bank), crop=32, seed=3)
+    item = SharpCropDataset(synth)[0]
+    region, plan = synth.sharp_region(0)
+    assert item["region"].dtype == torch.uint8 and item["region"].shape == (3, 96, 96)
+    np.testing.assert_array_equal(item["region"].permute(1, 2, 0).numpy(), np.rint(region * 255).astype(np.uint8))
+    assert item["kernel"].shape == (65, 65) and item["draws"].shape == (4,)
