@@ -12,30 +12,36 @@ before blurring, what to add in linear light, and how to encode the result again
   the sensor saturated; back to sRGB; optional JPEG with a quality drawn from a range.
 
 Every random value is a :class:`CameraDraws` drawn from the sample's counter-based stream and
-stored in the sample's metadata. The noise field comes from a Philox generator keyed by the
-same stream, so it too depends only on (seed, sample index).
+stored in the sample's metadata. The noise field is :func:`blurgen.rng.normal_field` of the same
+stream, so it too depends only on (seed, sample index), and the batched torch path
+(:mod:`blurgen.camera_torch`) makes the very same noise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Literal
+
+import math
 
 import cv2
 import numpy as np
+from numba import njit
 
-from blurgen.convolve import Border, blur
+from blurgen.convolve import Border, blur_planes
+from blurgen.rng import noise_index, noise_word, normal_table
 
 Curve = Literal["none", "gamma", "srgb"]
 CURVES = ("none", "gamma", "srgb")
+NORMAL_TABLE = normal_table()
 
 # Counters of the sample stream that camera draws read (the pair synthesiser owns 0–15).
 COUNTER_SATURATION = 16
 COUNTER_BETA1 = 17
 COUNTER_BETA2 = 18
 COUNTER_JPEG = 19
-NOISE_PURPOSE = 0x4E4F495345  # second Philox key word for the noise field ("NOISE")
 
 
 @dataclass(frozen=True)
@@ -123,12 +129,20 @@ def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
 
 def srgb_to_linear(values: np.ndarray) -> np.ndarray:
     """IEC 61966-2-1 sRGB decoding of float values in [0, 1] (same dtype)."""
-    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(values.dtype)
+    out = ((values + 0.055) / 1.055) ** 2.4
+    dark = values <= 0.04045
+    out[dark] = values[dark] / 12.92
+    return out.astype(values.dtype, copy=False)
 
 
 def linear_to_srgb(values: np.ndarray) -> np.ndarray:
     """IEC 61966-2-1 sRGB encoding of float values in [0, 1] (same dtype)."""
-    return np.where(values <= 0.0031308, values * 12.92, 1.055 * values ** (1 / 2.4) - 0.055).astype(values.dtype)
+    out = np.power(np.maximum(values, 0), 1 / 2.4, dtype=values.dtype)
+    out *= 1.055
+    out -= 0.055
+    dark = values <= 0.0031308
+    out[dark] = values[dark] * 12.92
+    return out
 
 
 def to_linear(values: np.ndarray, camera: Camera) -> np.ndarray:
@@ -149,12 +163,6 @@ def from_linear(values: np.ndarray, camera: Camera) -> np.ndarray:
     return values
 
 
-def noise_field(key: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard normal float32 noise of ``shape`` from a Philox generator keyed by ``key``."""
-    generator = np.random.Generator(np.random.Philox(key=[int(key), NOISE_PURPOSE]))
-    return generator.standard_normal(shape, dtype=np.float32)
-
-
 def jpeg_roundtrip(values: np.ndarray, quality: int) -> np.ndarray:
     """Encode float [0, 1] RGB or grey (H×W×C, C = 1 or 3) as an 8-bit JPEG and decode it back."""
     channels = values.shape[2]
@@ -172,6 +180,67 @@ def jpeg_roundtrip(values: np.ndarray, quality: int) -> np.ndarray:
     return (decoded.reshape(values.shape).astype(np.float32) / 255.0).astype(values.dtype)
 
 
+@lru_cache(maxsize=16)
+def linear_table(camera: Camera, levels: int) -> np.ndarray:
+    """float32 lookup table: integer code value (0..levels-1) → linear light, for the camera's curve."""
+    return to_linear(np.arange(levels, dtype=np.float64) / (levels - 1), camera).astype(np.float32)
+
+
+def linearise(sharp: np.ndarray, camera: Camera) -> np.ndarray:
+    """Encoded image → float32 linear light. uint8/uint16 go through an exact lookup table."""
+    if sharp.dtype == np.uint8:
+        return cv2.LUT(sharp, linear_table(camera, 256)).reshape(sharp.shape)  # SIMD, 4× numpy's take
+    if sharp.dtype == np.uint16:
+        return linear_table(camera, np.iinfo(sharp.dtype).max + 1)[sharp]
+    return to_linear(sharp.astype(np.float32), camera)
+
+
+def clipped_mask(sharp: np.ndarray, threshold: float) -> np.ndarray:
+    """float32 H×W: 1 where any channel of the encoded image is at or above ``threshold`` (of full scale)."""
+    full_scale = np.iinfo(sharp.dtype).max if np.issubdtype(sharp.dtype, np.integer) else 1.0
+    brightest = sharp[:, :, 0]
+    for channel in range(1, sharp.shape[2]):  # faster than max(axis=2) over 3 interleaved values
+        brightest = np.maximum(brightest, sharp[:, :, channel])
+    return (brightest >= threshold * full_scale).astype(np.float32)
+
+
+@njit(cache=True)
+def finish_exposure(
+    linear: np.ndarray, mask: np.ndarray, alpha: float, beta1: float, beta2: float,
+    noisy: bool, key: np.uint64, table: np.ndarray,
+) -> None:
+    """In place on blurred linear light (float32 C×H×W): add α·mask (blurred clipped pixels, H×W;
+    empty for none), then, where the sensor did not saturate, clip and add noise of variance
+    β1·x + β2 (noise element e = C×H×W index, as :func:`blurgen.rng.normal_field`); clip to [0, 1].
+    One pass, so a pair pays for its noise with a table read per pixel."""
+    plane = linear.shape[1] * linear.shape[2]
+    flat = linear.reshape(-1)
+    has_mask = mask.size > 0
+    mask_flat = mask.reshape(-1)
+    alpha32, beta1_32, beta2_32 = np.float32(alpha), np.float32(beta1), np.float32(beta2)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    count = flat.size
+    position = 0  # e % plane, kept by counting: a division per pixel costs more than the noise
+    for quad in range((count + 3) // 4):
+        word = noise_word(key, quad) if noisy else np.uint64(0)
+        for part in range(min(4, count - 4 * quad)):
+            e = 4 * quad + part
+            value = flat[e]
+            if has_mask:
+                value += alpha32 * mask_flat[position]
+            position += 1
+            if position == plane:
+                position = 0
+            if value >= one:
+                flat[e] = one
+                continue
+            value = max(value, zero)
+            if noisy:
+                value += np.float32(math.sqrt(beta1_32 * value + beta2_32)) * table[noise_index(word, part)]
+                value = min(max(value, zero), one)
+            flat[e] = value
+
+
 def expose(
     sharp: np.ndarray,
     kernel: np.ndarray,
@@ -181,32 +250,36 @@ def expose(
     noise_key: int = 0,
     border: Border = "valid",
 ) -> np.ndarray:
-    """Blur a sharp sRGB image through the camera.
+    """Blur a sharp image through the camera.
 
     Args:
-        sharp: float32/float64 H×W×C in [0, 1], encoded with the camera's curve (sRGB for photos).
+        sharp: H×W×C, uint8, uint16 or float in [0, 1], encoded with the camera's curve (sRGB
+            for photos).
         kernel: the PSF, K×K.
         camera, draws: the camera and this sample's random values (:func:`draw_camera`).
         noise_key: the key of the noise field (the sample's stream key).
         border: as in :func:`blurgen.convolve.blur`.
 
     Returns:
-        The blurred image, same dtype, values in [0, 1]; (H-K+1)×(W-K+1)×C for ``"valid"``.
+        float32 in [0, 1], (H-K+1)×(W-K+1)×C for ``"valid"`` (K+1 for even K), H×W×C for ``"reflect"``.
     """
-    if sharp.ndim != 3 or not np.issubdtype(sharp.dtype, np.floating):
-        raise ValueError(f"expose takes a float H×W×C image, got {sharp.dtype} {sharp.shape}")
-    linear = blur(to_linear(sharp, camera), kernel, border=border)
-    if camera.saturation is not None:
-        clipped = (sharp.max(axis=2) >= camera.saturation_threshold).astype(sharp.dtype)
-        if clipped.any():
-            linear += draws.saturation_alpha * blur(clipped, kernel, border=border)[:, :, None]
-    saturated = linear >= 1.0
-    np.clip(linear, 0.0, 1.0, out=linear)
-    if camera.noise is not None:
-        sigma = np.sqrt(draws.beta1 * linear + draws.beta2)
-        noisy = linear + sigma * noise_field(noise_key, linear.shape)
-        linear = np.clip(np.where(saturated, 1.0, noisy), 0.0, 1.0).astype(sharp.dtype)
-    encoded = from_linear(linear, camera)
+    if sharp.ndim != 3:
+        raise ValueError(f"expose takes an H×W×C image, got shape {sharp.shape}")
+    channels = sharp.shape[2]
+    planes = [linearise(plane, camera) for plane in cv2.split(sharp)]  # contiguous C×H×W planes
+    with_mask = camera.saturation is not None and draws.saturation_alpha > 0
+    if with_mask:
+        mask = clipped_mask(sharp, camera.saturation_threshold)
+        with_mask = bool(mask.any())
+        if with_mask:  # blur the mask as one more plane: one pass, one kernel spectrum
+            planes.append(mask)
+    blurred = blur_planes(np.stack(planes), kernel, border=border)
+    linear = blurred[:channels]
+    finish_exposure(
+        linear, blurred[channels] if with_mask else np.empty((0, 0), np.float32), draws.saturation_alpha,
+        draws.beta1, draws.beta2, camera.noise is not None, np.uint64(noise_key), NORMAL_TABLE,
+    )
+    encoded = cv2.merge(list(from_linear(linear, camera))) if channels > 1 else from_linear(linear, camera)[0][:, :, None]
     if draws.jpeg_quality:
         encoded = jpeg_roundtrip(encoded, draws.jpeg_quality)
-    return encoded
+    return np.ascontiguousarray(encoded, dtype=np.float32)

@@ -2,14 +2,13 @@
 
 Per-sample random values arrive as tensors (one row of :class:`~blurgen.camera.CameraDraws`
 per sample, drawn on the host from each sample's stream). The noise field is made on the device
-by a counter-based hash (SplitMix64 in wrapping int64 arithmetic, Box–Muller), keyed by each
-sample's stream key, so it is the same on the CPU and on a GPU and depends only on (seed, i).
-Its realisation differs from the per-image path's Philox noise; the model is the same.
+by the counter-based hash of :func:`blurgen.rng.normal_field` (SplitMix64 in wrapping int64
+arithmetic and a normal quantile table), keyed by each sample's stream key: the same numbers on the CPU, on a
+GPU and in the per-image path, depending only on (seed, i).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import torch
@@ -17,6 +16,7 @@ import torch
 from blurgen.camera import Camera
 from blurgen.convolve import Border
 from blurgen.convolve_torch import blur_batch
+from blurgen.rng import NOISE_COUNTER_OFFSET, normal_table
 
 _GOLDEN = 0x9E3779B97F4A7C15 - 2**64  # the SplitMix64 constants as signed int64 bit patterns
 _MIX1 = 0xBF58476D1CE4E5B9 - 2**64
@@ -40,26 +40,24 @@ def signed_key(key: int) -> int:
     return key - 2**64 if key >= 2**63 else key
 
 
-def noise_field(keys: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
-    """Standard normal float32 noise, B×C×H×W, element e of sample b from counters 2⌊e/2⌋, +1 of keys[b].
+_TABLES: dict[torch.device, torch.Tensor] = {}
 
-    ``keys``: int64 (B,) stream keys (see :func:`signed_key`). Each pair of elements shares one
-    Box–Muller draw of two 24-bit uniforms.
+
+def noise_field(keys: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+    """Standard normal float32 noise, B×C×H×W: :func:`blurgen.rng.normal_field` of each key.
+
+    ``keys``: int64 (B,) stream keys (see :func:`signed_key`). Elements are numbered in C×H×W
+    order, so the per-image path's noise (the same field, transposed to H×W×C) is identical.
     """
+    device = keys.device
+    if device not in _TABLES:
+        _TABLES[device] = torch.from_numpy(normal_table()).to(device)
     channels, height, width = shape
     count = channels * height * width
-    pairs = (count + 1) // 2
-    counters = torch.arange(pairs, device=keys.device, dtype=torch.int64)
-    base = keys[:, None] + (2 * counters + 1) * _GOLDEN  # key + (c + 1)·golden with c = 2m
-    first = mix64(base)
-    second = mix64(base + _GOLDEN)
-    scale = 1.0 / (1 << 24)
-    u1 = _shift_right(first, 40).to(torch.float32) * scale
-    u2 = _shift_right(second, 40).to(torch.float32) * scale
-    radius = torch.sqrt(-2.0 * torch.log1p(-u1))
-    angle = (2.0 * math.pi) * u2
-    normals = torch.stack((radius * torch.cos(angle), radius * torch.sin(angle)), dim=-1).flatten(1)
-    return normals[:, :count].reshape(keys.shape[0], channels, height, width)
+    counters = torch.arange((count + 3) // 4, device=device, dtype=torch.int64)
+    z = mix64(keys[:, None] + (counters + (NOISE_COUNTER_OFFSET + 1)) * _GOLDEN)
+    fields = torch.stack([_shift_right(z, 48 - 16 * part) & 0xFFFF for part in range(4)], dim=-1).flatten(1)
+    return _TABLES[device][fields[:, :count]].reshape(keys.shape[0], channels, height, width)
 
 
 def srgb_to_linear(values: torch.Tensor) -> torch.Tensor:

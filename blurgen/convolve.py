@@ -12,7 +12,7 @@ Conventions shared with :mod:`blurgen.convolve_torch`:
   (for training pairs); output pixel (y, x) is centred on input pixel (y + K//2, x + K//2). An
   even kernel acts as its odd K+1 version here, so it needs an input of side S+K. ``border="reflect"``: the output has the input's size and the image is
   mirrored at its edges (``cv2.BORDER_REFLECT_101``, NumPy's ``"reflect"``), for whole images.
-* Kernels are trimmed to the smallest centred odd square that holds their mass before the FFT.
+* Kernels are trimmed to the smallest centred odd square that holds their mass before the DFT.
   Zero rows and columns add nothing, so this changes only the speed.
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import cv2
 import numpy as np
-import scipy.fft
 
 Border = Literal["reflect", "valid"]
 BORDERS = ("reflect", "valid")
@@ -101,23 +101,34 @@ def to_dtype(values: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
     return values.astype(dtype)
 
 
-def convolve_valid(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """'valid' convolution of an H×W×C float image with an odd k×k kernel: (H-k+1)×(W-k+1)×C.
+def convolve_planes(planes: np.ndarray, kernel: np.ndarray, reflect: int = 0) -> np.ndarray:
+    """Convolve every plane of a C×H×W float array with one odd k×k kernel, keeping the 'valid' part.
 
-    Circular FFT convolution of size ≥ H×W wraps only into the first k-1 rows and columns, which
-    'valid' drops, so no zero padding is needed. The FFT runs on a C×H×W copy (contiguous planes
-    transform about twice as fast as interleaved channels).
+    With ``reflect`` > 0 each plane is first mirrored by that many pixels on every side
+    (``BORDER_REFLECT_101``). Output: C×(H+2r-k+1)×(W+2r-k+1), same dtype.
+
+    Circular DFT convolution of size ≥ the (mirrored) plane wraps only into the first k-1 rows
+    and columns, which 'valid' drops, so whatever fills the DFT's extra size is never read.
+    OpenCV's DFT is used because it is about three times faster per plane than pocketfft here.
     """
-    height, width = image.shape[:2]
+    channels, height, width = planes.shape
+    height_in, width_in = height + 2 * reflect, width + 2 * reflect
     k = kernel.shape[0]
     if k == 1:
-        return image * kernel[0, 0].astype(image.dtype)
-    planes = np.ascontiguousarray(image.transpose(2, 0, 1))
-    shape = (scipy.fft.next_fast_len(height, real=True), scipy.fft.next_fast_len(width, real=True))
-    image_spectrum = scipy.fft.rfft2(planes, s=shape)
-    image_spectrum *= scipy.fft.rfft2(kernel.astype(image.dtype), s=shape)
-    full = scipy.fft.irfft2(image_spectrum, s=shape, overwrite_x=True)
-    return full[:, k - 1 : height, k - 1 : width].transpose(1, 2, 0)
+        return planes * kernel[0, 0].astype(planes.dtype)
+    rows, cols = cv2.getOptimalDFTSize(height_in), cv2.getOptimalDFTSize(width_in)
+    padded_kernel = np.zeros((rows, cols), dtype=planes.dtype)
+    padded_kernel[:k, :k] = kernel
+    kernel_spectrum = cv2.dft(padded_kernel)
+    out = np.empty((channels, height_in - k + 1, width_in - k + 1), dtype=planes.dtype)
+    for channel in range(channels):
+        padded = cv2.copyMakeBorder(
+            planes[channel], reflect, rows - height - reflect, reflect, cols - width - reflect, cv2.BORDER_REFLECT_101
+        )
+        product = cv2.mulSpectrums(cv2.dft(padded), kernel_spectrum, 0)
+        full = cv2.idft(product, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+        out[channel] = full[k - 1 : height_in, k - 1 : width_in]
+    return out
 
 
 def blur(image: np.ndarray, kernel: np.ndarray, *, border: Border = "reflect") -> np.ndarray:
@@ -134,29 +145,35 @@ def blur(image: np.ndarray, kernel: np.ndarray, *, border: Border = "reflect") -
         With 4 channels the 4th is alpha: colour is blurred premultiplied by alpha and divided
         back, so transparent pixels do not bleed dark fringes; alpha itself is blurred.
     """
-    if border not in BORDERS:
-        raise ValueError(f"border must be one of {BORDERS}, got {border!r}")
     original = np.asarray(image)
     values, scale = as_float_image(original)
-    prepared = prepare_kernel(kernel)
-    size = odd_size(np.asarray(kernel).shape[0])
-    height, width = values.shape[:2]
-    if size > height or size > width:
-        raise ValueError(f"the kernel ({size}×{size}) is larger than the image ({height}×{width})")
-
     has_alpha = values.shape[2] == 4
     if has_alpha:
         values[:, :, :3] *= values[:, :, 3:]
-    reach = prepared.shape[0] // 2
-    if border == "reflect":
-        values = np.pad(values, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
-        blurred = convolve_valid(values, prepared)
-    else:
-        trim = size // 2 - reach  # the prepared kernel may be smaller: drop the margin it does not read
-        blurred = convolve_valid(values[trim : height - trim, trim : width - trim], prepared)
+    blurred = blur_planes(np.ascontiguousarray(values.transpose(2, 0, 1)), kernel, border=border).transpose(1, 2, 0)
     if has_alpha:
         alpha = blurred[:, :, 3:]
         blurred[:, :, :3] = np.where(alpha > 1e-12, blurred[:, :, :3] / np.maximum(alpha, 1e-12), 0.0)
     if original.ndim == 2:
         blurred = blurred[:, :, 0]
     return np.ascontiguousarray(to_dtype(blurred, original.dtype, scale))
+
+
+def blur_planes(planes: np.ndarray, kernel: np.ndarray, *, border: Border = "reflect") -> np.ndarray:
+    """The core of :func:`blur` for float C×H×W arrays with any number of planes: same dtype out.
+
+    Every plane is convolved with the same kernel and one kernel spectrum, which is how the
+    camera blurs colour and its saturation mask together.
+    """
+    if border not in BORDERS:
+        raise ValueError(f"border must be one of {BORDERS}, got {border!r}")
+    prepared = prepare_kernel(kernel)
+    size = odd_size(np.asarray(kernel).shape[0])
+    height, width = planes.shape[1:]
+    if size > height or size > width:
+        raise ValueError(f"the kernel ({size}×{size}) is larger than the image ({height}×{width})")
+    reach = prepared.shape[0] // 2
+    if border == "reflect":
+        return convolve_planes(planes, prepared, reflect=reach)
+    trim = size // 2 - reach  # the prepared kernel may be smaller: drop the margin it does not read
+    return convolve_planes(planes[:, trim : height - trim, trim : width - trim], prepared)

@@ -110,11 +110,20 @@ class PairPlan:
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
-    """H×W×3 float in [0, 1] from any supported source image (grey repeated, alpha dropped)."""
-    values, _ = as_float_image(image)
-    if values.shape[2] == 1:
-        return np.repeat(values, 3, axis=2)
-    return np.ascontiguousarray(values[:, :, :3])
+    """H×W×3 in the image's own dtype from any supported source image (grey repeated, alpha dropped)."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"a source image must be H×W or H×W×C with 1, 3 or 4 channels, got shape {image.shape}")
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def to_unit_float(image: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1] from uint8, uint16 or float pixels (floats are taken as already in [0, 1])."""
+    return as_float_image(image)[0].astype(np.float32, copy=False)
 
 
 @dataclass
@@ -170,7 +179,7 @@ class PairSynthesizer:
                         kernel, kernel_meta, draw_camera(self.camera, draw))
 
     def sharp_region(self, index: int) -> tuple[np.ndarray, PairPlan]:
-        """The sharp region sample ``index`` blurs (float32 RGB [0, 1]) and its plan."""
+        """The sharp region sample ``index`` blurs (RGB, in the source's dtype) and its plan."""
         image = self.source[index // self.per_image]
         plan = self.plan(index, np.shape(image))
         y, x, height, width = plan.region
@@ -195,5 +204,5 @@ class PairSynthesizer:
         border = "reflect" if self.crop is None else "valid"
         blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
         m = plan.margin
-        sharp = region[m : region.shape[0] - m, m : region.shape[1] - m]
-        return Pair(blurred, np.ascontiguousarray(sharp), self.metadata(plan))
+        sharp = to_unit_float(region[m : region.shape[0] - m, m : region.shape[1] - m])
+        return Pair(blurred, sharp, self.metadata(plan))

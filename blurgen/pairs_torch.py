@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from blurgen.camera import Camera
 from blurgen.camera_torch import expose_batch, signed_key
-from blurgen.pairs import PairSynthesizer
+from blurgen.pairs import PairSynthesizer, to_unit_float
 
 
 def to_chw(image: np.ndarray) -> torch.Tensor:
@@ -62,8 +62,11 @@ class SharpCropDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         region, plan = self.synthesizer.sharp_region(index)
-        if self.dtype == torch.uint8:
-            region = np.rint(region * 255.0).astype(np.uint8)
+        values = to_unit_float(region)
+        if self.dtype == torch.float32:
+            region = values
+        elif region.dtype != np.uint8:
+            region = np.rint(values * 255.0).astype(np.uint8)
         draws = plan.draws
         return {
             "region": to_chw(region),

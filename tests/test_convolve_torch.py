@@ -1,5 +1,3 @@
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -9,6 +7,7 @@ from blurgen.bank import sample_kernels
 from blurgen.camera_torch import noise_field, signed_key
 from blurgen.convolve import blur
 from blurgen.convolve_torch import blur_batch, fast_fft_size
+from blurgen.rng import normal_field, normal_table
 
 CUDA = torch.cuda.is_available()
 
@@ -91,16 +90,18 @@ def test_fast_fft_sizes():
     assert [fast_fft_size(n) for n in (1, 256, 257, 320, 331)] == [1, 256, 270, 320, 336]
 
 
-def test_noise_field_follows_its_counter_definition():
+def test_noise_field_follows_its_counter_definition_on_every_path():
     key = 0xDEADBEEF12345678
+    table = normal_table()
     field = noise_field(torch.tensor([signed_key(key)]), (3, 5, 7))[0].flatten()
-    for e in (0, 1, 2, 57, 104):
-        m = e // 2
-        u1 = (oracle.mix64((key + (2 * m + 1) * oracle.GOLDEN) & oracle.MASK) >> 40) / 2**24
-        u2 = (oracle.mix64((key + (2 * m + 2) * oracle.GOLDEN) & oracle.MASK) >> 40) / 2**24
-        radius = math.sqrt(-2 * math.log(1 - u1))
-        expected = radius * (math.cos if e % 2 == 0 else math.sin)(2 * math.pi * u2)
-        assert float(field[e]) == pytest.approx(expected, abs=1e-5)
+    numba_field = normal_field(np.uint64(key), 105, table)
+    np.testing.assert_array_equal(field.numpy(), numba_field)
+    for e in (0, 1, 2, 3, 4, 57, 104):
+        z = oracle.mix64((key + (2**32 + e // 4 + 1) * oracle.GOLDEN) & oracle.MASK)
+        index = (z >> (48 - 16 * (e % 4))) & 0xFFFF
+        assert float(field[e]) == float(table[index])
+    assert table[32768] == pytest.approx(1.912e-5, abs=1e-8) and table[-1] == pytest.approx(4.325, abs=0.001)
+    np.testing.assert_allclose(table, -table[::-1], atol=1e-6)
 
 
 def test_noise_field_is_standard_normal_and_keyed():
