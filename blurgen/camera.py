@@ -6,8 +6,9 @@ before blurring, what to add in linear light, and how to encode the result again
 * ``none`` — blur the sRGB values as they are (what DeblurGAN did; mean intensity is kept);
 * ``gamma`` — undo a 2.2 power law, blur, re-apply it (as GoPro's ``blur_gamma``);
 * ``realistic`` — after RSBlur (Rim et al., ECCV 2022): sRGB curve → linear; saturation (pixels
-  clipped in the sharp image are blurred as a mask and added with weight α ~ U(0.25, 1.75),
-  because the light there was brighter than the sensor could record); clip; Poisson–Gaussian
+  clipped in the sharp image get α ~ U(0.25, 1.75) more light before the blur, because the scene
+  was brighter there than the sensor could record; RSBlur adds α times the blurred mask after
+  the blur, which is the same by linearity); clip; Poisson–Gaussian
   noise of variance ``β1·x + β2`` (β1 = 8.89e-5, β2 = 2.94e-5, each × U(0.5, 1.5)), none where
   the sensor saturated; back to sRGB; optional JPEG with a quality drawn from a range.
 
@@ -195,42 +196,29 @@ def linearise(sharp: np.ndarray, camera: Camera) -> np.ndarray:
     return to_linear(sharp.astype(np.float32), camera)
 
 
-def clipped_mask(sharp: np.ndarray, threshold: float) -> np.ndarray:
-    """float32 H×W: 1 where any channel of the encoded image is at or above ``threshold`` (of full scale)."""
-    full_scale = np.iinfo(sharp.dtype).max if np.issubdtype(sharp.dtype, np.integer) else 1.0
-    brightest = sharp[:, :, 0]
-    for channel in range(1, sharp.shape[2]):  # faster than max(axis=2) over 3 interleaved values
-        brightest = np.maximum(brightest, sharp[:, :, channel])
+def clipped_mask(planes: list[np.ndarray], threshold: float) -> np.ndarray:
+    """float32 H×W: 1 where any encoded plane is at or above ``threshold`` (a fraction of full scale)."""
+    full_scale = np.iinfo(planes[0].dtype).max if np.issubdtype(planes[0].dtype, np.integer) else 1.0
+    brightest = planes[0]
+    for plane in planes[1:]:
+        brightest = np.maximum(brightest, plane)
     return (brightest >= threshold * full_scale).astype(np.float32)
 
 
 @njit(cache=True)
-def finish_exposure(
-    linear: np.ndarray, mask: np.ndarray, alpha: float, beta1: float, beta2: float,
-    noisy: bool, key: np.uint64, table: np.ndarray,
-) -> None:
-    """In place on blurred linear light (float32 C×H×W): add α·mask (blurred clipped pixels, H×W;
-    empty for none), then, where the sensor did not saturate, clip and add noise of variance
-    β1·x + β2 (noise element e = C×H×W index, as :func:`blurgen.rng.normal_field`); clip to [0, 1].
-    One pass, so a pair pays for its noise with a table read per pixel."""
-    plane = linear.shape[1] * linear.shape[2]
+def finish_exposure(linear: np.ndarray, beta1: float, beta2: float, noisy: bool, key: np.uint64, table: np.ndarray) -> None:
+    """In place on blurred linear light (float32 C×H×W), one pass, a table read per pixel: where
+    the sensor saturated (≥ 1) write 1; elsewhere add noise of variance β1·x + β2 (noise element
+    e = the C×H×W index, as :func:`blurgen.rng.normal_field`) and clip to [0, 1]."""
     flat = linear.reshape(-1)
-    has_mask = mask.size > 0
-    mask_flat = mask.reshape(-1)
-    alpha32, beta1_32, beta2_32 = np.float32(alpha), np.float32(beta1), np.float32(beta2)
+    beta1_32, beta2_32 = np.float32(beta1), np.float32(beta2)
     zero, one = np.float32(0.0), np.float32(1.0)
     count = flat.size
-    position = 0  # e % plane, kept by counting: a division per pixel costs more than the noise
     for quad in range((count + 3) // 4):
         word = noise_word(key, quad) if noisy else np.uint64(0)
         for part in range(min(4, count - 4 * quad)):
             e = 4 * quad + part
             value = flat[e]
-            if has_mask:
-                value += alpha32 * mask_flat[position]
-            position += 1
-            if position == plane:
-                position = 0
             if value >= one:
                 flat[e] = one
                 continue
@@ -265,21 +253,14 @@ def expose(
     """
     if sharp.ndim != 3:
         raise ValueError(f"expose takes an H×W×C image, got shape {sharp.shape}")
-    channels = sharp.shape[2]
-    planes = [linearise(plane, camera) for plane in cv2.split(sharp)]  # contiguous C×H×W planes
-    with_mask = camera.saturation is not None and draws.saturation_alpha > 0
-    if with_mask:
-        mask = clipped_mask(sharp, camera.saturation_threshold)
-        with_mask = bool(mask.any())
-        if with_mask:  # blur the mask as one more plane: one pass, one kernel spectrum
-            planes.append(mask)
-    blurred = blur_planes(np.stack(planes), kernel, border=border)
-    linear = blurred[:channels]
-    finish_exposure(
-        linear, blurred[channels] if with_mask else np.empty((0, 0), np.float32), draws.saturation_alpha,
-        draws.beta1, draws.beta2, camera.noise is not None, np.uint64(noise_key), NORMAL_TABLE,
-    )
-    encoded = cv2.merge(list(from_linear(linear, camera))) if channels > 1 else from_linear(linear, camera)[0][:, :, None]
+    encoded_planes = cv2.split(sharp)
+    planes = np.stack([linearise(plane, camera) for plane in encoded_planes])  # contiguous C×H×W
+    if camera.saturation is not None and draws.saturation_alpha > 0:
+        planes += np.float32(draws.saturation_alpha) * clipped_mask(encoded_planes, camera.saturation_threshold)
+    linear = blur_planes(planes, kernel, border=border)
+    finish_exposure(linear, draws.beta1, draws.beta2, camera.noise is not None, np.uint64(noise_key), NORMAL_TABLE)
+    encoded = from_linear(linear, camera)
+    encoded = cv2.merge(list(encoded)) if len(encoded) > 1 else encoded[0][:, :, None]
     if draws.jpeg_quality:
         encoded = jpeg_roundtrip(encoded, draws.jpeg_quality)
     return np.ascontiguousarray(encoded, dtype=np.float32)

@@ -131,10 +131,11 @@ def expose_batch(
     """
     values = sharp.float()
     draws = draws.to(device=values.device, dtype=torch.float32)
-    linear = blur_batch(to_linear(values, camera), kernels, border=border)
-    if camera.saturation is not None:
+    linear = to_linear(values, camera)
+    if camera.saturation is not None:  # more light where the sharp image clipped (see blurgen.camera)
         clipped = (values.amax(dim=1, keepdim=True) >= camera.saturation_threshold).float()
-        linear = linear + draws[:, 0, None, None, None] * blur_batch(clipped, kernels, border=border)
+        linear = linear + draws[:, 0, None, None, None] * clipped
+    linear = blur_batch(linear, kernels, border=border)
     saturated = linear >= 1.0
     linear = linear.clamp(0.0, 1.0)
     if camera.noise is not None:

@@ -26,6 +26,7 @@ import numpy as np
 Border = Literal["reflect", "valid"]
 BORDERS = ("reflect", "valid")
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
+_UNIT_FROM_UINT8 = (np.arange(256) / 255.0).astype(np.float32)
 
 
 def odd_size(size: int) -> int:
@@ -86,7 +87,7 @@ def as_float_image(image: np.ndarray) -> tuple[np.ndarray, float]:
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"the image is empty (shape {image.shape})")
     if image.dtype == np.uint8:
-        return image.astype(np.float32) / 255.0, 255.0
+        return cv2.LUT(image, _UNIT_FROM_UINT8).reshape(image.shape), 255.0  # 5× numpy's astype and divide
     if image.dtype == np.uint16:
         return image.astype(np.float32) / 65535.0, 65535.0
     if image.dtype == np.float64:
@@ -108,7 +109,7 @@ def convolve_planes(planes: np.ndarray, kernel: np.ndarray, reflect: int = 0) ->
     (``BORDER_REFLECT_101``). Output: C×(H+2r-k+1)×(W+2r-k+1), same dtype.
 
     Circular DFT convolution of size ≥ the (mirrored) plane wraps only into the first k-1 rows
-    and columns, which 'valid' drops, so whatever fills the DFT's extra size is never read.
+    and columns, which 'valid' drops, so zeros up to OpenCV's preferred DFT size change nothing.
     OpenCV's DFT is used because it is about three times faster per plane than pocketfft here.
     """
     channels, height, width = planes.shape
@@ -119,12 +120,13 @@ def convolve_planes(planes: np.ndarray, kernel: np.ndarray, reflect: int = 0) ->
     rows, cols = cv2.getOptimalDFTSize(height_in), cv2.getOptimalDFTSize(width_in)
     padded_kernel = np.zeros((rows, cols), dtype=planes.dtype)
     padded_kernel[:k, :k] = kernel
-    kernel_spectrum = cv2.dft(padded_kernel)
+    kernel_spectrum = cv2.dft(padded_kernel)  # (nonzeroRows= would skip zero rows but is 3× slower)
     out = np.empty((channels, height_in - k + 1, width_in - k + 1), dtype=planes.dtype)
     for channel in range(channels):
-        padded = cv2.copyMakeBorder(
-            planes[channel], reflect, rows - height - reflect, reflect, cols - width - reflect, cv2.BORDER_REFLECT_101
-        )
+        plane = planes[channel]
+        if reflect:
+            plane = cv2.copyMakeBorder(plane, reflect, reflect, reflect, reflect, cv2.BORDER_REFLECT_101)
+        padded = cv2.copyMakeBorder(plane, 0, rows - height_in, 0, cols - width_in, cv2.BORDER_CONSTANT)
         product = cv2.mulSpectrums(cv2.dft(padded), kernel_spectrum, 0)
         full = cv2.idft(product, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
         out[channel] = full[k - 1 : height_in, k - 1 : width_in]
@@ -150,7 +152,8 @@ def blur(image: np.ndarray, kernel: np.ndarray, *, border: Border = "reflect") -
     has_alpha = values.shape[2] == 4
     if has_alpha:
         values[:, :, :3] *= values[:, :, 3:]
-    blurred = blur_planes(np.ascontiguousarray(values.transpose(2, 0, 1)), kernel, border=border).transpose(1, 2, 0)
+    planes = blur_planes(np.stack(cv2.split(values)), kernel, border=border)
+    blurred = cv2.merge(list(planes)) if len(planes) > 1 else planes[0][:, :, None]
     if has_alpha:
         alpha = blurred[:, :, 3:]
         blurred[:, :, :3] = np.where(alpha > 1e-12, blurred[:, :, :3] / np.maximum(alpha, 1e-12), 0.0)
