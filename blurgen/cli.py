@@ -26,7 +26,7 @@ console = Console(stderr=True)
 
 def fail(message: str) -> typer.Exit:
     """Print one clear line and return the exit to raise (status 2, as for bad usage)."""
-    console.print(f"[bold red]error:[/] {message}")
+    typer.secho(f"error: {message}", err=True, fg="red")  # one line, never wrapped
     return typer.Exit(2)
 
 
@@ -90,6 +90,89 @@ def kernels(
     table.add_row("rescaled to fit", str(stats["rescaled"]))
     table.add_row("written", f"{bank_path}  {sheet_path}" + (f"  {png_dir}/" if png_dir else ""))
     console.print(table)
+
+
+@app.command()
+def dataset(
+    src: Annotated[Optional[Path], typer.Option(help="Sharp images: a COCO root, a GoPro_Large root or split, or any folder. Default: the built-in dead-leaves corpus.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("pairs"),
+    n: Annotated[Optional[int], typer.Option("--n", help="Use the first N source images (built-in corpus: how many to make; default 100).", min=1)] = None,
+    crop: Annotated[Optional[int], typer.Option(help="Square crops of this many px (default: whole images, reflected borders).", min=1)] = None,
+    per_image: Annotated[int, typer.Option("--per-image", help="Pairs per source image.", min=1)] = 1,
+    kernels: Annotated[Optional[Path], typer.Option(help="Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.")] = None,
+    preset: Annotated[str, typer.Option(help="Live kernels: trajectory preset, as for 'blurgen kernels'.")] = "deblurgan",
+    expl: Annotated[Optional[str], typer.Option(help="Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")] = None,
+    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Live kernels: side in px.", min=3)] = 65,
+    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "none",
+    seed: Annotated[int, typer.Option(help="Run seed; pair i depends only on (seed, i).", min=0)] = 0,
+    format: Annotated[str, typer.Option("--format", help="files (GoPro-style folders of PNGs) or webdataset (tar shards).")] = "files",
+    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: all cores). The output does not depend on it.", min=1)] = None,
+    num_shards: Annotated[int, typer.Option("--num-shards", help="Split the work into this many jobs (e.g. a Slurm array) ...", min=1)] = 1,
+    shard_index: Annotated[int, typer.Option("--shard-index", help="... and run job number I (0-based) here.", min=0)] = 0,
+    distributor: Annotated[str, typer.Option(help="local (process pool) or ray (cluster; pip install 'blurgen[ray]').")] = "local",
+    split: Annotated[str, typer.Option(help="Output split folder: <out>/<split>/...")] = "train",
+    coco_split: Annotated[Optional[str], typer.Option("--coco-split", help="COCO split to read, e.g. val2017 (needed when there are several).")] = None,
+    shard_size: Annotated[int, typer.Option("--shard-size", help="Source images per output shard (the unit of work and of resuming).", min=1)] = 32,
+) -> None:
+    """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from blurgen.bank import BankFormatError, KernelBank
+    from blurgen.camera import camera_preset
+    from blurgen.dataset import DatasetMismatch, DatasetSpec
+    from blurgen.distribute import build_dataset
+    from blurgen.pairs import BankKernels, LiveKernels
+    from blurgen.presets import trajectory_spec
+    from blurgen.sources import SourceError, open_source
+
+    try:
+        source = open_source(src, n=n, coco_split=coco_split, seed=seed)
+        if kernels is not None:
+            bank = KernelBank.load(kernels)
+            kernel_source = BankKernels(bank)
+            kernel_info = {"bank": str(kernels), "kernels": len(bank), "size": bank.size, "bank_seed": bank.info["seed"], "preset": bank.info["preset"]}
+        else:
+            spec_text = trajectory_spec(preset, expl=expl).to_dict()
+            kernel_source = LiveKernels(seed=seed, preset=preset, size=kernel_size, overrides={"expl": expl} if expl else {})
+            kernel_info = {"live": True, "preset": preset, "size": kernel_size, "spec": spec_text}
+        spec = DatasetSpec(
+            out=out, source=source, kernels=kernel_source, camera=camera_preset(camera), crop=crop,
+            per_image=per_image, seed=seed, split=split, format=format, shard_size=shard_size, kernel_info=kernel_info,
+        )
+    except FileNotFoundError as error:
+        raise fail(f"no such file: {error.filename}") from None
+    except (SourceError, BankFormatError, ValueError, TypeError) as error:
+        raise fail(str(error)) from None
+
+    started = time.perf_counter()
+    try:
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=console, transient=True,
+        ) as progress:
+            task = progress.add_task("pairs", total=None)
+            report = build_dataset(
+                spec, workers=workers, num_shards=num_shards, shard_index=shard_index, distributor=distributor,
+                on_image=lambda k: progress.advance(task, k),
+            )
+    except (DatasetMismatch, OSError, RuntimeError, ValueError) as error:
+        raise fail(str(error)) from None
+    seconds = time.perf_counter() - started
+
+    table = Table(title="blurgen dataset", show_header=False, title_justify="left")
+    kind = spec.describe()["source"].get("kind", "source")
+    table.add_row("source", f"{kind}: {report['sources']} images in this job's shards")
+    table.add_row("pairs written", f"{report['pairs']:,}")
+    skipped = report["skipped"]
+    table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in skipped.items()) or "none")
+    table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now)")
+    table.add_row("seconds", f"{seconds:.1f}")
+    new_pairs = report["pairs_now"]
+    table.add_row("pairs/s", f"{new_pairs / seconds:,.1f}" if seconds > 0 else "-")
+    table.add_row("written", f"{spec.split_dir}/ ({format})")
+    console.print(table)
+    for failure in report["failures"][:5]:
+        console.print(f"[yellow]failed:[/] {failure}")
 
 
 @app.command()

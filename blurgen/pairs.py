@@ -180,29 +180,44 @@ class PairSynthesizer:
 
     def sharp_region(self, index: int) -> tuple[np.ndarray, PairPlan]:
         """The sharp region sample ``index`` blurs (RGB, in the source's dtype) and its plan."""
-        image = self.source[index // self.per_image]
+        return self.region_from(self.source[index // self.per_image], index)
+
+    def region_from(self, image: np.ndarray, index: int) -> tuple[np.ndarray, PairPlan]:
+        """As :meth:`sharp_region`, for the source image already read (sample ``index`` uses it)."""
         plan = self.plan(index, np.shape(image))
         y, x, height, width = plan.region
         return to_rgb(np.asarray(image)[y : y + height, x : x + width]), plan
 
     def metadata(self, plan: PairPlan) -> dict:
-        """What a pair's metadata records: source, crop box, kernel, camera and its draws."""
+        """What a pair's metadata records: source, crop box, kernel and the camera's draws."""
         y, x, height, width = plan.region
         m = plan.margin
+        source_id = self.source.id(plan.source_index) if hasattr(self.source, "id") else str(plan.source_index)
         return {
             "index": plan.index,
             "seed": int(self.seed),
             "source_index": plan.source_index,
+            "source_id": source_id,
             "crop_box": {"x": x + m, "y": y + m, "width": width - 2 * m, "height": height - 2 * m},
             "kernel": plan.kernel_meta,
             "camera": self.camera.to_dict(),
             "camera_draws": asdict(plan.draws),
         }
 
-    def __getitem__(self, index: int) -> Pair:
-        region, plan = self.sharp_region(index)
+    def pair_from(self, image: np.ndarray, index: int) -> Pair:
+        """Sample ``index`` made from its source image, already read (the writer reads each once)."""
+        return self.make(image, index)[0]
+
+    def make(self, image: np.ndarray, index: int) -> tuple[Pair, PairPlan]:
+        """:meth:`pair_from` and the plan it followed (its kernel, for writers that store it)."""
+        region, plan = self.region_from(image, index)
         border = "reflect" if self.crop is None else "valid"
         blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
         m = plan.margin
         sharp = to_unit_float(region[m : region.shape[0] - m, m : region.shape[1] - m])
-        return Pair(blurred, sharp, self.metadata(plan))
+        return Pair(blurred, sharp, self.metadata(plan)), plan
+
+    def __getitem__(self, index: int) -> Pair:
+        if not 0 <= index < len(self):
+            raise IndexError(f"sample {index} is out of range for {len(self)} samples")
+        return self.pair_from(self.source[index // self.per_image], index)

@@ -2,6 +2,8 @@ import cv2
 import numpy as np
 import pytest
 import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blurgen.bank import sample_kernels
 from blurgen.convolve import blur
@@ -127,3 +129,23 @@ def test_bad_input_is_a_clear_error(image, kernel, message):
 def test_unknown_border_is_rejected():
     with pytest.raises(ValueError, match="border"):
         blur(np.zeros((10, 10)), np.ones((3, 3)), border="wrap")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    height=st.integers(9, 40), width=st.integers(9, 40), size=st.integers(1, 9),
+    channels=st.sampled_from([1, 3, 4]), seed=st.integers(0, 2**32 - 1),
+)
+def test_any_shape_blurs_like_direct_convolution(height, width, size, channels, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.random((height, width, channels))
+    image[:, :, 3:] = 1.0  # an opaque alpha channel is blurred like any other
+    kernel = random_kernel(rng, size)
+    ours = blur(image, kernel, border="valid")
+    odd = size + 1 - size % 2
+    if size % 2 == 0:  # an even kernel is its half-pixel-averaged odd version
+        padded = np.pad(kernel, 1)
+        kernel = (padded[:-1, :-1] + padded[1:, :-1] + padded[:-1, 1:] + padded[1:, 1:]) / 4
+    direct = np.stack([scipy.signal.convolve2d(image[:, :, c], kernel, mode="valid") for c in range(channels)], axis=2)
+    assert ours.shape == (height - odd + 1, width - odd + 1, channels)
+    np.testing.assert_allclose(ours, direct, atol=1e-6)

@@ -1,0 +1,194 @@
+"""Sharp source → pairs on disk, in shards that can run anywhere and resume after any kill.
+
+The sorted source is cut into shards of ``shard_size`` source images; shard k holds images
+``[k·shard_size, (k+1)·shard_size)`` and sample ``i·per_image + j`` for image i. A shard is
+written under a temporary name, renamed when complete, and its stats file is written last: a
+shard is complete exactly when its stats file exists. A re-run skips complete shards and redoes
+the rest, so a kill loses nothing and duplicates nothing. Because the shard layout and every pair
+depend only on the settings and the seed, the bytes are the same for any number of workers,
+jobs (``num_shards``/``shard_index``) or distributor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from blurgen.camera import Camera
+from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer
+from blurgen.sources.images import TOO_SMALL, BadImage
+from blurgen.writers import WRITERS
+
+DATASET_FORMAT = "blurgen.dataset"
+DATASET_VERSION = 1
+FAILED = "failed"  # an image that broke the pipeline in an unexpected way (the message is kept)
+
+
+class DatasetMismatch(ValueError):
+    """``--out`` already holds a dataset made with other settings: resuming would mix them."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index``: source images ``start`` .. ``stop - 1``."""
+
+    index: int
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> str:
+        return f"shard-{self.index:05d}"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything that decides the bytes of a dataset (and where it goes)."""
+
+    out: Path
+    source: object
+    kernels: KernelSource
+    camera: Camera
+    crop: int | None = None
+    per_image: int = 1
+    seed: int = 0
+    split: str = "train"
+    format: Literal["files", "webdataset"] = "files"
+    shard_size: int = 32
+    kernel_info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.format not in WRITERS:
+            raise ValueError(f"format must be one of {', '.join(WRITERS)}, got {self.format!r}")
+        if self.shard_size < 1:
+            raise ValueError(f"shard size must be >= 1, got {self.shard_size}")
+        if not self.split or "/" in self.split or self.split.startswith("."):
+            raise ValueError(f"split must be a plain folder name, got {self.split!r}")
+
+    @property
+    def split_dir(self) -> Path:
+        return Path(self.out) / self.split
+
+    def synthesizer(self) -> PairSynthesizer:
+        return PairSynthesizer(self.source, self.kernels, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image)
+
+    def shards(self) -> list[Shard]:
+        count = len(self.source)
+        return [Shard(k, start, min(start + self.shard_size, count)) for k, start in enumerate(range(0, count, self.shard_size))]
+
+    def describe(self) -> dict:
+        """The settings, as ``dataset.json`` records them (the same on every machine and job)."""
+        describe = getattr(self.source, "describe", None)
+        return {
+            "format": DATASET_FORMAT,
+            "version": DATASET_VERSION,
+            "split": self.split,
+            "layout": self.format,
+            "source": describe() if describe else {"images": len(self.source)},
+            "kernels": self.kernel_info,
+            "camera": self.camera.to_dict(),
+            "crop": self.crop,
+            "per_image": self.per_image,
+            "seed": self.seed,
+            "shard_size": self.shard_size,
+            "shards": len(self.shards()),
+        }
+
+
+def stats_path(spec: DatasetSpec, shard: Shard) -> Path:
+    """Where a shard's stats go; the file exists exactly when the shard is complete."""
+    if spec.format == "files":
+        return spec.split_dir / shard.name / "stats.json"
+    return spec.split_dir / f"{shard.name}.stats.json"
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to a temporary name and rename it, so a reader sees all of it or nothing."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(partial, path)
+
+
+def prepare_output(spec: DatasetSpec) -> None:
+    """Create ``out/<split>`` and record the settings, refusing to mix two datasets in one folder."""
+    try:
+        spec.split_dir.mkdir(parents=True, exist_ok=True)
+        probe = spec.split_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise OSError(f"cannot write to --out {spec.out}: {error.strerror or error}") from None
+    described = spec.describe()
+    record = spec.split_dir / "dataset.json"
+    if record.exists():
+        existing = json.loads(record.read_text())
+        if existing != json.loads(json.dumps(described)):
+            changed = sorted(k for k in set(existing) | set(described) if existing.get(k) != json.loads(json.dumps(described)).get(k))
+            raise DatasetMismatch(
+                f"{spec.split_dir} holds a dataset made with other settings ({', '.join(changed)}); "
+                "use another --out or --split, or delete it"
+            )
+        return
+    write_json_atomic(record, described)
+
+
+def is_complete(spec: DatasetSpec, shard: Shard) -> bool:
+    return stats_path(spec, shard).exists()
+
+
+def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None] | None = None) -> dict:
+    """Make and write every pair of ``shard``; return its stats (also written, last, to disk).
+
+    Bad source images are skipped and counted by reason; nothing here raises for one image.
+    """
+    started = time.perf_counter()
+    synthesizer = spec.synthesizer()
+    writer = WRITERS[spec.format](spec.split_dir, shard.name)
+    skipped: Counter[str] = Counter()
+    failures: list[str] = []
+    pairs = 0
+    for source_index in range(shard.start, shard.stop):
+        try:
+            image = spec.source[source_index]
+            bit_depth = 16 if np.asarray(image).dtype == np.uint16 else 8
+            made = [synthesizer.make(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
+        except BadImage as error:
+            skipped[error.reason] += 1
+        except ImageTooSmall:
+            skipped[TOO_SMALL] += 1
+        except Exception as error:  # one odd file must not end a long run; keep what went wrong
+            skipped[FAILED] += 1
+            if len(failures) < 10:
+                failures.append(f"{source_index}: {type(error).__name__}: {error}")
+        else:
+            for pair, plan in made:
+                meta = {k: v for k, v in pair.meta.items() if k != "camera"}  # the camera is in dataset.json
+                writer.add(f"{plan.index:08d}", pair.blurred, pair.sharp, plan.kernel, {**meta, "bit_depth": bit_depth}, bit_depth)
+                pairs += 1
+        if on_image is not None:
+            on_image(1)
+    writer.commit()
+    seconds = time.perf_counter() - started
+    stats = {
+        "shard": shard.name,
+        "sources": shard.stop - shard.start,
+        "pairs": pairs,
+        "skipped": dict(sorted(skipped.items())),
+        "failures": failures,
+        "seconds": round(seconds, 3),
+        "pairs_per_s": round(pairs / seconds, 2) if seconds > 0 else 0.0,
+    }
+    write_json_atomic(stats_path(spec, shard), stats)
+    return stats
+
+
+def read_stats(spec: DatasetSpec, shard: Shard) -> dict:
+    return json.loads(stats_path(spec, shard).read_text())

@@ -1,0 +1,98 @@
+"""Pair → disk: one shard at a time, written under a temporary name and renamed when complete.
+
+Two layouts (see ``datasets/blurgen-output.md``):
+
+* ``files``: ``<split>/<shard>/{blur,sharp}/<key>.png`` and ``<split>/<shard>/meta.jsonl``; the
+  shard folder plays the part of a GoPro scene, so GoPro readers and paired-folder loaders (two
+  sorted file lists zipped together) read it as it is.
+* ``webdataset``: ``<split>/<shard>.tar`` holding ``<key>.blur.png``, ``<key>.sharp.png``,
+  ``<key>.kernel.npy`` and ``<key>.json``, in that order for each key.
+
+Every byte is a function of the pairs: PNG encoding is deterministic and tar headers carry no
+time, owner or permission from the machine, so the same seed gives the same files anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from blurgen.sources.images import encode_png
+
+
+def to_pixels(image: np.ndarray, bit_depth: int) -> np.ndarray:
+    """float [0, 1] → uint8 or uint16 pixels (rounded)."""
+    top = 65535 if bit_depth == 16 else 255
+    return np.rint(np.clip(image, 0.0, 1.0) * top).astype(np.uint16 if bit_depth == 16 else np.uint8)
+
+
+def remove(path: Path) -> None:
+    """Delete a file or folder if it is there."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+class FilesShardWriter:
+    """Writes ``<split>/<name>/`` as ``<split>/.<name>.partial/`` and renames it on :meth:`commit`."""
+
+    def __init__(self, split_dir: Path, name: str) -> None:
+        self.final = split_dir / name
+        self.partial = split_dir / f".{name}.partial"
+        remove(self.partial)
+        remove(self.final)  # renamed by a run that died before its stats: incomplete, redo it
+        (self.partial / "blur").mkdir(parents=True)
+        (self.partial / "sharp").mkdir()
+        self.records: list[str] = []
+
+    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, meta: dict, bit_depth: int) -> None:
+        (self.partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth)))
+        (self.partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(sharp, bit_depth)))
+        self.records.append(json.dumps({"key": key, **meta}, sort_keys=True))
+
+    def commit(self) -> Path:
+        (self.partial / "meta.jsonl").write_text("".join(line + "\n" for line in self.records))
+        os.replace(self.partial, self.final)
+        return self.final
+
+
+class WebDatasetShardWriter:
+    """Writes ``<split>/<name>.tar`` as ``<split>/.<name>.tar.partial`` and renames it on :meth:`commit`."""
+
+    def __init__(self, split_dir: Path, name: str) -> None:
+        self.final = split_dir / f"{name}.tar"
+        self.partial = split_dir / f".{name}.tar.partial"
+        remove(self.partial)
+        remove(self.final)
+        split_dir.mkdir(parents=True, exist_ok=True)
+        self.tar = tarfile.open(self.partial, "w", format=tarfile.USTAR_FORMAT)
+
+    def member(self, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = 0o644
+        info.mtime = 0
+        self.tar.addfile(info, io.BytesIO(data))
+
+    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, meta: dict, bit_depth: int) -> None:
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(kernel, dtype=np.float32), allow_pickle=False)
+        self.member(f"{key}.blur.png", encode_png(to_pixels(blurred, bit_depth)))
+        self.member(f"{key}.sharp.png", encode_png(to_pixels(sharp, bit_depth)))
+        self.member(f"{key}.kernel.npy", buffer.getvalue())
+        self.member(f"{key}.json", json.dumps({"key": key, **meta}, sort_keys=True).encode())
+
+    def commit(self) -> Path:
+        self.tar.close()
+        os.replace(self.partial, self.final)
+        return self.final
+
+
+WRITERS = {"files": FilesShardWriter, "webdataset": WebDatasetShardWriter}

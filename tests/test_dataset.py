@@ -1,0 +1,190 @@
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fixtures import make_coco, textured, write
+from blurgen.bank import sample_kernels
+from blurgen.camera import camera_preset
+from blurgen.dataset import DatasetMismatch, DatasetSpec
+from blurgen.distribute import build_dataset
+from blurgen.pairs import BankKernels, LiveKernels
+from blurgen.sources import CocoSource, DeadLeaves, GoProPairs, read_image
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under root except stats.json files (they hold timings)."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("stats.json")
+    }
+
+
+def small_spec(out: Path, **changes) -> DatasetSpec:
+    settings = dict(
+        out=out, source=DeadLeaves(n=7, height=96, width=128, seed=3), kernels=LiveKernels(seed=3, size=33),
+        camera=camera_preset("realistic"), crop=48, per_image=2, seed=3, shard_size=2,
+    )
+    settings.update(changes)
+    return DatasetSpec(**settings)
+
+
+def blurgen(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "blurgen", *args], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_coco_fixture_becomes_pairs_that_read_back_through_the_gopro_reader(tmp_path):
+    make_coco(tmp_path / "coco")
+    bank = sample_kernels(20, seed=1, size=33)
+    spec = DatasetSpec(out=tmp_path / "pairs", source=CocoSource(tmp_path / "coco"), kernels=BankKernels(bank),
+                       camera=camera_preset("gamma"), crop=64, per_image=2, seed=1, shard_size=3)
+    report = build_dataset(spec, workers=1)
+    assert report["pairs"] == 8 and report["pairs_now"] == 8
+    assert report["skipped"] == {"empty": 1, "missing": 1, "too_small": 1, "truncated": 1}
+    pairs = GoProPairs(tmp_path / "pairs", "train")
+    assert len(pairs) == 8
+    for i in range(len(pairs)):
+        blurred, sharp = pairs[i]
+        assert blurred.shape == sharp.shape == (64, 64, 3)
+    # Paired-folder loaders zip two sorted file lists: the names must match one to one.
+    for shard in (tmp_path / "pairs" / "train").glob("shard-*"):
+        assert sorted(p.name for p in (shard / "blur").iterdir()) == sorted(p.name for p in (shard / "sharp").iterdir())
+    records = [json.loads(line) for shard in sorted((tmp_path / "pairs" / "train").glob("shard-*"))
+               for line in (shard / "meta.jsonl").read_text().splitlines()]
+    assert len(records) == 8 and {r["source_id"] for r in records} == {"1", "2", "3", "4"}
+    deep = next(r for r in records if r["source_id"] == "3")
+    assert deep["bit_depth"] == 16 and "bank_index" in deep["kernel"] and "camera_draws" in deep
+    assert read_image(tmp_path / "pairs" / "train" / "shard-00000" / "sharp" / f"{deep['key']}.png").dtype == np.uint16
+    stats = [json.loads(p.read_text()) for p in (tmp_path / "pairs" / "train").glob("shard-*/stats.json")]
+    assert sum(s["pairs"] for s in stats) == 8 and sum(sum(s["skipped"].values()) for s in stats) == 4
+    described = json.loads((tmp_path / "pairs" / "train" / "dataset.json").read_text())
+    assert described["source"]["kind"] == "coco" and described["camera"]["curve"] == "gamma"
+
+
+def test_same_bytes_for_any_worker_count_and_sharding(tmp_path):
+    one = small_spec(tmp_path / "one")
+    build_dataset(one, workers=1)
+    build_dataset(small_spec(tmp_path / "two"), workers=2)
+    for index in range(3):  # three separate jobs, as a Slurm array would run them
+        build_dataset(small_spec(tmp_path / "jobs"), workers=1, num_shards=3, shard_index=index)
+    reference = tree_digest(tmp_path / "one")
+    assert len(reference) == 7 * 2 * 2 + 4 + 1  # blur+sharp per pair, meta.jsonl per shard, dataset.json
+    assert tree_digest(tmp_path / "two") == reference
+    assert tree_digest(tmp_path / "jobs") == reference
+
+
+def test_a_job_runs_only_its_shards(tmp_path):
+    report = build_dataset(small_spec(tmp_path), workers=1, num_shards=2, shard_index=1)
+    assert report["shards"] == 2 and sorted(p.name for p in (tmp_path / "train").glob("shard-*")) == ["shard-00002", "shard-00003"]
+    with pytest.raises(ValueError, match="shard-index"):
+        build_dataset(small_spec(tmp_path), num_shards=2, shard_index=2)
+
+
+def test_a_rerun_skips_complete_shards_and_refuses_other_settings(tmp_path):
+    build_dataset(small_spec(tmp_path), workers=1)
+    again = build_dataset(small_spec(tmp_path), workers=1)
+    assert again["already_complete"] == 4 and again["written_now"] == 0 and again["pairs"] == 14
+    with pytest.raises(DatasetMismatch, match="seed"):
+        build_dataset(small_spec(tmp_path, seed=4), workers=1)
+
+
+def test_kill_minus_nine_then_rerun_gives_the_uninterrupted_bytes(tmp_path):
+    args = ["dataset", "--n", "12", "--shard-size", "2", "--workers", "1", "--crop", "64", "--camera", "realistic", "--seed", "5"]
+    assert blurgen(*args, "--out", str(tmp_path / "clean")).returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "blurgen", *args, "--out", str(tmp_path / "killed")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((tmp_path / "killed" / "train").glob("shard-*/stats.json")) and time.time() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    complete = len(list((tmp_path / "killed" / "train").glob("shard-*/stats.json")))
+    assert 1 <= complete < 6, "the kill should land mid-run"
+    result = blurgen(*args, "--out", str(tmp_path / "killed"))
+    assert result.returncode == 0, result.stderr
+    assert f"{complete} already complete" in result.stderr
+    assert not list((tmp_path / "killed").rglob("*.partial"))
+    assert tree_digest(tmp_path / "killed") == tree_digest(tmp_path / "clean")
+
+
+def test_webdataset_shards_read_back_with_the_webdataset_library(tmp_path):
+    wds = pytest.importorskip("webdataset")
+    spec = small_spec(tmp_path, format="webdataset")
+    build_dataset(spec, workers=1)
+    tars = sorted((tmp_path / "train").glob("shard-*.tar"))
+    assert len(tars) == 4 and len(list((tmp_path / "train").glob("shard-*.stats.json"))) == 4
+    samples = list(wds.WebDataset([str(t) for t in tars], shardshuffle=False))
+    assert [s["__key__"] for s in samples] == [f"{i:08d}" for i in range(14)]
+    for sample in samples:
+        blurred = read_png(sample["blur.png"])
+        sharp = read_png(sample["sharp.png"])
+        kernel = np.load(io.BytesIO(sample["kernel.npy"]))
+        meta = json.loads(sample["json"])
+        assert blurred.shape == sharp.shape == (48, 48, 3)
+        assert kernel.shape == (33, 33) and abs(kernel.sum() - 1) < 1e-5
+        assert meta["key"] == sample["__key__"] and meta["kernel"]["index"] == meta["index"]
+    # Tar headers carry no time or owner: the same seed gives the same tar bytes.
+    build_dataset(small_spec(tmp_path / "again", format="webdataset"), workers=2)
+    assert tree_digest(tmp_path / "train") == tree_digest(tmp_path / "again" / "train")
+
+
+def read_png(data: bytes) -> np.ndarray:
+    import cv2
+
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def test_ray_distributor_writes_the_same_bytes(tmp_path):
+    ray = pytest.importorskip("ray")
+    build_dataset(small_spec(tmp_path / "local"), workers=1)
+    try:
+        build_dataset(small_spec(tmp_path / "ray"), workers=2, distributor="ray")
+    finally:
+        ray.shutdown()
+    assert tree_digest(tmp_path / "ray") == tree_digest(tmp_path / "local")
+
+
+def test_cli_main_job_on_the_builtin_corpus(tmp_path):
+    result = blurgen("dataset", "--out", str(tmp_path / "demo"), "--n", "3", "--per-image", "2", "--crop", "128")
+    assert result.returncode == 0, result.stderr
+    assert "pairs written" in result.stderr and "pairs/s" in result.stderr
+    assert len(GoProPairs(tmp_path / "demo", "train")) == 6
+
+
+@pytest.mark.parametrize("make,args,message", [
+    (lambda root: None, ["--src", "{root}/nowhere"], "does not exist"),
+    (lambda root: (root / "empty").mkdir(), ["--src", "{root}/empty"], "no image files"),
+    (lambda root: ((root / "coco" / "annotations").mkdir(parents=True),
+                   (root / "coco" / "annotations" / "instances_val2017.json").write_text("{broken")),
+     ["--src", "{root}/coco"], "cannot read"),
+    (lambda root: (root / "file").write_text("x"), ["--out", "{root}/file/pairs"], "cannot write to --out"),
+    (lambda root: None, ["--kernels", "{root}/bank.npz"], "no such file"),
+    (lambda root: None, ["--camera", "film"], "unknown camera preset"),
+    (lambda root: None, ["--format", "zip"], "format must be"),
+])
+def test_run_wide_problems_fail_fast_with_one_line(tmp_path, make, args, message):
+    make(tmp_path)
+    args = [a.replace("{root}", str(tmp_path)) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    result = blurgen("dataset", "--n", "2", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_folder_sources_report_non_images(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write(tmp_path / "photos" / f"{i}.png", textured(rng, 100, 100))
+    (tmp_path / "photos" / "README.txt").write_text("hi")
+    result = blurgen("dataset", "--src", str(tmp_path / "photos"), "--out", str(tmp_path / "out"), "--crop", "16", "--kernel-size", "15")
+    assert result.returncode == 0, result.stderr
+    assert "not_an_image 1" in result.stderr

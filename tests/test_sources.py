@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+
+from fixtures import COCO_SPLIT, make_coco, make_gopro, textured, write
+from blurgen.sources import (
+    BadImage, CocoSource, DeadLeaves, FolderSource, GoProPairs, GoProSharp, SourceError, open_source, read_image,
+)
+
+
+def test_folder_is_recursive_sorted_and_reads_every_format(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in ("b/two.png", "a/one.jpg", "c/three.WEBP", "d/four.bmp", "e/five.tif", "zz.TIFF"):
+        write(tmp_path / name, textured(rng, 32, 48))
+    (tmp_path / "notes.txt").write_text("not an image")
+    source = FolderSource(tmp_path)
+    assert [source.id(i) for i in range(len(source))] == ["a/one.jpg", "b/two.png", "c/three.WEBP", "d/four.bmp", "e/five.tif", "zz.TIFF"]
+    assert source.non_images == 1
+    for i in range(len(source)):
+        image = source[i]
+        assert image.shape == (32, 48, 3) and image.dtype == np.uint8
+
+
+def test_bit_depths_and_channels_are_kept(tmp_path):
+    rng = np.random.default_rng(1)
+    write(tmp_path / "deep.png", textured(rng, 20, 30).astype(np.uint16) * 257)
+    write(tmp_path / "grey.png", textured(rng, 20, 30, 1)[:, :, 0])
+    write(tmp_path / "alpha.png", np.dstack([textured(rng, 20, 30), np.full((20, 30), 7, np.uint8)]))
+    rgb = textured(rng, 20, 30)
+    write(tmp_path / "rgb.png", rgb)
+    assert read_image(tmp_path / "deep.png").dtype == np.uint16
+    assert read_image(tmp_path / "grey.png").shape == (20, 30)
+    alpha = read_image(tmp_path / "alpha.png")
+    assert alpha.shape == (20, 30, 4) and (alpha[:, :, 3] == 7).all()
+    np.testing.assert_array_equal(read_image(tmp_path / "rgb.png"), rgb)  # RGB order, not BGR
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("empty.png", b"", "empty"),
+    ("text.jpg", b"hello, I am not a JPEG at all\xff\xd9", "corrupt"),
+    ("junk.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "corrupt"),
+])
+def test_bad_files_have_reasons(tmp_path, name, content, reason):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(BadImage) as caught:
+        read_image(tmp_path / name)
+    assert caught.value.reason == reason
+
+
+def test_truncated_and_missing_files(tmp_path):
+    write(tmp_path / "full.jpg", textured(np.random.default_rng(2), 64, 64))
+    data = (tmp_path / "full.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) * 2 // 3])
+    assert read_image(tmp_path / "full.jpg").shape == (64, 64, 3)
+    with pytest.raises(BadImage, match="truncated"):
+        read_image(tmp_path / "cut.jpg")
+    with pytest.raises(BadImage, match="missing"):
+        read_image(tmp_path / "nope.png")
+
+
+def test_coco_lists_images_by_id_and_keeps_masks(tmp_path):
+    fates = make_coco(tmp_path)
+    source = CocoSource(tmp_path)
+    assert source.split == COCO_SPLIT and len(source) == len(fates)
+    assert [source.id(i) for i in range(len(source))] == [str(i) for i in range(1, len(fates) + 1)]
+    assert source[0].shape == (160, 200, 3)
+    masks = source.masks(0)
+    assert len(masks) == 1 and masks[0]["category_id"] == 1
+    assert masks[0]["mask"].shape == (160, 200) and masks[0]["mask"][20, 20] == 1 and masks[0]["mask"][100, 100] == 0
+    with pytest.raises(BadImage, match="missing"):
+        source[list(fates).index("gone.jpg")]
+
+
+def test_coco_errors_are_clear(tmp_path):
+    make_coco(tmp_path)
+    with pytest.raises(SourceError, match="no annotations/instances_train2017.json"):
+        CocoSource(tmp_path, "train2017")
+    (tmp_path / "annotations" / "instances_test2017.json").write_text("{ not json")
+    with pytest.raises(SourceError, match="several COCO splits"):
+        CocoSource(tmp_path)
+    with pytest.raises(SourceError, match="cannot read"):
+        CocoSource(tmp_path, "test2017")
+
+
+def test_gopro_ids_are_scene_qualified(tmp_path):
+    make_gopro(tmp_path, {"GOPR0372_07_00": 2, "GOPR0374_11_00": 3})
+    pairs = GoProPairs(tmp_path, "train")
+    assert len(pairs) == 5
+    assert pairs.id(0) == "GOPR0372_07_00/000001.png" and pairs.id(2) == "GOPR0374_11_00/000001.png"
+    blurred, sharp = pairs[3]
+    assert blurred.shape == sharp.shape == (72, 96, 3)
+    assert len(GoProPairs(tmp_path / "train", None, blur="blur_gamma")) == 5  # a split folder works too
+    sharp_only = GoProSharp(tmp_path)
+    np.testing.assert_array_equal(sharp_only[3], sharp)
+    with pytest.raises(ValueError, match="blur must be"):
+        GoProPairs(tmp_path, blur="motion")
+
+
+def test_dead_leaves_are_deterministic_natural_looking_images():
+    corpus = DeadLeaves(n=3, height=96, width=128, seed=5)
+    first = corpus[1]
+    assert first.shape == (96, 128, 3) and first.dtype == np.uint8
+    np.testing.assert_array_equal(first, DeadLeaves(n=3, height=96, width=128, seed=5)[1])
+    assert not np.array_equal(first, corpus[2]) and not np.array_equal(first, DeadLeaves(n=3, height=96, width=128, seed=6)[1])
+    big = DeadLeaves(n=1, height=256, width=256)[0].mean(axis=2)
+    spectrum = np.abs(np.fft.fftshift(np.fft.fft2(big - big.mean()))) ** 2
+    radius = np.hypot(*np.meshgrid(np.arange(-128, 128), np.arange(-128, 128)))
+    low, high = spectrum[(radius > 4) & (radius < 8)].mean(), spectrum[(radius > 32) & (radius < 64)].mean()
+    slope = np.log(high / low) / np.log(48 / 6)
+    assert -3.2 < slope < -1.5  # natural images: power falls as about 1/f^2
+    assert 30 < big.mean() < 220 and big.std() > 20
+
+
+def test_open_source_detects_the_kind(tmp_path):
+    make_coco(tmp_path / "coco")
+    make_gopro(tmp_path / "gopro", {"s1": 2})
+    write(tmp_path / "photos" / "x.png", textured(np.random.default_rng(0), 10, 10))
+    assert isinstance(open_source(tmp_path / "coco"), CocoSource)
+    assert isinstance(open_source(tmp_path / "gopro"), GoProSharp)
+    assert isinstance(open_source(tmp_path / "photos"), FolderSource)
+    assert len(open_source(None, n=7)) == 7
+    assert len(open_source(tmp_path / "coco", n=3)) == 3
+    with pytest.raises(SourceError, match="does not exist"):
+        open_source(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="no image files"):
+        open_source(tmp_path / "empty")
