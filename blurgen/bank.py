@@ -26,6 +26,7 @@ from blurgen.kernel import (
     exposure_counts,
     kernels_from_path,
     sample_kernel_sets,
+    sample_kernel_sets_serial,
 )
 from blurgen.presets import DEFAULT_PRESET, trajectory_spec
 from blurgen.rng import check_seed
@@ -211,7 +212,8 @@ def sample_kernels(
         size: kernel side K in pixels (odd by default so the centre is a pixel).
         preset: a name from :data:`blurgen.presets.PRESETS`.
         exposure: one fraction in (0, 1], ``"all"`` for 1/100, 1/10, 1/2 and 1, or a list.
-        workers: threads (default: all numba threads); the result does not depend on it.
+        workers: threads (default: all numba threads); the result does not depend on it. With 1,
+            no thread pool is touched (safe in forked worker processes).
         progress: called with the number of trajectories finished after each chunk.
         **overrides: :class:`~blurgen.trajectory.TrajectorySpec` fields, e.g. ``expl="0.003:0.01"``,
             ``max_len=40``, ``iters=1000``.
@@ -236,10 +238,11 @@ def sample_kernels(
     kernels = np.empty((indices.size, n_fractions, size, size), dtype=np.float32)
     stats = np.empty((indices.size, n_fractions, len(STAT_FIELDS)))
     arrays = spec_arrays(spec)
+    sampler = sample_kernel_sets_serial if workers == 1 else sample_kernel_sets
     with numba_threads(workers):
         for start in range(0, indices.size, CHUNK):
             stop = min(start + CHUNK, indices.size)
-            sample_kernel_sets(
+            sampler(
                 seed64, indices[start:stop], *arrays, float(spec.max_len), int(spec.iters), counts,
                 kernels[start:stop], stats[start:stop],
             )
@@ -278,9 +281,10 @@ class numba_threads:
         self.workers = workers
 
     def __enter__(self) -> None:
-        self.previous = numba.get_num_threads()
-        if self.workers is not None:
+        if self.workers not in (None, 1):  # 1 runs serially: leave the thread pool alone
+            self.previous = numba.get_num_threads()
             numba.set_num_threads(self.workers)
 
     def __exit__(self, *exc: object) -> None:
-        numba.set_num_threads(self.previous)
+        if self.workers not in (None, 1):
+            numba.set_num_threads(self.previous)

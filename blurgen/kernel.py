@@ -132,45 +132,60 @@ def kernels_from_path(xs: np.ndarray, ys: np.ndarray, counts: np.ndarray, kernel
         stats[f, 3] = scale
 
 
+@njit(cache=True)
+def kernel_set(
+    seed: np.uint64, index: int, expl_low: float, expl_high: float, expl_choices: np.ndarray,
+    centripetal_max: float, prob_big_shake_max: float, gaussian_shake_max: float, max_len: float, iters: int,
+    counts: np.ndarray, kernels: np.ndarray, stats: np.ndarray,
+) -> None:
+    """Sample trajectory ``index`` of ``seed`` and rasterise it into ``kernels`` (float32 F×K×K),
+    with its statistics in ``stats`` (float64 F×len(STAT_FIELDS))."""
+    key = stream_key(seed, np.uint64(index))
+    expl, centripetal, prob_big_shake, gaussian_shake, phi = draw_params(
+        key, expl_low, expl_high, expl_choices, centripetal_max, prob_big_shake_max, gaussian_shake_max
+    )
+    xs = np.empty(iters)
+    ys = np.empty(iters)
+    n_big_shakes = walk(key, expl, centripetal, prob_big_shake, gaussian_shake, phi, max_len, xs, ys)
+    geometry = np.empty((counts.shape[0], 4))
+    kernels_from_path(xs, ys, counts, kernels, geometry)
+    for f in range(counts.shape[0]):
+        stats[f, 0] = expl
+        stats[f, 1] = centripetal
+        stats[f, 2] = prob_big_shake
+        stats[f, 3] = gaussian_shake
+        stats[f, 4] = phi
+        stats[f, 5] = n_big_shakes
+        stats[f, 6:10] = geometry[f]
+
+
 @njit(cache=True, parallel=True)
 def sample_kernel_sets(
-    seed: np.uint64,
-    indices: np.ndarray,
-    expl_low: float,
-    expl_high: float,
-    expl_choices: np.ndarray,
-    centripetal_max: float,
-    prob_big_shake_max: float,
-    gaussian_shake_max: float,
-    max_len: float,
-    iters: int,
-    counts: np.ndarray,
-    kernels: np.ndarray,
-    stats: np.ndarray,
+    seed: np.uint64, indices: np.ndarray, expl_low: float, expl_high: float, expl_choices: np.ndarray,
+    centripetal_max: float, prob_big_shake_max: float, gaussian_shake_max: float, max_len: float, iters: int,
+    counts: np.ndarray, kernels: np.ndarray, stats: np.ndarray,
 ) -> None:
-    """Sample trajectory ``indices[j]`` of ``seed`` and rasterise it, for every j, in parallel.
+    """:func:`kernel_set` for every ``indices[j]`` into ``kernels[j]`` (float32 N×F×K×K) and
+    ``stats[j]`` (float64 N×F×len(STAT_FIELDS)), in parallel threads.
 
-    ``kernels``: float32 (N, F, K, K) output; ``stats``: float64 (N, F, len(STAT_FIELDS)) output.
     Row j depends only on (seed, indices[j]) and the spec, never on N, order or thread count.
     """
     for j in prange(indices.shape[0]):
-        key = stream_key(seed, np.uint64(indices[j]))
-        expl, centripetal, prob_big_shake, gaussian_shake, phi = draw_params(
-            key, expl_low, expl_high, expl_choices, centripetal_max, prob_big_shake_max, gaussian_shake_max
-        )
-        xs = np.empty(iters)
-        ys = np.empty(iters)
-        n_big_shakes = walk(key, expl, centripetal, prob_big_shake, gaussian_shake, phi, max_len, xs, ys)
-        geometry = np.empty((counts.shape[0], 4))
-        kernels_from_path(xs, ys, counts, kernels[j], geometry)
-        for f in range(counts.shape[0]):
-            stats[j, f, 0] = expl
-            stats[j, f, 1] = centripetal
-            stats[j, f, 2] = prob_big_shake
-            stats[j, f, 3] = gaussian_shake
-            stats[j, f, 4] = phi
-            stats[j, f, 5] = n_big_shakes
-            stats[j, f, 6:10] = geometry[f]
+        kernel_set(seed, indices[j], expl_low, expl_high, expl_choices, centripetal_max, prob_big_shake_max,
+                   gaussian_shake_max, max_len, iters, counts, kernels[j], stats[j])
+
+
+@njit(cache=True)
+def sample_kernel_sets_serial(
+    seed: np.uint64, indices: np.ndarray, expl_low: float, expl_high: float, expl_choices: np.ndarray,
+    centripetal_max: float, prob_big_shake_max: float, gaussian_shake_max: float, max_len: float, iters: int,
+    counts: np.ndarray, kernels: np.ndarray, stats: np.ndarray,
+) -> None:
+    """:func:`sample_kernel_sets` on the calling thread only: no thread pool, so it is safe in forked
+    processes (DataLoader workers), where numba's OpenMP layer would abort."""
+    for j in range(indices.shape[0]):
+        kernel_set(seed, indices[j], expl_low, expl_high, expl_choices, centripetal_max, prob_big_shake_max,
+                   gaussian_shake_max, max_len, iters, counts, kernels[j], stats[j])
 
 
 def rasterise(positions: np.ndarray, size: int = 65, exposures: tuple[float, ...] = (1.0,)) -> np.ndarray:

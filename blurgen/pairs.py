@@ -154,9 +154,13 @@ class PairSynthesizer:
         return odd_size(self.kernels.size) // 2
 
     def plan(self, index: int, image_shape: tuple[int, ...]) -> PairPlan:
-        """Draw crop, kernel and camera values of sample ``index`` for a source of ``image_shape``."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"sample {index} is out of range for {len(self)} samples")
+        """Draw crop, kernel and camera values of sample ``index`` for a source of ``image_shape``.
+
+        Any index >= 0 has a plan (a trainer streams more samples than the source has images);
+        :meth:`__getitem__` bounds it to ``len(self)``.
+        """
+        if index < 0:
+            raise IndexError(f"sample {index} is negative")
         key = np.uint64(stream_key(self._pair_seed, np.uint64(index)))
 
         def draw(counter: int) -> float:

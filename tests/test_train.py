@@ -1,0 +1,200 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from fixtures import make_gopro, textured, write
+from blurgen.sources import read_image
+from train.checkpoint import CheckpointError, load_checkpoint
+from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, parse_ratio
+from train.losses import VggWeightsMissing, gradient_penalty, vgg19_conv3_3
+from train.loop import TrainConfig, lr_factor, train
+from train.metrics import psnr, ssim
+from train.models import Critic, Generator, parameter_count
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("data")
+    make_gopro(root / "gopro", {"GOPR0372_07_00": 2, "GOPR0374_11_00": 2}, size=(144, 176))
+    make_gopro(root / "gopro", {"GOPR0384_11_00": 2}, split="test", size=(72, 100))
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        write(root / "sharp" / f"{i}.png", textured(rng, 112, 112))
+    return root
+
+
+def config(data: Path, out: Path, **changes) -> TrainConfig:
+    settings = dict(mix="comb", gopro=str(data / "gopro"), sharp=str(data / "sharp"), out=str(out), steps=2, batch_size=3,
+                    crop=32, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100)
+    settings.update(changes)
+    return TrainConfig(**settings)
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.mark.parametrize("mix", ["wild", "synth", "comb"])
+def test_one_step_of_each_regime_runs(data, tmp_path, mix):
+    result = train(config(data, tmp_path, mix=mix, steps=1, camera="realistic"), log=quiet)
+    assert result["step"] == 1 and len(result["history"]) == 1
+    assert all(np.isfinite(v) for v in result["history"][0].values())
+    assert (tmp_path / "checkpoint.pt").exists() and (tmp_path / "metrics.jsonl").exists()
+    assert list((tmp_path / "tensorboard").iterdir())
+
+
+def test_the_generator_learns_a_fixed_tiny_set(tmp_path):
+    # Two pairs of hard-edged blocks under a strong box blur, cropped whole (64 px after the ×2 downscale).
+    rng = np.random.default_rng(4)
+    for frame in range(2):
+        sharp = cv2.resize(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8), (128, 128), interpolation=cv2.INTER_NEAREST)
+        write(tmp_path / "gopro" / "train" / "scene" / "sharp" / f"{frame}.png", sharp)
+        write(tmp_path / "gopro" / "train" / "scene" / "blur" / f"{frame}.png", cv2.blur(sharp, (15, 15)))
+    result = train(TrainConfig(mix="wild", gopro=str(tmp_path / "gopro"), out=str(tmp_path / "run"), steps=40, batch_size=2, crop=64,
+                               critic_steps=1, lr=5e-4, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100), log=quiet)
+    losses = [record["loss_g"] for record in result["history"]]
+    perceptual = [record["perceptual"] for record in result["history"]]
+    assert np.mean(perceptual[-5:]) < 0.5 * np.mean(perceptual[:5])
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_resume_continues_bit_for_bit(data, tmp_path):
+    straight = train(config(data, tmp_path / "straight", steps=4, checkpoint_every=100), log=quiet)
+    train(config(data, tmp_path / "resumed", steps=4, stop_at=2), log=quiet)
+    assert load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["step"] == 2
+    resumed = train(config(data, tmp_path / "resumed", steps=4, resume=True, workers=2), log=quiet)
+    assert [r["step"] for r in resumed["history"]] == [3, 4]
+    assert resumed["history"] == straight["history"][2:]
+    a = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    b = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")
+    for part in ("generator", "critic"):
+        for key, value in a[part].items():
+            assert torch.equal(value, b[part][key]), (part, key)
+
+
+def test_resume_refuses_changed_settings_and_other_upsampling(data, tmp_path):
+    train(config(data, tmp_path, steps=1), log=quiet)
+    with pytest.raises(CheckpointError, match="--upsample transpose"):
+        train(config(data, tmp_path, steps=2, resume=True, upsample="resize"), log=quiet)
+    with pytest.raises(CheckpointError, match="--batch-size"):
+        train(config(data, tmp_path, steps=2, resume=True, batch_size=2), log=quiet)
+
+
+def test_comb_epochs_have_the_exact_ratio_and_visit_every_gopro_pair(data):
+    from blurgen.pairs import LiveKernels, PairSynthesizer
+    from blurgen.sources import FolderSource, GoProPairs
+
+    gopro = GoProPairs(data / "gopro", "train")
+    synthesizer = PairSynthesizer(FolderSource(data / "sharp"), LiveKernels(size=15), crop=32)
+    stream = TrainingStream(seed=7, epoch_size=len(gopro) * 3, crop=32, synth_share=2, gopro_share=1, gopro=gopro, synthesizer=synthesizer)
+    for epoch in range(3):
+        positions = range(epoch * 12, (epoch + 1) * 12)
+        kinds = [stream.kind(p) for p in positions]
+        assert kinds.count(SYNTH) == 8 and kinds.count(GOPRO) == 4
+        kinds_ranks = stream.composition(epoch)
+        gopro_items = sorted(stream.pick(epoch, GOPRO, rank, len(gopro)) for rank in range(4))
+        assert gopro_items == [0, 1, 2, 3]
+    again = TrainingStream(seed=7, epoch_size=12, crop=32, synth_share=2, gopro_share=1, gopro=gopro, synthesizer=synthesizer)
+    assert [again.kind(p) for p in range(36)] == [stream.kind(p) for p in range(36)]
+    assert parse_ratio("2:1") == (2, 1) and parse_ratio("3") == (3, 1)
+    with pytest.raises(ValueError, match="ratio"):
+        parse_ratio("a:b")
+    assert kinds_ranks[0].shape == (12,)
+
+
+def test_ranks_read_disjoint_positions_that_cover_each_step():
+    ranks = [list(StreamSampler(batch_size=2, steps=3, start_step=1, rank=r, world=2)) for r in range(2)]
+    assert sorted(ranks[0] + ranks[1]) == list(range(4, 12))
+
+
+def test_lr_is_constant_then_falls_linearly_to_zero():
+    factor = lr_factor(10)
+    assert [factor(s) for s in range(11)] == [1, 1, 1, 1, 1, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0]
+
+
+def test_metrics_match_scikit_image():
+    generator = torch.Generator().manual_seed(3)
+    sharp = torch.rand(3, 3, 48, 64, generator=generator) * 2 - 1
+    restored = (sharp + 0.2 * torch.randn(3, 3, 48, 64, generator=generator)).clamp(-1, 1)
+    ours_psnr, ours_ssim = psnr(restored, sharp), ssim(restored, sharp)
+    for b in range(3):
+        x = ((restored[b].permute(1, 2, 0).double() + 1) * 127.5).round().numpy().astype(np.uint8)
+        y = ((sharp[b].permute(1, 2, 0).double() + 1) * 127.5).round().numpy().astype(np.uint8)
+        assert float(ours_psnr[b]) == pytest.approx(peak_signal_noise_ratio(y, x, data_range=255), abs=1e-3)
+        reference = structural_similarity(x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1)
+        assert float(ours_ssim[b]) == pytest.approx(reference, abs=1e-3)
+    assert float(psnr(sharp, sharp)[0]) > 90 and float(ssim(sharp, sharp)[0]) == pytest.approx(1.0)
+
+
+def test_models_have_the_paper_shapes_and_options():
+    for upsample in ("transpose", "resize"):
+        generator = Generator(upsample)
+        out = generator(torch.rand(2, 3, 32, 48) * 2 - 1)
+        assert out.shape == (2, 3, 32, 48) and out.abs().max() <= 1
+    assert parameter_count(Generator()) == 11_378_179
+    assert Critic()(torch.rand(2, 3, 64, 64)).shape == (2, 1, 11, 11)  # padding 2, as DeblurGAN
+    with pytest.raises(ValueError, match="divisible by 4"):
+        Generator()(torch.rand(1, 3, 30, 32))
+    with pytest.raises(ValueError, match="upsample"):
+        Generator("pixelshuffle")
+
+
+def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
+    class Linear(torch.nn.Module):  # D(x) = sum of x·w with ‖w‖ = 1: gradient norm 1 everywhere
+        def forward(self, x):
+            return (x.flatten(1) * (torch.ones(x[0].numel()) / x[0].numel() ** 0.5)).sum(1)
+
+    sharp, restored = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 8, 8)
+    assert float(gradient_penalty(Linear(), sharp, restored)) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_missing_vgg_weights_are_a_clear_error(tmp_path, monkeypatch):
+    with pytest.raises(VggWeightsMissing, match="--vgg-weights"):
+        vgg19_conv3_3(str(tmp_path / "vgg.pth"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-cache"))
+    with pytest.raises(VggWeightsMissing, match="--vgg-weights imagenet"):
+        vgg19_conv3_3("imagenet")
+    (tmp_path / "bad.pth").write_bytes(b"junk")
+    with pytest.raises(VggWeightsMissing, match="not a VGG-19"):
+        vgg19_conv3_3(str(tmp_path / "bad.pth"))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    code = "import sys; from train.cli import main, deblur_main; sys.argv[0] = sys.argv[1]; del sys.argv[1]; (main if sys.argv[0] == 'train' else deblur_main)()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_train_then_deblur_keeps_odd_sizes_and_grey(data, tmp_path):
+    run = tmp_path / "run"
+    result = cli("train", "--mix", "wild", "--gopro", str(data / "gopro"), "--steps", "1", "--batch-size", "2", "--crop", "32",
+                 "--vgg-weights", "random", "--workers", "0", "--device", "cpu", "--out", str(run), "--upsample", "resize")
+    assert result.returncode == 0, result.stderr
+    assert "generator 11," in result.stderr and "img/s" in result.stderr
+    rng = np.random.default_rng(1)
+    write(tmp_path / "odd.png", textured(rng, 333, 517))
+    write(tmp_path / "grey.png", textured(rng, 61, 47, 1)[:, :, 0])
+    result = cli("deblur", str(run / "checkpoint.pt"), str(tmp_path / "odd.png"), str(tmp_path / "grey.png"), "--out", str(tmp_path / "restored"), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert read_image(tmp_path / "restored" / "odd.png").shape == (333, 517, 3)
+    assert read_image(tmp_path / "restored" / "grey.png").shape == (61, 47)
+    report = tmp_path / "metrics.json"
+    result = cli("deblur", str(run / "checkpoint.pt"), "--pairs", str(data / "gopro"), "--report", str(report), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(report.read_text())
+    assert metrics["images"] == 2 and "SSIM" in metrics["protocol"] and np.isfinite(metrics["mean"]["psnr"])
+    assert metrics["per_image"][0]["id"] == "GOPR0384_11_00/000001.png"
+    result = cli("deblur", str(run / "checkpoint.pt"), str(tmp_path / "odd.png"), "--upsample", "transpose")
+    assert result.returncode == 2 and "trained with --upsample resize" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_reports_a_missing_vgg_file_in_one_line(data, tmp_path):
+    result = cli("train", "--mix", "wild", "--gopro", str(data / "gopro"), "--steps", "1", "--crop", "32", "--device", "cpu",
+                 "--vgg-weights", str(tmp_path / "nope.pth"), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and "--vgg-weights" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,202 @@
+"""Training batches for the three regimes: WILD (GoPro pairs), Synth (blurred on the fly), Comb (both).
+
+The data is one deterministic stream: training position p (sample k of rank r at step s is
+position ``s·B·W + r·B + k``) maps to a sample by counter-based draws from (seed, p) alone. So
+any number of workers or ranks sees the same samples, and a resumed run continues the stream at
+its step with nothing to save but the step.
+
+Epoch e covers positions ``[e·E, (e+1)·E)``. Its composition is exact: ``round(E·a/(a+b))``
+synthetic and the rest GoPro samples for a ratio a:b, in an order shuffled by (seed, e). Within
+an epoch, GoPro pairs and sharp images are visited in per-epoch permutations (cycling with new
+permutations when an epoch asks for more than the source holds).
+
+GoPro samples (WILD, as DeblurGAN): the pair downscaled ×2, a random crop, random horizontal and
+vertical flips. Synthetic samples leave the blur to the device: the loader delivers the sharp
+region with its kernel margin, the kernel and the camera draws, and :func:`assemble` makes the
+pairs with :func:`blurgen.pairs_on_device`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler, default_collate
+
+from blurgen.camera import Camera
+from blurgen.camera_torch import signed_key
+from blurgen.pairs import ImageTooSmall, PairSynthesizer, to_unit_float
+from blurgen.pairs_torch import pairs_on_device, to_chw
+from blurgen.sources import BadImage, GoProPairs
+
+SYNTH, GOPRO = 0, 1
+MIXES = ("wild", "synth", "comb")
+RETRIES = 16  # a bad or too-small image is replaced by the next one in the epoch's order
+STREAM_PURPOSE = 0x545241494E  # "TRAIN"
+
+
+def parse_ratio(text: str) -> tuple[int, int]:
+    """``"2:1"`` or ``"2"`` → (2, 1): synthetic to GoPro samples."""
+    try:
+        parts = [int(part) for part in str(text).split(":")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts.append(1)
+    if len(parts) != 2 or min(parts) < 0 or sum(parts) == 0:
+        raise ValueError(f"--ratio must look like 2:1 (synthetic:GoPro), got {text!r}")
+    return parts[0], parts[1]
+
+
+def shares(mix: str, ratio: tuple[int, int]) -> tuple[int, int]:
+    """(synthetic, GoPro) shares of a regime."""
+    if mix not in MIXES:
+        raise ValueError(f"--mix must be one of {', '.join(MIXES)}, got {mix!r}")
+    return {"wild": (0, 1), "synth": (1, 0), "comb": ratio}[mix]
+
+
+def rng(*key: int) -> np.random.Generator:
+    return np.random.default_rng([STREAM_PURPOSE, *key])
+
+
+class TrainingStream(Dataset):
+    """Position p → a synthetic or GoPro sample (a dict); see the module docstring."""
+
+    def __init__(
+        self, *, seed: int, epoch_size: int, crop: int, synth_share: int, gopro_share: int,
+        gopro: GoProPairs | None = None, synthesizer: PairSynthesizer | None = None,
+    ) -> None:
+        if synth_share and synthesizer is None:
+            raise ValueError("synthetic samples need a sharp source (--sharp)")
+        if gopro_share and gopro is None:
+            raise ValueError("GoPro samples need --gopro")
+        if epoch_size < 1:
+            raise ValueError(f"--epoch-size must be >= 1, got {epoch_size}")
+        self.seed, self.epoch_size, self.crop = seed, epoch_size, crop
+        self.gopro, self.synthesizer = gopro, synthesizer
+        self.synth_count = round(epoch_size * synth_share / (synth_share + gopro_share))
+
+    def __len__(self) -> int:
+        return 2**62  # an endless stream; the sampler says where to read
+
+    @lru_cache(maxsize=4)
+    def composition(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Kinds of the epoch's samples in order, and each sample's rank among its kind."""
+        kinds = np.array([SYNTH] * self.synth_count + [GOPRO] * (self.epoch_size - self.synth_count), dtype=np.int8)
+        kinds = rng(self.seed, epoch, 1).permutation(kinds)
+        ranks = np.empty(len(kinds), dtype=np.int64)
+        for kind in (SYNTH, GOPRO):
+            where = kinds == kind
+            ranks[where] = np.arange(where.sum())
+        return kinds, ranks
+
+    @lru_cache(maxsize=8)
+    def order(self, epoch: int, kind: int, cycle: int, count: int) -> np.ndarray:
+        return rng(self.seed, epoch, 2 + kind, cycle).permutation(count)
+
+    def pick(self, epoch: int, kind: int, rank: int, count: int) -> int:
+        """The source item for the ``rank``-th sample of ``kind`` in ``epoch``."""
+        return int(self.order(epoch, kind, rank // count, count)[rank % count])
+
+    def kind(self, position: int) -> int:
+        epoch, offset = divmod(position, self.epoch_size)
+        return int(self.composition(epoch)[0][offset])
+
+    def __getitem__(self, position: int) -> dict:
+        epoch, offset = divmod(position, self.epoch_size)
+        kinds, ranks = self.composition(epoch)
+        kind, rank = int(kinds[offset]), int(ranks[offset])
+        source = self.synthesizer.source if kind == SYNTH else self.gopro
+        for attempt in range(RETRIES):
+            item = self.pick(epoch, kind, rank + attempt, len(source))
+            try:
+                if kind == SYNTH:
+                    return self.synthetic(position, item)
+                return self.wild(position, item)
+            except (BadImage, ImageTooSmall):
+                continue
+        raise RuntimeError(f"{RETRIES} images in a row could not be used near position {position}; check the source")
+
+    def synthetic(self, position: int, item: int) -> dict:
+        image = self.synthesizer.source[item]
+        region, plan = self.synthesizer.region_from(image, position)
+        values = region if region.dtype == np.uint8 else np.rint(to_unit_float(region) * 255).astype(np.uint8)
+        draws = plan.draws
+        return {
+            "kind": SYNTH, "position": position,
+            "region": to_chw(values),
+            "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
+            "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality], dtype=torch.float32),
+            "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
+        }
+
+    def wild(self, position: int, item: int) -> dict:
+        blurred, sharp = self.gopro[item]
+        draw = rng(self.seed, position, 9)
+        pair = []
+        for image in (blurred, sharp):
+            image = np.asarray(image)
+            if image.dtype == np.uint16:
+                image = np.rint(image / 257.0).astype(np.uint8)
+            if image.ndim == 2:
+                image = np.repeat(image[:, :, None], 3, axis=2)
+            pair.append(cv2.resize(image[:, :, :3], (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA))
+        height, width = pair[0].shape[:2]
+        if height < self.crop or width < self.crop:
+            raise ImageTooSmall(f"GoPro pair {item} downscaled is {height}×{width}, smaller than crop {self.crop}")
+        y = int(draw.integers(0, height - self.crop + 1))
+        x = int(draw.integers(0, width - self.crop + 1))
+        flip_h, flip_v = draw.random() < 0.5, draw.random() < 0.5
+        out = []
+        for image in pair:
+            image = image[y : y + self.crop, x : x + self.crop]
+            if flip_h:
+                image = image[:, ::-1]
+            if flip_v:
+                image = image[::-1]
+            out.append(to_chw(np.ascontiguousarray(image)))
+        return {"kind": GOPRO, "position": position, "blurred": out[0], "sharp": out[1]}
+
+
+class StreamSampler(Sampler[int]):
+    """The positions one rank reads, step by step from ``start_step`` to ``steps``."""
+
+    def __init__(self, *, batch_size: int, steps: int, start_step: int = 0, rank: int = 0, world: int = 1) -> None:
+        self.batch_size, self.steps, self.start_step, self.rank, self.world = batch_size, steps, start_step, rank, world
+
+    def __len__(self) -> int:
+        return max(0, self.steps - self.start_step) * self.batch_size
+
+    def __iter__(self) -> Iterator[int]:
+        global_batch = self.batch_size * self.world
+        for step in range(self.start_step, self.steps):
+            first = step * global_batch + self.rank * self.batch_size
+            yield from range(first, first + self.batch_size)
+
+
+def collate(items: list[dict]) -> dict:
+    """Collate synthetic and GoPro samples separately (their tensors differ in size)."""
+    batch = {}
+    for kind, name in ((SYNTH, "synth"), (GOPRO, "gopro")):
+        chosen = [item for item in items if item["kind"] == kind]
+        batch[name] = default_collate(chosen) if chosen else None
+    return batch
+
+
+def assemble(batch: dict, camera: Camera, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(blurred, sharp, positions): B×3×S×S in [-1, 1] on ``device``, GoPro samples first."""
+    blurred, sharp, positions = [], [], []
+    if batch["gopro"] is not None:
+        part = batch["gopro"]
+        blurred.append(part["blurred"].to(device, non_blocking=True).float() / 127.5 - 1)
+        sharp.append(part["sharp"].to(device, non_blocking=True).float() / 127.5 - 1)
+        positions.append(part["position"])
+    if batch["synth"] is not None:
+        made_blurred, made_sharp = pairs_on_device(batch["synth"], camera, device)
+        blurred.append(made_blurred * 2 - 1)
+        sharp.append(made_sharp * 2 - 1)
+        positions.append(batch["synth"]["position"])
+    return torch.cat(blurred), torch.cat(sharp), torch.cat(positions)

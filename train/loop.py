@@ -1,0 +1,340 @@
+"""The DeblurGAN training loop: one GPU, several under ``torchrun``, or the CPU.
+
+Each step takes one batch: the generator restores it once; the critic then takes
+``critic_steps`` Adam steps on that same batch (as DeblurGAN's code does) with the WGAN-GP loss;
+then the generator takes one step on −D(restored) + 100 × perceptual loss. The learning rate of
+both is constant for the first half of the run and falls linearly to 0 over the second (the
+paper: 150 + 150 epochs).
+
+Under DDP the generator is wrapped in ``DistributedDataParallel``; the critic's gradients are
+averaged by hand after each backward pass, because its gradient penalty needs a double backward,
+which DDP's hooks do not support. Rank 0 alone logs and writes checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+
+from blurgen.camera import Camera, camera_preset
+from blurgen.pairs import BankKernels, LiveKernels, PairSynthesizer
+from blurgen.sources import GoProPairs, open_source
+from train.checkpoint import CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint
+from train.data import StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
+from train.evaluate import evaluate
+from train.losses import PERCEPTUAL_WEIGHT, PerceptualLoss, critic_loss, vgg19_conv3_3
+from train.models import Critic, Generator, parameter_count
+
+PAPER_EPOCHS = 300
+AMP_MODES = ("bf16", "fp16", "off")
+
+
+@dataclass
+class TrainConfig:
+    """The ``train`` command's arguments (see ``train --help``); defaults are the modern ones."""
+
+    mix: str = "comb"
+    gopro: str | None = None
+    gopro_blur: str = "blur"
+    sharp: str | None = None
+    sharp_images: int = 1000
+    kernels: str | None = None
+    ratio: str = "2:1"
+    camera: str = "none"
+    out: str = "runs/deblurgan"
+    steps: int | None = None
+    epochs: int | None = None
+    epoch_size: int | None = None
+    batch_size: int = 16
+    crop: int = 256
+    lr: float = 1e-4
+    critic_steps: int = 5
+    device: str = "auto"
+    amp: str = "bf16"
+    compile: bool = False
+    vgg_weights: str = "imagenet"
+    upsample: str = "transpose"
+    resume: bool = False
+    seed: int = 0
+    workers: int = 4
+    val: str | None = None
+    val_every: int = 1000
+    val_images: int | None = None
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    image_every: int = 500
+    stop_at: int | None = None
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_name: str) -> tuple[Distributed, torch.device]:
+    """Join the ``torchrun`` process group when its variables are set; pick this rank's device."""
+    run = Distributed(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0)))
+    if device_name == "auto":
+        device_name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device_name)
+    if device.type == "cuda":
+        device = torch.device("cuda", run.local_rank if device.index is None else device.index)
+        torch.cuda.set_device(device)
+    if run.world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return run, device
+
+
+def lr_factor(total_steps: int) -> Callable[[int], float]:
+    """1 for the first half of the steps, then linearly down to 0 at the last step."""
+    half = total_steps // 2
+
+    def factor(step: int) -> float:
+        if step < half:
+            return 1.0
+        return max(0.0, (total_steps - step) / max(1, total_steps - half))
+
+    return factor
+
+
+def build_stream(config: TrainConfig, camera: Camera) -> tuple[TrainingStream, int]:
+    """The data stream of the regime, and its epoch size."""
+    synth_share, gopro_share = shares(config.mix, parse_ratio(config.ratio))
+    gopro = GoProPairs(config.gopro, "train", config.gopro_blur) if gopro_share else None
+    synthesizer = None
+    if synth_share:
+        source = open_source(config.sharp, n=config.sharp_images if config.sharp is None else None, seed=config.seed)
+        if config.kernels:
+            from blurgen.bank import KernelBank
+
+            kernels = BankKernels(KernelBank.load(config.kernels))
+        else:
+            kernels = LiveKernels(seed=config.seed)
+        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed)
+    if config.epoch_size:
+        epoch_size = config.epoch_size
+    elif gopro is not None:  # one epoch sees every GoPro pair once, plus its share of synthetic pairs
+        epoch_size = round(len(gopro) * (synth_share + gopro_share) / gopro_share)
+    else:
+        epoch_size = len(synthesizer.source)
+    stream = TrainingStream(seed=config.seed, epoch_size=epoch_size, crop=config.crop, synth_share=synth_share,
+                            gopro_share=gopro_share, gopro=gopro, synthesizer=synthesizer)
+    return stream, epoch_size
+
+
+def total_steps(config: TrainConfig, epoch_size: int, global_batch: int) -> int:
+    if config.steps:
+        return config.steps
+    return math.ceil((config.epochs or PAPER_EPOCHS) * epoch_size / global_batch)
+
+
+def average_gradients(model: nn.Module, world: int) -> None:
+    """All-reduce and average a model's gradients across ranks (one flat buffer)."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    flat = torch.cat([g.flatten() for g in grads])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
+    """Run (or resume) training; returns ``{"step", "history", "checkpoint"}``.
+
+    ``config.stop_at`` ends this call at that step with a checkpoint (a job with a time limit);
+    ``--resume`` then continues as if nothing had happened.
+
+    ``history`` holds one dict of losses per step of this call (also appended to
+    ``<out>/metrics.jsonl`` by rank 0).
+    """
+    if config.amp not in AMP_MODES:
+        raise ValueError(f"--amp must be one of {', '.join(AMP_MODES)}, got {config.amp!r}")
+    run, device = setup_distributed(config.device)
+    out = Path(config.out)
+    camera = camera_preset(config.camera)
+    stream, epoch_size = build_stream(config, camera)
+    global_batch = config.batch_size * run.world
+    steps = total_steps(config, epoch_size, global_batch)
+    cuda = device.type == "cuda"
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp) if cuda else None
+
+    torch.manual_seed(config.seed + run.rank)
+    generator = Generator(config.upsample).to(device)
+    critic = Critic().to(device)
+    perceptual = PerceptualLoss(vgg19_conv3_3(config.vgg_weights, seed=config.seed)).to(device)
+    if cuda:
+        for model in (generator, critic, perceptual):
+            model.to(memory_format=torch.channels_last)
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    optimizer_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    scheduler_g = torch.optim.lr_scheduler.LambdaLR(optimizer_g, lr_factor(steps))
+    scheduler_d = torch.optim.lr_scheduler.LambdaLR(optimizer_d, lr_factor(steps))
+    scaler_g = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+    scaler_d = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+
+    checkpoint_path = out / "checkpoint.pt"
+    start_step = 0
+    if config.resume:
+        state = load_checkpoint(checkpoint_path, upsample=config.upsample)
+        for key in ("mix", "crop", "batch_size", "seed", "ratio", "camera"):
+            if state["args"][key] != getattr(config, key):
+                raise CheckpointError(f"--{key.replace('_', '-')} {getattr(config, key)} differs from the checkpoint's {state['args'][key]}; a resumed run must keep it")
+        generator.load_state_dict(state["generator"])
+        critic.load_state_dict(state["critic"])
+        optimizer_g.load_state_dict(state["optimizer_g"])
+        optimizer_d.load_state_dict(state["optimizer_d"])
+        scheduler_g.load_state_dict(state["scheduler_g"])
+        scheduler_d.load_state_dict(state["scheduler_d"])
+        scaler_g.load_state_dict(state["scaler_g"])
+        scaler_d.load_state_dict(state["scaler_d"])
+        start_step = int(state["step"])
+        restore_rng(state["rng"][run.rank] if run.rank < len(state["rng"]) else state["rng"][0])
+
+    trained_generator: nn.Module = generator
+    if run.world > 1:
+        trained_generator = nn.parallel.DistributedDataParallel(generator, device_ids=[device.index] if cuda else None)
+    if config.compile:
+        trained_generator = torch.compile(trained_generator)
+
+    if run.main and start_step == 0:
+        log(f"generator {parameter_count(generator):,} parameters ({config.upsample} upsampling), critic {parameter_count(critic):,}")
+        log(f"mix {config.mix}, epoch {epoch_size} samples, {steps} steps of {global_batch} images on {device}, amp {config.amp if amp_dtype else 'off'}")
+
+    loader = DataLoader(
+        stream, batch_size=config.batch_size, collate_fn=collate, num_workers=config.workers, pin_memory=cuda,
+        sampler=StreamSampler(batch_size=config.batch_size, steps=steps, start_step=start_step, rank=run.rank, world=run.world),
+        prefetch_factor=4 if config.workers else None,
+        # Its own generator: making an iterator draws a seed, which must not move the training RNG.
+        generator=torch.Generator().manual_seed(config.seed),
+    )
+    writer = None
+    if run.main:
+        from torch.utils.tensorboard import SummaryWriter
+
+        out.mkdir(parents=True, exist_ok=True)
+        writer = SummaryWriter(str(out / "tensorboard"))
+        (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+
+    def autocast():
+        return torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+
+    def checkpoint(step: int) -> None:
+        states = [rng_state()]
+        if run.world > 1:
+            states = [None] * run.world
+            dist.all_gather_object(states, rng_state())
+        if run.main:
+            save_checkpoint(checkpoint_path, {
+                "generator": generator.state_dict(), "critic": critic.state_dict(),
+                "optimizer_g": optimizer_g.state_dict(), "optimizer_d": optimizer_d.state_dict(),
+                "scheduler_g": scheduler_g.state_dict(), "scheduler_d": scheduler_d.state_dict(),
+                "scaler_g": scaler_g.state_dict(), "scaler_d": scaler_d.state_dict(),
+                "step": step, "rng": states, "args": asdict(config),
+            })
+
+    history: list[dict] = []
+    waited = computed = 0.0
+    window_images = 0
+    tick = time.perf_counter()
+    step = start_step
+    for step, batch in enumerate(loader, start=start_step + 1):
+        fetched = time.perf_counter()
+        blurred, sharp, _ = assemble(batch, camera, device)
+        if cuda:
+            blurred = blurred.contiguous(memory_format=torch.channels_last)
+            sharp = sharp.contiguous(memory_format=torch.channels_last)
+        with autocast():
+            restored = trained_generator(blurred)
+
+        critic.requires_grad_(True)
+        for _ in range(config.critic_steps):
+            optimizer_d.zero_grad(set_to_none=True)
+            with autocast():
+                loss_d, parts = critic_loss(critic, sharp, restored.detach())
+            scaler_d.scale(loss_d).backward()
+            if run.world > 1:
+                average_gradients(critic, run.world)
+            scaler_d.step(optimizer_d)
+            scaler_d.update()
+
+        critic.requires_grad_(False)
+        optimizer_g.zero_grad(set_to_none=True)
+        with autocast():
+            adversarial = -critic(restored).mean()
+            content = perceptual(restored.float(), sharp.float())
+            loss_g = adversarial + PERCEPTUAL_WEIGHT * content
+        scaler_g.scale(loss_g).backward()
+        scaler_g.step(optimizer_g)
+        scaler_g.update()
+        lr = scheduler_g.get_last_lr()[0]
+        scheduler_g.step()
+        scheduler_d.step()
+
+        record = {"step": step, "loss_d": float(parts["critic"]), "wasserstein": float(parts["wasserstein"]),
+                  "gp": float(parts["gp"]), "adversarial": float(adversarial.detach()), "perceptual": float(content.detach()),
+                  "loss_g": float(loss_g.detach()), "lr": lr}
+        history.append(record)
+        done = time.perf_counter()
+        waited += fetched - tick
+        computed += done - fetched
+        window_images += global_batch
+        tick = done
+
+        if run.main:
+            with (out / "metrics.jsonl").open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            for key, value in record.items():
+                if key != "step":
+                    writer.add_scalar(f"train/{key}", value, step)
+            if step % config.log_every == 0 or step == steps:
+                elapsed = waited + computed
+                images_per_s = window_images / elapsed if elapsed else 0.0
+                data_share = waited / elapsed if elapsed else 0.0
+                writer.add_scalar("speed/images_per_s", images_per_s, step)
+                writer.add_scalar("speed/data_wait_fraction", data_share, step)
+                log(f"step {step}/{steps}  lr {record['lr']:.2e}  D {record['loss_d']:.3f}  W {record['wasserstein']:.3f}  "
+                    f"GP {record['gp']:.3f}  G_adv {record['adversarial']:.3f}  perc {record['perceptual']:.4f}  |  "
+                    f"{images_per_s:.1f} img/s  data wait {data_share:.0%}")
+                waited = computed = 0.0
+                window_images = 0
+            if step % config.image_every == 0 or step == steps:
+                from torchvision.utils import make_grid
+
+                shown = min(4, blurred.shape[0])
+                rows = torch.cat([blurred[:shown], restored[:shown].detach(), sharp[:shown]], dim=3).float()
+                writer.add_image("train/blurred|restored|sharp", make_grid((rows + 1) / 2, nrow=1).clamp(0, 1), step)
+        if config.val and step % config.val_every == 0 and run.main:
+            report = evaluate(generator, GoProPairs(config.val, "test"), device, limit=config.val_images, amp_dtype=amp_dtype)
+            writer.add_scalar("val/psnr", report["mean"]["psnr"], step)
+            writer.add_scalar("val/ssim", report["mean"]["ssim"], step)
+            log(f"validation at step {step}: PSNR {report['mean']['psnr']:.2f} dB, SSIM {report['mean']['ssim']:.4f} on {report['images']} images")
+        stopping = config.stop_at is not None and step >= config.stop_at
+        if step % config.checkpoint_every == 0 or step == steps or stopping:
+            checkpoint(step)
+        if stopping:
+            break
+
+    if writer is not None:
+        writer.close()
+    if run.world > 1:
+        dist.barrier()
+    return {"step": step, "history": history, "checkpoint": str(checkpoint_path)}

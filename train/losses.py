@@ -1,0 +1,110 @@
+"""DeblurGAN's losses: WGAN-GP for the critic and the generator, and a VGG-19 perceptual loss.
+
+Perceptual loss: MSE between VGG-19 ``conv3_3`` features (before its ReLU) of the restored and
+the sharp image, weight 100. Images are mapped from [-1, 1] to [0, 1] and normalised with the
+ImageNet mean and std, as the weights expect; the reference fed [-1, 1] images to VGG unnormalised.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+GRADIENT_PENALTY_WEIGHT = 10.0
+PERCEPTUAL_WEIGHT = 100.0
+CONV3_3 = 15  # vgg19.features[:15] ends with conv3_3
+VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's ImageNet weights, as its cache names them
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class VggWeightsMissing(FileNotFoundError):
+    """The VGG-19 weights are not where ``--vgg-weights`` says (nothing is downloaded)."""
+
+
+def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    """WGAN-GP critic loss: D(restored) − D(sharp) + 10·GP, with one interpolation factor per sample.
+
+    ``restored`` should be detached. The penalty is computed in float32 (outside autocast).
+    """
+    real = critic(sharp).mean()
+    fake = critic(restored).mean()
+    penalty = gradient_penalty(critic, sharp, restored)
+    loss = fake - real + GRADIENT_PENALTY_WEIGHT * penalty
+    return loss, {"critic": loss.detach(), "wasserstein": (real - fake).detach(), "gp": penalty.detach()}
+
+
+def gradient_penalty(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> torch.Tensor:
+    """mean over samples of (‖∇D(x̂)‖₂ − 1)², x̂ = ε·sharp + (1−ε)·restored, ε ~ U(0, 1) per sample."""
+    with torch.autocast(device_type=sharp.device.type, enabled=False):
+        epsilon = torch.rand(sharp.shape[0], 1, 1, 1, device=sharp.device)
+        mixed = (epsilon * sharp.float() + (1 - epsilon) * restored.float()).requires_grad_(True)
+        scores = critic(mixed)
+        (gradients,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+        return ((gradients.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+
+
+class PerceptualLoss(nn.Module):
+    """MSE of VGG-19 conv3_3 features; inputs B×3×H×W in [-1, 1]. The network is frozen."""
+
+    def __init__(self, features: nn.Module) -> None:
+        super().__init__()
+        self.features = features.eval().requires_grad_(False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    def train(self, mode: bool = True) -> PerceptualLoss:
+        return self  # always in eval mode
+
+    def forward(self, restored: torch.Tensor, sharp: torch.Tensor) -> torch.Tensor:
+        def embed(images: torch.Tensor) -> torch.Tensor:
+            return self.features(((images + 1) / 2 - self.mean) / self.std)
+
+        with torch.no_grad():
+            target = embed(sharp)
+        return F.mse_loss(embed(restored), target)
+
+
+def vgg19_features_to_conv3_3() -> nn.Sequential:
+    """The first 15 layers of torchvision's ``vgg19().features`` (same indices, so same state-dict
+    keys), ending with conv3_3; built directly so the 140M-parameter classifier is never made."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for width, convs in ((64, 2), (128, 2), (256, 3)):
+        for _ in range(convs):
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+            channels = width
+        layers.append(nn.MaxPool2d(2, 2))
+    return nn.Sequential(*layers[:CONV3_3])
+
+
+def vgg19_conv3_3(weights: str, *, seed: int = 0) -> nn.Sequential:
+    """VGG-19 up to conv3_3, with ``weights`` = ``imagenet`` (torchvision's cache, never downloaded),
+    ``random`` (an explicit choice, seeded) or a path to a VGG-19 state dict."""
+    if weights == "random":
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            features = vgg19_features_to_conv3_3()
+            for layer in features:
+                if isinstance(layer, nn.Conv2d):  # torchvision's VGG initialisation, which keeps feature scales
+                    nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+                    nn.init.zeros_(layer.bias)
+            return features
+    path = Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE if weights == "imagenet" else Path(weights)
+    if not path.is_file():
+        where = f"torchvision's cache ({path})" if weights == "imagenet" else str(path)
+        raise VggWeightsMissing(
+            f"--vgg-weights {weights}: no VGG-19 weights at {where}. Nothing is downloaded: put torchvision's "
+            f"{VGG19_FILE} there, pass --vgg-weights PATH, or choose --vgg-weights random explicitly"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        features = vgg19_features_to_conv3_3()
+        wanted = {key.removeprefix("features."): value for key, value in state.items() if key.startswith("features.")}
+        features.load_state_dict({key: value for key, value in wanted.items() if int(key.split(".")[0]) < CONV3_3})
+    except Exception as error:
+        raise VggWeightsMissing(f"--vgg-weights {weights}: {path} is not a VGG-19 state dict ({type(error).__name__}: {error})") from None
+    return features

@@ -1,0 +1,111 @@
+"""DeblurGAN's generator and critic (Kupyn et al., CVPR 2018), as its code builds them (DESIGN §10).
+
+Generator: a ResNet that predicts a residual; output = clamp(input + residual, -1, 1), with
+images in [-1, 1]. Critic: a 70×70 PatchGAN without a sigmoid (WGAN-GP), not conditioned on the
+blurred input. Both use InstanceNorm without affine parameters.
+
+``upsample="transpose"`` is the paper's transposed convolution; ``"resize"`` replaces each with
+nearest-neighbour ×2 upsampling and a 3×3 convolution, the usual fix for the checkerboard
+artefacts users of the reference report. Inputs must have sides divisible by 4 (see
+:func:`pad_to_multiple`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Upsample = Literal["transpose", "resize"]
+UPSAMPLES = ("transpose", "resize")
+
+
+def norm(channels: int) -> nn.InstanceNorm2d:
+    return nn.InstanceNorm2d(channels, affine=False)
+
+
+class ResnetBlock(nn.Module):
+    """x + (pad, conv3×3, IN, ReLU, Dropout(0.5), pad, conv3×3, IN)(x)."""
+
+    def __init__(self, channels: int, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels), nn.ReLU(True),
+            nn.Dropout(dropout),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def up_block(in_channels: int, out_channels: int, upsample: Upsample) -> list[nn.Module]:
+    if upsample == "transpose":
+        conv = nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1)
+        return [conv, norm(out_channels), nn.ReLU(True)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1), nn.Conv2d(in_channels, out_channels, 3),
+            norm(out_channels), nn.ReLU(True)]
+
+
+class Generator(nn.Module):
+    """B×3×H×W in [-1, 1] (H, W divisible by 4) → restored B×3×H×W in [-1, 1].
+
+    reflect-pad 3, conv7×7 3→64, IN, ReLU; conv3×3/2 64→128 and 128→256 (IN, ReLU); 9 ResBlocks;
+    two ×2 upsamplings 256→128→64; reflect-pad 3, conv7×7 64→3, tanh; plus the input, clamped.
+    """
+
+    def __init__(self, upsample: Upsample = "transpose", ngf: int = 64, blocks: int = 9, dropout: float = 0.5) -> None:
+        super().__init__()
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+        self.upsample = upsample
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm(ngf), nn.ReLU(True)]
+        for scale in (1, 2):
+            layers += [nn.Conv2d(ngf * scale, ngf * scale * 2, 3, stride=2, padding=1), norm(ngf * scale * 2), nn.ReLU(True)]
+        layers += [ResnetBlock(ngf * 4, dropout) for _ in range(blocks)]
+        layers += up_block(ngf * 4, ngf * 2, upsample) + up_block(ngf * 2, ngf, upsample)
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, blurred: torch.Tensor) -> torch.Tensor:
+        if blurred.shape[-1] % 4 or blurred.shape[-2] % 4:
+            raise ValueError(f"image sides must be divisible by 4, got {tuple(blurred.shape[-2:])}; use pad_to_multiple")
+        return torch.clamp(blurred + self.net(blurred), -1.0, 1.0)
+
+
+class Critic(nn.Module):
+    """PatchGAN critic: B×3×H×W → B×1×h×w scores (no sigmoid).
+
+    4×4 convs: 3→64 /2 (LeakyReLU 0.2), 64→128 /2, 128→256 /2, 256→512 /1 (each IN, LeakyReLU),
+    512→1 /1; padding 2 as in DeblurGAN.
+    """
+
+    def __init__(self, ndf: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, stride=2, padding=2), nn.LeakyReLU(0.2, True)]
+        channels = ndf
+        for stride in (2, 2, 1):
+            layers += [nn.Conv2d(channels, channels * 2, 4, stride=stride, padding=2), norm(channels * 2), nn.LeakyReLU(0.2, True)]
+            channels *= 2
+        layers += [nn.Conv2d(channels, 1, 4, stride=1, padding=2)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def pad_to_multiple(images: torch.Tensor, multiple: int = 4) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Reflect-pad B×C×H×W at the bottom and right to sides divisible by ``multiple``.
+
+    Returns the padded batch and the original (H, W), to crop the result back.
+    """
+    height, width = images.shape[-2:]
+    pad_h, pad_w = -height % multiple, -width % multiple
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(images, (0, pad_w, 0, pad_h), mode=mode), (height, width)
