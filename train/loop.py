@@ -158,7 +158,8 @@ def average_gradients(model: nn.Module, world: int) -> None:
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
-    """Run (or resume) training; returns ``{"step", "history", "checkpoint"}``.
+    """Run (or resume) training; returns ``{"step", "history", "checkpoint", "images_per_s",
+    "data_wait_fraction"}`` (speed over the steps after the first).
 
     ``config.stop_at`` ends this call at that step with a checkpoint (a job with a time limit);
     ``--resume`` then continues as if nothing had happened.
@@ -252,6 +253,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
             })
 
     history: list[dict] = []
+    totals = {"waited": 0.0, "computed": 0.0, "images": 0}  # over the steps after the first (warm-up)
     waited = computed = 0.0
     window_images = 0
     tick = time.perf_counter()
@@ -297,6 +299,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         waited += fetched - tick
         computed += done - fetched
         window_images += global_batch
+        if step > start_step + 1:
+            totals["waited"] += fetched - tick
+            totals["computed"] += done - fetched
+            totals["images"] += global_batch
         tick = done
 
         if run.main:
@@ -337,4 +343,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         writer.close()
     if run.world > 1:
         dist.barrier()
-    return {"step": step, "history": history, "checkpoint": str(checkpoint_path)}
+    elapsed = totals["waited"] + totals["computed"]
+    return {
+        "step": step, "history": history, "checkpoint": str(checkpoint_path),
+        "images_per_s": totals["images"] / elapsed if elapsed else float("nan"),
+        "data_wait_fraction": totals["waited"] / elapsed if elapsed else float("nan"),
+    }
