@@ -143,14 +143,15 @@ class KernelBank:
     def load(cls, path: str | os.PathLike) -> KernelBank:
         """Read a bank written by :meth:`save`; a file that is not one raises :class:`BankFormatError`."""
         path = Path(path)
+        with open(path, "rb") as handle:  # FileNotFoundError passes through as it is
+            if handle.read(4) != b"PK\x03\x04":
+                raise BankFormatError(f"{path} is not a readable kernel bank (not an .npz archive)")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 missing = {"kernels", "meta", "info"} - set(archive.files)
                 if missing:
                     raise BankFormatError(f"{path} is not a kernel bank: it lacks {', '.join(sorted(missing))}")
                 kernels, meta, info = archive["kernels"], archive["meta"], json.loads(str(archive["info"]))
-        except FileNotFoundError:
-            raise
         except BankFormatError:
             raise
         except Exception as error:  # zip, npy and JSON errors all mean the same thing to a user

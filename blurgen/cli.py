@@ -176,6 +176,45 @@ def dataset(
 
 
 @app.command()
+def view(
+    bank: Annotated[Optional[Path], typer.Argument(help="A kernel bank (.npz); default: kernels sampled live.")] = None,
+    port: Annotated[int, typer.Option(help="Port (default: a free one).", min=0, max=65535)] = 0,
+    host: Annotated[str, typer.Option(help="Address to bind. Only this machine can connect to the default.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Start the server without opening a browser.")] = False,
+    image: Annotated[Optional[Path], typer.Option(help="Preview image (default: a built-in dead-leaves image).")] = None,
+) -> None:
+    """Browse kernels in an interactive page: gallery, trajectories, live re-sampling, blur preview."""
+    import webbrowser
+
+    from blurgen.bank import BankFormatError
+    from blurgen.sources import BadImage
+    from blurgen.viewer.server import initial_state, make_server
+
+    try:
+        state = initial_state(bank, image)
+    except FileNotFoundError as error:
+        raise fail(f"no such file: {error.filename}") from None
+    except (BankFormatError, BadImage) as error:
+        raise fail(str(error)) from None
+    try:
+        server = make_server(state, host, port)
+    except OSError as error:
+        raise fail(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.secho(f"note: listening on {host}, so other machines can reach this viewer", err=True, fg="yellow")
+    typer.echo(f"blurgen view: {url}  (Ctrl-C to stop)", err=True)
+    if not no_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
 def info(bank: Annotated[Path, typer.Argument(help="A kernel bank (.npz).")]) -> None:
     """Print a kernel bank's run settings and statistics as JSON."""
     from blurgen.bank import BankFormatError, KernelBank

@@ -14,7 +14,9 @@ issue #178) we follow the code. The others change one knob each, so their effect
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 from blurgen.trajectory import Expl, TrajectorySpec
 
@@ -28,15 +30,28 @@ PRESETS: dict[str, TrajectorySpec] = {
 }
 
 
-def trajectory_spec(preset: str = DEFAULT_PRESET, **overrides: object) -> TrajectorySpec:
-    """The spec of a named preset with some fields replaced (e.g. ``expl="0.005"``, ``max_len=40``).
+def load_preset_file(path: str | Path) -> TrajectorySpec:
+    """A preset file (JSON with a ``spec`` object, as ``blurgen view`` exports) as a spec."""
+    try:
+        spec = json.loads(Path(path).read_text())["spec"]
+        return TrajectorySpec(**spec)
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"cannot read preset file {path}: {type(error).__name__}: {error}") from None
 
-    Overrides that are ``None`` are ignored, so CLI options can pass through unset.
+
+def trajectory_spec(preset: str = DEFAULT_PRESET, **overrides: object) -> TrajectorySpec:
+    """The spec of a named preset, or of a preset file (``*.json``), with some fields replaced
+    (e.g. ``expl="0.005"``, ``max_len=40``). Overrides that are ``None`` are ignored, so CLI
+    options can pass through unset.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if preset.endswith(".json"):
+        base = load_preset_file(preset)
+    elif preset in PRESETS:
+        base = PRESETS[preset]
+    else:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}, or a preset .json file")
     given = {name: value for name, value in overrides.items() if value is not None}
     unknown = set(given) - set(TrajectorySpec.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown trajectory parameter(s): {', '.join(sorted(unknown))}")
-    return replace(PRESETS[preset], **given)
+    return replace(base, **given)

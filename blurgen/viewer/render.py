@@ -1,0 +1,84 @@
+"""What the viewer shows, as plain data: kernel thumbnails, trajectories, exposure PSFs, previews."""
+
+from __future__ import annotations
+
+import base64
+
+import cv2
+import numpy as np
+
+from blurgen.bank import KernelBank
+from blurgen.camera import camera_preset, draw_camera, expose
+from blurgen.contact_sheet import kernel_to_uint8
+from blurgen.kernel import EXPOSURES_ALL, rasterise
+from blurgen.pairs import to_rgb
+from blurgen.rng import stream_key, uniform
+from blurgen.sources.images import encode_png
+from blurgen.trajectory import TrajectoryParams, trajectory_from_params
+
+PREVIEW_SIDE = 256
+TRAJECTORY_POINTS = 400
+
+
+def kernel_png(kernel: np.ndarray, zoom: int = 1) -> bytes:
+    """A kernel as a PNG: scaled to its peak, square-root intensity, inferno colours, ``zoom``× nearest."""
+    picture = cv2.applyColorMap(kernel_to_uint8(kernel), cv2.COLORMAP_INFERNO)
+    if zoom > 1:
+        picture = cv2.resize(picture, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+    ok, data = cv2.imencode(".png", picture)
+    return data.tobytes()
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def detail(bank: KernelBank, i: int) -> dict:
+    """Kernel ``i``: its metadata, its trajectory in kernel pixel coordinates (the same centring and
+    scaling as its PSF, at most 400 points) and the PSFs of the four exposure fractions."""
+    row = bank.meta[i]
+    params = TrajectoryParams(*(float(row[name]) for name in ("expl", "centripetal", "prob_big_shake", "gaussian_shake", "phi")))
+    path = trajectory_from_params(int(row["seed"]), int(row["index"]), params, max_len=float(row["max_len"]), iters=int(row["iters"]))
+    count = round(float(row["exposure"]) * (int(row["iters"]) - 1)) + 1
+    positions = path.positions[:count]
+    half = (bank.size - 1) / 2
+    centred = (positions - positions.mean()) * float(row["scale"]) + complex(half, half)
+    step = max(1, len(centred) // TRAJECTORY_POINTS)
+    fractions = rasterise(path.positions, size=bank.size, exposures=EXPOSURES_ALL)
+    return {
+        "i": i,
+        "size": bank.size,
+        "meta": {name: row[name].item() for name in row.dtype.names},
+        "trajectory": [[round(p.real, 3), round(p.imag, 3)] for p in centred[::step]],
+        "psf": data_url(kernel_png(bank.kernels[i], zoom=4)),
+        "exposures": [{"fraction": f, "png": data_url(kernel_png(k, zoom=2))} for f, k in zip(EXPOSURES_ALL, fractions)],
+    }
+
+
+def preview_region(image: np.ndarray, margin: int) -> np.ndarray:
+    """The centre of ``image`` as a (256 + 2·margin)² RGB region (reflect-padded if the image is smaller)."""
+    rgb = to_rgb(image)
+    side = PREVIEW_SIDE + 2 * margin
+    pad_y, pad_x = max(0, side - rgb.shape[0]), max(0, side - rgb.shape[1])
+    if pad_y or pad_x:
+        rgb = np.pad(rgb, ((pad_y // 2 + 1, pad_y // 2 + 1), (pad_x // 2 + 1, pad_x // 2 + 1), (0, 0)), mode="reflect")
+    top, left = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
+    return np.ascontiguousarray(rgb[top : top + side, left : left + side])
+
+
+def preview(image: np.ndarray, kernel: np.ndarray, camera_name: str, seed: int = 0) -> dict:
+    """The 256×256 centre of ``image``, sharp and blurred by ``kernel`` through the camera preset."""
+    margin = (kernel.shape[0] + 1 - kernel.shape[0] % 2) // 2
+    region = preview_region(image, margin)
+    camera = camera_preset(camera_name)
+    key = np.uint64(stream_key(np.uint64(seed), np.uint64(0)))
+    draws = draw_camera(camera, lambda counter: uniform(key, np.uint64(counter)))
+    blurred = expose(region, kernel, camera, draws, noise_key=int(key), border="valid")
+    top = 65535 if region.dtype == np.uint16 else 255
+    sharp = region[margin : region.shape[0] - margin, margin : region.shape[1] - margin]
+    return {
+        "sharp": data_url(encode_png(sharp)),
+        "blurred": data_url(encode_png(np.rint(blurred * top).astype(sharp.dtype))),
+        "camera": camera_name,
+        "draws": {"saturation_alpha": draws.saturation_alpha, "beta1": draws.beta1, "beta2": draws.beta2},
+    }

@@ -1,0 +1,246 @@
+"""``blurgen view``: a local web server for browsing, re-sampling and previewing kernels.
+
+Standard library only (``http.server``) with a page of plain HTML, CSS and JavaScript that ships
+in the package: no network, no CDN. It binds 127.0.0.1 unless a host is given explicitly, serves
+only its three assets and a JSON API, and refuses uploads over :data:`MAX_UPLOAD` bytes.
+
+API (all JSON unless noted):
+
+* ``GET /api/state``: where the kernels come from, the current parameters, presets, cameras;
+* ``GET /api/kernels``: every kernel's metadata row;
+* ``GET /api/kernel/<i>.png``: thumbnail (PNG);
+* ``GET /api/detail/<i>``: trajectory, exposure-fraction PSFs, metadata;
+* ``GET /api/preview/<i>?camera=none``: the preview image, sharp and blurred by kernel i;
+* ``POST /api/sample``: re-sample with the posted parameters (JSON);
+* ``POST /api/image``: upload a preview image (raw bytes); ``POST /api/bank``: open a bank (.npz bytes);
+* ``GET /api/export/preset`` and ``GET /api/export/bank``: downloads of the parameters / kernels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import cv2
+import numpy as np
+
+from blurgen.bank import BankFormatError, KernelBank, sample_kernels
+from blurgen.camera import CAMERA_PRESETS
+from blurgen.presets import PRESETS
+from blurgen.sources import DeadLeaves, read_image
+from blurgen.viewer.render import detail, kernel_png, preview
+
+MAX_UPLOAD = 16 * 2**20  # bytes
+MAX_SAMPLE = 1024  # kernels a re-sample may ask for
+ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
+          "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+          "/static/style.css": ("style.css", "text/css; charset=utf-8")}
+DEFAULT_PARAMS = {"preset": "deblurgan", "expl": "", "max_len": "", "iters": "", "size": 65, "exposure": "1", "seed": 0, "n": 64}
+# empty expl / max_len / iters mean "the preset's value"
+
+
+class RequestError(Exception):
+    """A request the viewer refuses, with the HTTP status and the message the page shows."""
+
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+@dataclass
+class ViewerState:
+    """The kernels on show and the preview image. One lock: requests come from several threads."""
+
+    bank: KernelBank
+    source: str
+    params: dict = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    image: np.ndarray | None = None
+    image_name: str = "built-in dead leaves"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def preview_image(self) -> np.ndarray:
+        if self.image is None:
+            self.image = DeadLeaves(n=1, height=384, width=384, seed=1)[0]
+        return self.image
+
+
+def sample_from_params(params: dict) -> KernelBank:
+    """Re-sample a bank from the page's controls (validated here: the page is not trusted)."""
+    try:
+        n = int(params.get("n", 64))
+        if not 1 <= n <= MAX_SAMPLE:
+            raise ValueError(f"n must be between 1 and {MAX_SAMPLE}")
+        overrides = {"expl": params.get("expl") or None, "max_len": float(params["max_len"]) if params.get("max_len") not in (None, "") else None,
+                     "iters": int(params["iters"]) if params.get("iters") not in (None, "") else None}
+        return sample_kernels(n, seed=int(params.get("seed", 0)), size=int(params.get("size", 65)), preset=str(params.get("preset", "deblurgan")),
+                              exposure=str(params.get("exposure", "1")), **overrides)
+    except (ValueError, TypeError, KeyError) as error:
+        raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+
+
+def kernel_index(state: ViewerState, text: str) -> int:
+    try:
+        i = int(text)
+    except ValueError:
+        raise RequestError(HTTPStatus.NOT_FOUND, f"no kernel {text!r}") from None
+    if not 0 <= i < len(state.bank):
+        raise RequestError(HTTPStatus.NOT_FOUND, f"no kernel {i}: there are {len(state.bank)}")
+    return i
+
+
+def state_summary(state: ViewerState) -> dict:
+    return {
+        "source": state.source, "count": len(state.bank), "size": state.bank.size, "params": state.params,
+        "info": state.bank.info, "stats": state.bank.stats(), "presets": list(PRESETS),
+        "cameras": list(CAMERA_PRESETS), "image": state.image_name, "max_upload": MAX_UPLOAD,
+    }
+
+
+def make_handler(state: ViewerState) -> type[BaseHTTPRequestHandler]:
+    """The request handler class bound to ``state``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "blurgen-view"
+
+        def log_message(self, format: str, *args: object) -> None:  # keep the terminal quiet
+            pass
+
+        def send(self, status: HTTPStatus, body: bytes, content_type: str, extra: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            for key, value in (extra or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def send_json(self, data: object, status: HTTPStatus = HTTPStatus.OK) -> None:
+            self.send(status, json.dumps(data).encode(), "application/json")
+
+        def body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_UPLOAD:
+                raise RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                                   f"the upload is {length / 2**20:.1f} MiB; the viewer takes at most {MAX_UPLOAD // 2**20} MiB")
+            return self.rfile.read(length)
+
+        def handle_request(self, method: str) -> None:
+            url = urlparse(self.path)
+            try:
+                if method == "GET" and url.path in ASSETS:
+                    name, content_type = ASSETS[url.path]
+                    self.send(HTTPStatus.OK, (files("blurgen.viewer") / "static" / name).read_bytes(), content_type)
+                elif url.path.startswith("/api/"):
+                    self.api(method, url.path[len("/api/"):], parse_qs(url.query))
+                else:
+                    raise RequestError(HTTPStatus.NOT_FOUND, "not found")
+            except RequestError as error:
+                if error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+                    self.close_connection = True  # the unread body must not be taken for the next request
+                self.send_json({"error": error.message}, error.status)
+
+        def api(self, method: str, route: str, query: dict) -> None:
+            with state.lock:
+                if method == "GET" and route == "state":
+                    self.send_json(state_summary(state))
+                elif method == "GET" and route == "kernels":
+                    self.send_json([{"i": i, **{k: row[k].item() for k in row.dtype.names}} for i, row in enumerate(state.bank.meta)])
+                elif method == "GET" and route.startswith("kernel/") and route.endswith(".png"):
+                    i = kernel_index(state, route[len("kernel/"):-len(".png")])
+                    self.send(HTTPStatus.OK, kernel_png(state.bank.kernels[i], zoom=2), "image/png")
+                elif method == "GET" and route.startswith("detail/"):
+                    self.send_json(detail(state.bank, kernel_index(state, route[len("detail/"):])))
+                elif method == "GET" and route.startswith("preview/"):
+                    i = kernel_index(state, route[len("preview/"):])
+                    camera = query.get("camera", ["none"])[0]
+                    if camera not in CAMERA_PRESETS:
+                        raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown camera {camera!r}")
+                    self.send_json(preview(state.preview_image(), state.bank.kernels[i], camera, seed=int(state.params.get("seed", 0))))
+                elif method == "POST" and route == "sample":
+                    try:
+                        params = {**DEFAULT_PARAMS, **json.loads(self.body() or b"{}")}
+                    except json.JSONDecodeError:
+                        raise RequestError(HTTPStatus.BAD_REQUEST, "the parameters are not JSON") from None
+                    started = time.perf_counter()
+                    state.bank = sample_from_params(params)
+                    state.params, state.source = params, "sampled"
+                    self.send_json({**state_summary(state), "seconds": time.perf_counter() - started})
+                elif method == "POST" and route == "image":
+                    data = self.body()
+                    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+                    if image is None:
+                        raise RequestError(HTTPStatus.BAD_REQUEST, "that file is not an image the viewer can read")
+                    if image.ndim == 3:
+                        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+                    state.image, state.image_name = image, self.headers.get("X-File-Name", "uploaded image")[:200]
+                    self.send_json(state_summary(state))
+                elif method == "POST" and route == "bank":
+                    name = self.headers.get("X-File-Name", "the uploaded bank")[:200]
+                    try:
+                        state.bank = load_bank_bytes(self.body(), name)
+                    except BankFormatError as error:
+                        raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+                    state.source = name
+                    self.send_json(state_summary(state))
+                elif method == "GET" and route == "export/preset":
+                    preset = {"format": "blurgen.preset", "spec": state.bank.info.get("spec", {}), "size": state.bank.size,
+                              "exposures": state.bank.info.get("exposures"), "seed": state.bank.info.get("seed")}
+                    self.send(HTTPStatus.OK, json.dumps(preset, indent=2).encode(), "application/json",
+                              {"Content-Disposition": 'attachment; filename="blurgen-preset.json"'})
+                elif method == "GET" and route == "export/bank":
+                    buffer = io.BytesIO()
+                    np.savez_compressed(buffer, kernels=state.bank.kernels, meta=state.bank.meta, info=np.array(json.dumps(state.bank.info)))
+                    self.send(HTTPStatus.OK, buffer.getvalue(), "application/octet-stream",
+                              {"Content-Disposition": 'attachment; filename="kernels.npz"'})
+                else:
+                    raise RequestError(HTTPStatus.NOT_FOUND, f"no such API route: {method} /api/{route}")
+
+        def do_GET(self) -> None:
+            self.handle_request("GET")
+
+        def do_POST(self) -> None:
+            self.handle_request("POST")
+
+    return Handler
+
+
+def load_bank_bytes(data: bytes, name: str) -> KernelBank:
+    """A bank from the bytes of an uploaded .npz called ``name``; BankFormatError when it is not one."""
+    with tempfile.NamedTemporaryFile(suffix=".npz") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            return KernelBank.load(handle.name)
+        except BankFormatError as error:
+            raise BankFormatError(str(error).replace(handle.name, name)) from None
+
+
+def initial_state(bank_path: Path | None, image_path: Path | None) -> ViewerState:
+    """The state ``blurgen view`` starts with; raises BankFormatError / BadImage for bad files."""
+    if bank_path is not None:
+        bank, source = KernelBank.load(bank_path), bank_path.name
+    else:
+        bank, source = sample_from_params(DEFAULT_PARAMS), "sampled"
+    state = ViewerState(bank, source)
+    if image_path is not None:
+        state.image, state.image_name = read_image(image_path), image_path.name
+    return state
+
+
+def make_server(state: ViewerState, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """A server for ``state`` on ``host:port`` (port 0: a free one); call ``serve_forever()``."""
+    server = ThreadingHTTPServer((host, port), make_handler(state))
+    server.daemon_threads = True
+    return server
+
