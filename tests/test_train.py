@@ -198,3 +198,16 @@ def test_cli_reports_a_missing_vgg_file_in_one_line(data, tmp_path):
     result = cli("train", "--mix", "wild", "--gopro", str(data / "gopro"), "--steps", "1", "--crop", "32", "--device", "cpu",
                  "--vgg-weights", str(tmp_path / "nope.pth"), "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and "--vgg-weights" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_two_processes_under_torchrun_stay_in_step(data, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "train.cli", "--mix", "comb",
+         "--gopro", str(data / "gopro"), "--sharp", str(data / "sharp"), "--steps", "2", "--batch-size", "2", "--crop", "32",
+         "--vgg-weights", "random", "--workers", "0", "--device", "cpu", "--out", str(tmp_path), "--checkpoint-every", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("done at step 2") == 1  # rank 0 alone reports
+    assert "2 steps of 4 images" in result.stderr
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2 and len(load_checkpoint(tmp_path / "checkpoint.pt")["rng"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -77,7 +78,8 @@ def train(
         result = run(config, log=lambda line: typer.echo(line, err=True))
     except (VggWeightsMissing, CheckpointError, ValueError, OSError) as error:
         raise fail(str(error)) from None
-    typer.echo(f"done at step {result['step']}; checkpoint {result['checkpoint']}", err=True)
+    if os.environ.get("RANK", "0") == "0":
+        typer.echo(f"done at step {result['step']}; checkpoint {result['checkpoint']}", err=True)
 
 
 @deblur_app.command()

@@ -178,10 +178,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     cuda = device.type == "cuda"
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp) if cuda else None
 
-    torch.manual_seed(config.seed + run.rank)
+    torch.manual_seed(config.seed)  # the same initial weights on every rank
     generator = Generator(config.upsample).to(device)
     critic = Critic().to(device)
     perceptual = PerceptualLoss(vgg19_conv3_3(config.vgg_weights, seed=config.seed)).to(device)
+    torch.manual_seed(config.seed + 1 + run.rank)  # dropout and penalty draws differ between ranks
     if cuda:
         for model in (generator, critic, perceptual):
             model.to(memory_format=torch.channels_last)
@@ -243,6 +244,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         if run.world > 1:
             states = [None] * run.world
             dist.all_gather_object(states, rng_state())
+            sums = [None] * run.world  # the critic is averaged by hand: check that the ranks agree
+            dist.all_gather_object(sums, float(sum(p.double().sum() for p in critic.parameters())))
+            if len(set(sums)) != 1:
+                raise RuntimeError(f"the critic's weights differ between ranks at step {step}: {sums}")
         if run.main:
             save_checkpoint(checkpoint_path, {
                 "generator": generator.state_dict(), "critic": critic.state_dict(),
