@@ -128,14 +128,18 @@ class KernelBank:
             "big_shakes_mean": round(float(self.meta["n_big_shakes"].mean()), 4) if len(self) else 0.0,
         }
 
+    def to_bytes(self) -> bytes:
+        """The bank as the bytes of its ``.npz`` file (compressed, no pickles)."""
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, kernels=self.kernels, meta=self.meta, info=np.array(json.dumps(self.info)))
+        return buffer.getvalue()
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the bank to ``path`` (an ``.npz``) atomically: a reader never sees half a file."""
         path = Path(path)
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, kernels=self.kernels, meta=self.meta, info=np.array(json.dumps(self.info)))
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(buffer.getbuffer())
+        partial.write_bytes(self.to_bytes())
         os.replace(partial, path)
         return path
 

@@ -126,12 +126,12 @@ def prepare_output(spec: DatasetSpec) -> None:
         probe.unlink()
     except OSError as error:
         raise OSError(f"cannot write to --out {spec.out}: {error.strerror or error}") from None
-    described = spec.describe()
+    described = json.loads(json.dumps(spec.describe()))  # as it reads back (tuples become lists)
     record = spec.split_dir / "dataset.json"
     if record.exists():
         existing = json.loads(record.read_text())
-        if existing != json.loads(json.dumps(described)):
-            changed = sorted(k for k in set(existing) | set(described) if existing.get(k) != json.loads(json.dumps(described)).get(k))
+        if existing != described:
+            changed = sorted(k for k in set(existing) | set(described) if existing.get(k) != described.get(k))
             raise DatasetMismatch(
                 f"{spec.split_dir} holds a dataset made with other settings ({', '.join(changed)}); "
                 "use another --out or --split, or delete it"

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from blurgen.camera import Camera
 from blurgen.camera_torch import expose_batch, signed_key
-from blurgen.pairs import PairSynthesizer, to_unit_float
+from blurgen.pairs import PairPlan, PairSynthesizer, to_unit_float
 
 
 def to_chw(image: np.ndarray) -> torch.Tensor:
@@ -62,20 +62,24 @@ class SharpCropDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         region, plan = self.synthesizer.sharp_region(index)
-        values = to_unit_float(region)
-        if self.dtype == torch.float32:
-            region = values
-        elif region.dtype != np.uint8:
-            region = np.rint(values * 255.0).astype(np.uint8)
-        draws = plan.draws
-        return {
-            "region": to_chw(region),
-            "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
-            "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality], dtype=torch.float32),
-            "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
-            "index": index,
-            "meta": json.dumps(self.synthesizer.metadata(plan)),
-        }
+        return {**device_item(region, plan, self.dtype), "index": index, "meta": json.dumps(self.synthesizer.metadata(plan))}
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """uint8 pixels from uint8, uint16 or float [0, 1] ones (uint8 passes through untouched)."""
+    return image if image.dtype == np.uint8 else np.rint(to_unit_float(image) * 255.0).astype(np.uint8)
+
+
+def device_item(region: np.ndarray, plan: PairPlan, dtype: torch.dtype = torch.uint8) -> dict:
+    """What :func:`pairs_on_device` needs of one sample: ``region`` (3×H×W in ``dtype``),
+    ``kernel`` (float32 K×K), ``draws`` (float32 (4,): α, β1, β2, JPEG quality), ``noise_key`` (int64)."""
+    draws = plan.draws
+    return {
+        "region": to_chw(to_unit_float(region) if dtype == torch.float32 else to_uint8(region)),
+        "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
+        "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality], dtype=torch.float32),
+        "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
+    }
 
 
 def pairs_on_device(batch: dict, camera: Camera, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,13 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from blurgen.cli import fail
+
 train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 deblur_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-
-def fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(2)
 
 
 @train_app.command()

@@ -27,9 +27,8 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate
 
 from blurgen.camera import Camera
-from blurgen.camera_torch import signed_key
-from blurgen.pairs import ImageTooSmall, PairSynthesizer, to_unit_float
-from blurgen.pairs_torch import pairs_on_device, to_chw
+from blurgen.pairs import ImageTooSmall, PairSynthesizer, to_rgb
+from blurgen.pairs_torch import device_item, pairs_on_device, to_chw, to_uint8
 from blurgen.sources import BadImage, GoProPairs
 
 SYNTH, GOPRO = 0, 1
@@ -121,29 +120,15 @@ class TrainingStream(Dataset):
         raise RuntimeError(f"{RETRIES} images in a row could not be used near position {position}; check the source")
 
     def synthetic(self, position: int, item: int) -> dict:
-        image = self.synthesizer.source[item]
-        region, plan = self.synthesizer.region_from(image, position)
-        values = region if region.dtype == np.uint8 else np.rint(to_unit_float(region) * 255).astype(np.uint8)
-        draws = plan.draws
-        return {
-            "kind": SYNTH, "position": position,
-            "region": to_chw(values),
-            "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
-            "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality], dtype=torch.float32),
-            "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
-        }
+        region, plan = self.synthesizer.region_from(self.synthesizer.source[item], position)
+        return {"kind": SYNTH, "position": position, **device_item(region, plan)}
 
     def wild(self, position: int, item: int) -> dict:
-        blurred, sharp = self.gopro[item]
         draw = rng(self.seed, position, 9)
         pair = []
-        for image in (blurred, sharp):
-            image = np.asarray(image)
-            if image.dtype == np.uint16:
-                image = np.rint(image / 257.0).astype(np.uint8)
-            if image.ndim == 2:
-                image = np.repeat(image[:, :, None], 3, axis=2)
-            pair.append(cv2.resize(image[:, :, :3], (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA))
+        for image in self.gopro[item]:
+            image = to_uint8(to_rgb(image))
+            pair.append(cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA))
         height, width = pair[0].shape[:2]
         if height < self.crop or width < self.crop:
             raise ImageTooSmall(f"GoPro pair {item} downscaled is {height}×{width}, smaller than crop {self.crop}")

@@ -18,7 +18,6 @@ API (all JSON unless noted):
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 import threading
@@ -199,9 +198,7 @@ def make_handler(state: ViewerState) -> type[BaseHTTPRequestHandler]:
                     self.send(HTTPStatus.OK, json.dumps(preset, indent=2).encode(), "application/json",
                               {"Content-Disposition": 'attachment; filename="blurgen-preset.json"'})
                 elif method == "GET" and route == "export/bank":
-                    buffer = io.BytesIO()
-                    np.savez_compressed(buffer, kernels=state.bank.kernels, meta=state.bank.meta, info=np.array(json.dumps(state.bank.info)))
-                    self.send(HTTPStatus.OK, buffer.getvalue(), "application/octet-stream",
+                    self.send(HTTPStatus.OK, state.bank.to_bytes(), "application/octet-stream",
                               {"Content-Disposition": 'attachment; filename="kernels.npz"'})
                 else:
                     raise RequestError(HTTPStatus.NOT_FOUND, f"no such API route: {method} /api/{route}")
