@@ -152,7 +152,8 @@ def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
             return (x.flatten(1) * (torch.ones(x[0].numel()) / x[0].numel() ** 0.5)).sum(1)
 
     sharp, restored = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 8, 8)
-    assert float(gradient_penalty(Linear(), sharp, restored)) == pytest.approx(0.0, abs=1e-10)
+    penalty, norms = gradient_penalty(Linear(), sharp, restored)
+    assert float(penalty) == pytest.approx(0.0, abs=1e-10) and torch.allclose(norms, torch.ones(4))
 
 
 def test_missing_vgg_weights_are_a_clear_error(tmp_path, monkeypatch):

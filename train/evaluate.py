@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 
 import numpy as np
 import torch
 from torch import nn
 
-from blurgen.sources import BadImage, GoProPairs
+from blurgen.sources import BadImage
 from train.metrics import PROTOCOL, psnr, ssim
 from train.models import pad_to_multiple
+
+METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain")
 
 
 def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -42,22 +45,44 @@ def to_image(restored: torch.Tensor, grey: bool, bit_depth: int = 8) -> np.ndarr
     return np.rint(values * top).astype(np.uint16 if bit_depth == 16 else np.uint8)
 
 
-def evaluate(generator: nn.Module, pairs: GoProPairs, device: torch.device, *, limit: int | None = None,
-             amp_dtype: torch.dtype | None = None) -> dict:
-    """PSNR and SSIM of the generator on full-size pairs: per image, mean, and the protocol."""
+def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit: int | None = None,
+             amp_dtype: torch.dtype | None = None, on_pair: Callable[[dict], None] | None = None) -> dict:
+    """PSNR and SSIM of the restored images and of the blurred inputs, on full-size pairs.
+
+    ``pairs`` is anything with ``len``, ``[i]`` → (blurred, sharp) arrays and ``id(i)``
+    (:func:`blurgen.sources.open_pairs`). Per image and as means over images: ``psnr``, ``ssim``
+    (restored vs sharp), ``psnr_blurred``, ``ssim_blurred`` (input vs sharp) and the gains
+    ``psnr_gain`` (dB) and ``ssim_gain``. Unreadable pairs and pairs whose two images differ in
+    size are skipped and counted. ``on_pair`` sees each row as it is made (progress).
+    """
     was_training = generator.training
     generator.eval()
-    rows, skipped = [], 0
+    rows, skipped = [], {}
     for index in range(len(pairs) if limit is None else min(limit, len(pairs))):
         try:
             blurred, sharp = pairs[index]
-        except BadImage:
-            skipped += 1
+        except BadImage as error:
+            skipped[error.reason] = skipped.get(error.reason, 0) + 1
             continue
-        restored = restore(generator, to_tensor(blurred, device), amp_dtype)
-        target = to_tensor(sharp, device)
-        rows.append({"id": pairs.id(index), "psnr": float(psnr(restored, target)[0]), "ssim": float(ssim(restored, target)[0]),
-                     "psnr_blurred": float(psnr(to_tensor(blurred, device), target)[0])})
+        if blurred.shape[:2] != sharp.shape[:2]:
+            skipped["size_mismatch"] = skipped.get("size_mismatch", 0) + 1
+            continue
+        blurred_tensor, target = to_tensor(blurred, device), to_tensor(sharp, device)
+        restored = restore(generator, blurred_tensor, amp_dtype)
+        row = {"id": pairs.id(index), "psnr": float(psnr(restored, target)[0]), "ssim": float(ssim(restored, target)[0]),
+               "psnr_blurred": float(psnr(blurred_tensor, target)[0]), "ssim_blurred": float(ssim(blurred_tensor, target)[0])}
+        row["psnr_gain"] = row["psnr"] - row["psnr_blurred"]
+        row["ssim_gain"] = row["ssim"] - row["ssim_blurred"]
+        rows.append(row)
+        if on_pair is not None:
+            on_pair(row)
     generator.train(was_training)
-    mean = {key: float(np.mean([row[key] for row in rows])) if rows else float("nan") for key in ("psnr", "ssim", "psnr_blurred")}
+    mean = {key: float(np.mean([row[key] for row in rows])) if rows else float("nan") for key in METRICS}
     return {"images": len(rows), "skipped": skipped, "mean": mean, "per_image": rows, "protocol": PROTOCOL}
+
+
+def summary_line(report: dict) -> str:
+    """One line: restored vs blurred-input PSNR/SSIM means and the gains."""
+    mean = report["mean"]
+    return (f"{report['images']} pairs: PSNR {mean['psnr']:.2f} dB (blurred input {mean['psnr_blurred']:.2f}, gain {mean['psnr_gain']:+.2f}), "
+            f"SSIM {mean['ssim']:.4f} (blurred input {mean['ssim_blurred']:.4f}, gain {mean['ssim_gain']:+.4f})")

@@ -2,9 +2,9 @@
 
 Each step takes one batch: the generator restores it once; the critic then takes
 ``critic_steps`` Adam steps on that same batch (as DeblurGAN's code does) with the WGAN-GP loss;
-then the generator takes one step on −D(restored) + 100 × perceptual loss. The learning rate of
-both is constant for the first half of the run and falls linearly to 0 over the second (the
-paper: 150 + 150 epochs).
+then the generator takes one step on −adv_weight·D(restored) + the content loss. The learning
+rate of both is constant for the first half of the run and falls linearly to 0 over the second
+(the paper: 150 + 150 epochs).
 
 Under DDP the generator is wrapped in ``DistributedDataParallel``; the critic's gradients are
 averaged by hand after each backward pass, because its gradient penalty needs a double backward,
@@ -29,15 +29,18 @@ from torch.utils.data import DataLoader
 
 from blurgen.camera import Camera, camera_preset
 from blurgen.pairs import BankKernels, LiveKernels, PairSynthesizer
-from blurgen.sources import GoProPairs, open_source
+from blurgen.sources import GoProPairs, open_pairs, open_source
 from train.checkpoint import CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from train.data import StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
-from train.evaluate import evaluate
-from train.losses import PERCEPTUAL_WEIGHT, PerceptualLoss, critic_loss, vgg19_conv3_3
-from train.models import Critic, Generator, parameter_count
+from train.evaluate import evaluate, summary_line
+from train.losses import ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3
+from train.models import Generator, make_critic, parameter_count
 
 PAPER_EPOCHS = 300
 AMP_MODES = ("bf16", "fp16", "off")
+# What a run must keep when resumed; checkpoints written before a setting existed used the paper's.
+KEPT_ON_RESUME = {"mix": None, "crop": None, "batch_size": None, "seed": None, "ratio": None, "camera": None,
+                  "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0}
 
 
 @dataclass
@@ -65,6 +68,10 @@ class TrainConfig:
     compile: bool = False
     vgg_weights: str = "imagenet"
     upsample: str = "transpose"
+    init: str = "identity"
+    critic: str = "spectral"
+    content: str = "perceptual+l1"
+    adv_weight: float = 1.0
     resume: bool = False
     seed: int = 0
     workers: int = 4
@@ -173,18 +180,20 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     out = Path(config.out)
     camera = camera_preset(config.camera)
     stream, epoch_size = build_stream(config, camera)
+    val_pairs = open_pairs(config.val) if config.val else None  # checked now, not at the first validation
     global_batch = config.batch_size * run.world
     steps = total_steps(config, epoch_size, global_batch)
     cuda = device.type == "cuda"
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp) if cuda else None
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank
-    generator = Generator(config.upsample).to(device)
-    critic = Critic().to(device)
-    perceptual = PerceptualLoss(vgg19_conv3_3(config.vgg_weights, seed=config.seed)).to(device)
+    generator = Generator(config.upsample, init=config.init).to(device)
+    critic = make_critic(config.critic).to(device)
+    perceptual = PerceptualLoss(vgg19_conv3_3(config.vgg_weights, seed=config.seed)) if "perceptual" in config.content else None
+    content_loss = ContentLoss(config.content, perceptual).to(device)
     torch.manual_seed(config.seed + 1 + run.rank)  # dropout and penalty draws differ between ranks
     if cuda:
-        for model in (generator, critic, perceptual):
+        for model in (generator, critic, content_loss):
             model.to(memory_format=torch.channels_last)
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
     optimizer_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999))
@@ -197,9 +206,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     start_step = 0
     if config.resume:
         state = load_checkpoint(checkpoint_path, upsample=config.upsample)
-        for key in ("mix", "crop", "batch_size", "seed", "ratio", "camera"):
-            if state["args"][key] != getattr(config, key):
-                raise CheckpointError(f"--{key.replace('_', '-')} {getattr(config, key)} differs from the checkpoint's {state['args'][key]}; a resumed run must keep it")
+        for key, legacy in KEPT_ON_RESUME.items():
+            saved = state["args"].get(key, legacy)
+            if saved != getattr(config, key):
+                raise CheckpointError(f"--{key.replace('_', '-')} {getattr(config, key)} differs from the checkpoint's {saved}; a resumed run must keep it")
         generator.load_state_dict(state["generator"])
         critic.load_state_dict(state["critic"])
         optimizer_g.load_state_dict(state["optimizer_g"])
@@ -218,7 +228,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         trained_generator = torch.compile(trained_generator)
 
     if run.main and start_step == 0:
-        log(f"generator {parameter_count(generator):,} parameters ({config.upsample} upsampling), critic {parameter_count(critic):,}")
+        log(f"generator {parameter_count(generator):,} parameters ({config.upsample} upsampling, {config.init} init), "
+            f"critic {config.critic} {parameter_count(critic):,}; content {config.content}, adversarial weight {config.adv_weight:g}")
         log(f"mix {config.mix}, epoch {epoch_size} samples, {steps} steps of {global_batch} images on {device}, amp {config.amp if amp_dtype else 'off'}")
 
     loader = DataLoader(
@@ -287,8 +298,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         optimizer_g.zero_grad(set_to_none=True)
         with autocast():
             adversarial = -critic(restored).mean()
-            content = perceptual(restored.float(), sharp.float())
-            loss_g = adversarial + PERCEPTUAL_WEIGHT * content
+            content, content_terms = content_loss(restored.float(), sharp.float())
+            loss_g = config.adv_weight * adversarial + content
         scaler_g.scale(loss_g).backward()
         scaler_g.step(optimizer_g)
         scaler_g.update()
@@ -296,9 +307,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         scheduler_g.step()
         scheduler_d.step()
 
-        record = {"step": step, "loss_d": float(parts["critic"]), "wasserstein": float(parts["wasserstein"]),
-                  "gp": float(parts["gp"]), "adversarial": float(adversarial.detach()), "perceptual": float(content.detach()),
-                  "loss_g": float(loss_g.detach()), "lr": lr}
+        record = {"step": step, **{key: float(value) for key, value in parts.items()},
+                  "adversarial": float(adversarial.detach()), "content": float(content.detach()),
+                  **{key: float(value) for key, value in content_terms.items()}, "loss_g": float(loss_g.detach()), "lr": lr}
         history.append(record)
         done = time.perf_counter()
         waited += fetched - tick
@@ -322,9 +333,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                 data_share = waited / elapsed if elapsed else 0.0
                 writer.add_scalar("speed/images_per_s", images_per_s, step)
                 writer.add_scalar("speed/data_wait_fraction", data_share, step)
-                log(f"step {step}/{steps}  lr {record['lr']:.2e}  D {record['loss_d']:.3f}  W {record['wasserstein']:.3f}  "
-                    f"GP {record['gp']:.3f}  G_adv {record['adversarial']:.3f}  perc {record['perceptual']:.4f}  |  "
-                    f"{images_per_s:.1f} img/s  data wait {data_share:.0%}")
+                terms = "  ".join(f"{key} {record[key]:.4g}" for key in ("perceptual", "l1") if key in record)
+                log(f"step {step}/{steps}  lr {record['lr']:.2e}  D(real) {record['d_real']:+.4g}  D(fake) {record['d_fake']:+.4g}  "
+                    f"gap {record['wasserstein']:+.3e}  GP {record['gp']:.3e}  |grad D| {record['grad_norm']:.4g}  "
+                    f"G_adv {record['adversarial']:+.4g}  {terms}  |  {images_per_s:.1f} img/s  data wait {data_share:.0%}")
                 waited = computed = 0.0
                 window_images = 0
             if step % config.image_every == 0 or step == steps:
@@ -333,11 +345,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                 shown = min(4, blurred.shape[0])
                 rows = torch.cat([blurred[:shown], restored[:shown].detach(), sharp[:shown]], dim=3).float()
                 writer.add_image("train/blurred|restored|sharp", make_grid((rows + 1) / 2, nrow=1).clamp(0, 1), step)
-        if config.val and step % config.val_every == 0 and run.main:
-            report = evaluate(generator, GoProPairs(config.val, "test"), device, limit=config.val_images, amp_dtype=amp_dtype)
-            writer.add_scalar("val/psnr", report["mean"]["psnr"], step)
-            writer.add_scalar("val/ssim", report["mean"]["ssim"], step)
-            log(f"validation at step {step}: PSNR {report['mean']['psnr']:.2f} dB, SSIM {report['mean']['ssim']:.4f} on {report['images']} images")
+        if val_pairs is not None and step % config.val_every == 0 and run.main:
+            report = evaluate(generator, val_pairs, device, limit=config.val_images, amp_dtype=amp_dtype)
+            for key, value in report["mean"].items():
+                writer.add_scalar(f"val/{key}", value, step)
+            log(f"validation at step {step}: {summary_line(report)}")
         stopping = config.stop_at is not None and step >= config.stop_at
         if step % config.checkpoint_every == 0 or step == steps or stopping:
             checkpoint(step)

@@ -1,8 +1,15 @@
-"""DeblurGAN's losses: WGAN-GP for the critic and the generator, and a VGG-19 perceptual loss.
+"""DeblurGAN's losses: WGAN-GP for the critic and the generator, and the content losses.
 
-Perceptual loss: MSE between VGG-19 ``conv3_3`` features (before its ReLU) of the restored and
-the sharp image, weight 100. Images are mapped from [-1, 1] to [0, 1] and normalised with the
-ImageNet mean and std, as the weights expect; the reference fed [-1, 1] images to VGG unnormalised.
+Content losses (``--content``), on images in [-1, 1]:
+
+* ``perceptual`` (the paper's): 100 × the MSE between VGG-19 ``conv3_3`` features (before its
+  ReLU) of the restored and the sharp image. Images are mapped to [0, 1] and normalised with the
+  ImageNet mean and std, as the weights expect; the reference fed [-1, 1] images to VGG unnormalised.
+* ``l1``: 10 × the mean absolute difference of the pixels.
+* ``perceptual+l1``: the sum of both, with the same weights.
+
+The L1 weight of 10 puts the two terms on one scale for a blurred input (with random VGG
+weights, 100 × perceptual ≈ 1.2 and 10 × L1 ≈ 1.9 for built-in pairs at 128 px).
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from torch import nn
 
 GRADIENT_PENALTY_WEIGHT = 10.0
 PERCEPTUAL_WEIGHT = 100.0
+L1_WEIGHT = 10.0
+CONTENTS = ("perceptual+l1", "perceptual", "l1")
 CONV3_3 = 15  # vgg19.features[:15] ends with conv3_3
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's ImageNet weights, as its cache names them
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -29,22 +38,28 @@ def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) 
     """WGAN-GP critic loss: D(restored) − D(sharp) + 10·GP, with one interpolation factor per sample.
 
     ``restored`` should be detached. The penalty is computed in float32 (outside autocast).
+    Returns the loss and detached diagnostics: ``critic`` (the loss), ``d_real`` and ``d_fake``
+    (mean scores), ``wasserstein`` (their gap, D(real) − D(fake)), ``gp`` (the penalty before
+    its weight) and ``grad_norm`` (mean ‖∇D(x̂)‖₂, which the penalty pulls towards 1).
     """
     real = critic(sharp).mean()
     fake = critic(restored).mean()
-    penalty = gradient_penalty(critic, sharp, restored)
+    penalty, norms = gradient_penalty(critic, sharp, restored)
     loss = fake - real + GRADIENT_PENALTY_WEIGHT * penalty
-    return loss, {"critic": loss.detach(), "wasserstein": (real - fake).detach(), "gp": penalty.detach()}
+    return loss, {"critic": loss.detach(), "d_real": real.detach(), "d_fake": fake.detach(),
+                  "wasserstein": (real - fake).detach(), "gp": penalty.detach(), "grad_norm": norms.mean().detach()}
 
 
-def gradient_penalty(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> torch.Tensor:
-    """mean over samples of (‖∇D(x̂)‖₂ − 1)², x̂ = ε·sharp + (1−ε)·restored, ε ~ U(0, 1) per sample."""
+def gradient_penalty(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """mean over samples of (‖∇D(x̂)‖₂ − 1)², x̂ = ε·sharp + (1−ε)·restored, ε ~ U(0, 1) per sample;
+    and the (B,) gradient norms themselves."""
     with torch.autocast(device_type=sharp.device.type, enabled=False):
         epsilon = torch.rand(sharp.shape[0], 1, 1, 1, device=sharp.device)
         mixed = (epsilon * sharp.float() + (1 - epsilon) * restored.float()).requires_grad_(True)
         scores = critic(mixed)
         (gradients,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
-        return ((gradients.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+        norms = gradients.flatten(1).norm(2, dim=1)
+        return ((norms - 1.0) ** 2).mean(), norms
 
 
 class PerceptualLoss(nn.Module):
@@ -66,6 +81,36 @@ class PerceptualLoss(nn.Module):
         with torch.no_grad():
             target = embed(sharp)
         return F.mse_loss(embed(restored), target)
+
+
+class ContentLoss(nn.Module):
+    """The weighted content loss of ``kind`` (see the module docstring) on B×3×H×W in [-1, 1].
+
+    ``perceptual`` is needed for the kinds that use VGG. ``forward`` returns the weighted sum
+    and the unweighted terms (``perceptual``, ``l1``) that make it up, detached.
+    """
+
+    def __init__(self, kind: str, perceptual: PerceptualLoss | None = None) -> None:
+        super().__init__()
+        if kind not in CONTENTS:
+            raise ValueError(f"--content must be one of {', '.join(CONTENTS)}, got {kind!r}")
+        if "perceptual" in kind and perceptual is None:
+            raise ValueError(f"--content {kind} needs the VGG-19 perceptual network")
+        self.kind = kind
+        self.perceptual = perceptual if "perceptual" in kind else None
+
+    def forward(self, restored: torch.Tensor, sharp: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        total = restored.new_zeros(())
+        terms = {}
+        if self.perceptual is not None:
+            perceptual = self.perceptual(restored, sharp)
+            total = total + PERCEPTUAL_WEIGHT * perceptual
+            terms["perceptual"] = perceptual.detach()
+        if "l1" in self.kind:
+            l1 = F.l1_loss(restored, sharp)
+            total = total + L1_WEIGHT * l1
+            terms["l1"] = l1.detach()
+        return total, terms
 
 
 def vgg19_features_to_conv3_3() -> nn.Sequential:

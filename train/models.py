@@ -4,6 +4,17 @@ Generator: a ResNet that predicts a residual; output = clamp(input + residual, -
 images in [-1, 1]. Critic: a 70×70 PatchGAN without a sigmoid (WGAN-GP), not conditioned on the
 blurred input. Both use InstanceNorm without affine parameters.
 
+Two choices leave the paper's architecture (``--paper`` keeps it exact):
+
+* ``init="identity"`` (the default) zeroes the generator's last convolution, so at step 0 the
+  residual is exactly 0 and the output equals the input; ``"paper"`` is DeblurGAN's N(0, 0.02)
+  initialisation everywhere, under which an untrained generator maps an image to ~17 dB of itself.
+* ``Critic(norm="none", spectral=True)`` (the default ``--critic spectral``) drops the critic's
+  InstanceNorm layers and bounds each convolution's spectral norm instead. After a non-affine
+  InstanceNorm every channel has zero mean and unit variance per image, so the paper's critic
+  scores only the shape of feature distributions and stays near chance at telling sharp from
+  blurred crops; without it, the critic can tell them apart.
+
 ``upsample="transpose"`` is the paper's transposed convolution; ``"resize"`` replaces each with
 nearest-neighbour ×2 upsampling and a 3×3 convolution, the usual fix for the checkerboard
 artefacts users of the reference report. Inputs must have sides divisible by 4 (see
@@ -20,10 +31,21 @@ from torch import nn
 
 Upsample = Literal["transpose", "resize"]
 UPSAMPLES = ("transpose", "resize")
+INITS = ("identity", "paper")
+CRITICS = ("spectral", "nonorm", "paper")
 
 
 def norm(channels: int) -> nn.InstanceNorm2d:
     return nn.InstanceNorm2d(channels, affine=False)
+
+
+def paper_init(model: nn.Module) -> None:
+    """DeblurGAN's ``weights_init``: every (transposed) convolution's weights ~ N(0, 0.02), biases 0."""
+    for layer in model.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
 
 class ResnetBlock(nn.Module):
@@ -56,18 +78,26 @@ class Generator(nn.Module):
     two ×2 upsamplings 256→128→64; reflect-pad 3, conv7×7 64→3, tanh; plus the input, clamped.
     """
 
-    def __init__(self, upsample: Upsample = "transpose", ngf: int = 64, blocks: int = 9, dropout: float = 0.5) -> None:
+    def __init__(self, upsample: Upsample = "transpose", init: str = "identity", ngf: int = 64, blocks: int = 9,
+                 dropout: float = 0.5) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
-        self.upsample = upsample
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        self.upsample, self.init = upsample, init
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm(ngf), nn.ReLU(True)]
         for scale in (1, 2):
             layers += [nn.Conv2d(ngf * scale, ngf * scale * 2, 3, stride=2, padding=1), norm(ngf * scale * 2), nn.ReLU(True)]
         layers += [ResnetBlock(ngf * 4, dropout) for _ in range(blocks)]
         layers += up_block(ngf * 4, ngf * 2, upsample) + up_block(ngf * 2, ngf, upsample)
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+        last = nn.Conv2d(ngf, 3, 7)
+        layers += [nn.ReflectionPad2d(3), last, nn.Tanh()]
         self.net = nn.Sequential(*layers)
+        paper_init(self)
+        if init == "identity":  # tanh(0) = 0: the residual, not the image, starts at zero
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, blurred: torch.Tensor) -> torch.Tensor:
         if blurred.shape[-1] % 4 or blurred.shape[-2] % 4:
@@ -78,22 +108,47 @@ class Generator(nn.Module):
 class Critic(nn.Module):
     """PatchGAN critic: B×3×H×W → B×1×h×w scores (no sigmoid).
 
-    4×4 convs: 3→64 /2 (LeakyReLU 0.2), 64→128 /2, 128→256 /2, 256→512 /1 (each IN, LeakyReLU),
-    512→1 /1; padding 2 as in DeblurGAN.
+    4×4 convs: 3→64 /2 (LeakyReLU 0.2), 64→128 /2, 128→256 /2, 256→512 /1 (each followed by
+    ``norm``, then LeakyReLU), 512→1 /1; padding 2 as in DeblurGAN. ``norm="instance"`` is the
+    paper's; ``"none"`` drops those layers. ``spectral=True`` wraps every convolution in
+    spectral normalisation (one power iteration per forward pass in training mode).
     """
 
-    def __init__(self, ndf: int = 64) -> None:
+    def __init__(self, ndf: int = 64, norm: str = "instance", spectral: bool = False) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, stride=2, padding=2), nn.LeakyReLU(0.2, True)]
+        if norm not in ("instance", "none"):
+            raise ValueError(f"critic norm must be 'instance' or 'none', got {norm!r}")
+
+        def conv(in_channels: int, out_channels: int, stride: int) -> nn.Module:
+            layer = nn.Conv2d(in_channels, out_channels, 4, stride=stride, padding=2)
+            paper_init(layer)
+            return nn.utils.parametrizations.spectral_norm(layer) if spectral else layer
+
+        layers: list[nn.Module] = [conv(3, ndf, 2), nn.LeakyReLU(0.2, True)]
         channels = ndf
         for stride in (2, 2, 1):
-            layers += [nn.Conv2d(channels, channels * 2, 4, stride=stride, padding=2), norm(channels * 2), nn.LeakyReLU(0.2, True)]
+            layers.append(conv(channels, channels * 2, stride))
+            if norm == "instance":
+                layers.append(nn.InstanceNorm2d(channels * 2, affine=False))
+            layers.append(nn.LeakyReLU(0.2, True))
             channels *= 2
-        layers += [nn.Conv2d(channels, 1, 4, stride=1, padding=2)]
+        layers.append(conv(channels, 1, 1))
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images)
+
+
+def make_critic(kind: str) -> Critic:
+    """The critic of ``--critic``: ``spectral`` (no InstanceNorm, spectral norm; the default),
+    ``nonorm`` (no InstanceNorm) or ``paper`` (DESIGN §10 exactly)."""
+    if kind == "paper":
+        return Critic(norm="instance")
+    if kind == "nonorm":
+        return Critic(norm="none")
+    if kind == "spectral":
+        return Critic(norm="none", spectral=True)
+    raise ValueError(f"--critic must be one of {', '.join(CRITICS)}, got {kind!r}")
 
 
 def parameter_count(model: nn.Module) -> int:

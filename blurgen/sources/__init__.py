@@ -13,10 +13,11 @@ from blurgen.sources.dead_leaves import DeadLeaves, dead_leaves_image
 from blurgen.sources.folder import FolderSource
 from blurgen.sources.gopro import GoProPairs, GoProSharp, is_gopro
 from blurgen.sources.images import BadImage, SourceError, read_image
+from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs
 
 __all__ = [
-    "BadImage", "CocoSource", "DeadLeaves", "FirstN", "FolderSource", "GoProPairs", "GoProSharp",
-    "SourceError", "dead_leaves_image", "open_source", "read_image",
+    "BadImage", "CocoSource", "DeadLeaves", "FirstN", "FolderPairs", "FolderSource", "GoProPairs", "GoProSharp",
+    "SourceError", "TarPairs", "dead_leaves_image", "open_pairs", "open_source", "read_image",
 ]
 
 

@@ -54,15 +54,20 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise BadImage(MISSING, path) from None
     except OSError as error:
         raise BadImage(CORRUPT, path, error.strerror or str(error)) from None
-    if not data:
-        raise BadImage(EMPTY, path)
-    if path.suffix.lower() in JPEG_EXTENSIONS and not jpeg_is_complete(data):
+    if path.suffix.lower() in JPEG_EXTENSIONS and data and not jpeg_is_complete(data):
         raise BadImage(TRUNCATED, path, "no JPEG end marker")
+    return decode_image(data, path)
+
+
+def decode_image(data: bytes, name: str | os.PathLike) -> np.ndarray:
+    """Decode encoded image bytes as :func:`read_image` does; ``name`` is used in the error."""
+    if not data:
+        raise BadImage(EMPTY, name)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
-        raise BadImage(CORRUPT, path, "not a decodable image")
+        raise BadImage(CORRUPT, name, "not a decodable image")
     if image.dtype not in (np.uint8, np.uint16):
-        raise BadImage(CORRUPT, path, f"unsupported pixel type {image.dtype}")
+        raise BadImage(CORRUPT, name, f"unsupported pixel type {image.dtype}")
     if image.ndim == 3 and image.shape[2] == 3:
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     if image.ndim == 3 and image.shape[2] == 4:
@@ -71,7 +76,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         return image[:, :, 0]
     if image.ndim == 2:
         return image
-    raise BadImage(CORRUPT, path, f"unsupported shape {image.shape}")
+    raise BadImage(CORRUPT, name, f"unsupported shape {image.shape}")
 
 
 def encode_png(image: np.ndarray, compression: int = 3) -> bytes:

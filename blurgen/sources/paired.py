@@ -1,0 +1,172 @@
+"""(blurred, sharp) pairs from any paired layout, for evaluation and validation.
+
+Three layouts are read, and :func:`open_pairs` says which it found:
+
+* ``folders``: a folder with ``blur/`` and ``sharp/`` holding files of the same names (plain
+  paired folders, and ``blurgen evalset`` output); or a tree whose groups each hold such a pair
+  of folders: GoPro_Large scenes (``<split>/<scene>/{blur,blur_gamma,sharp}/``) and
+  ``blurgen dataset --format files`` shards (``<split>/shard-NNNNN/{blur,sharp}/``). Given a
+  GoPro_Large root that has a ``test/`` split, the test split is read.
+* ``webdataset``: a ``.tar`` shard, or a folder of them, whose members are
+  ``<key>.blur.<ext>`` and ``<key>.sharp.<ext>`` (``blurgen dataset --format webdataset``).
+
+Names must match exactly: a blurred file without a sharp partner (or the reverse) is a
+:class:`SourceError` naming the first such file, never a silently shorter set. Folders whose
+name starts with a dot (unfinished shards) are not read. Items are the two images as
+:func:`read_image` returns them (H×W or H×W×C, uint8 or uint16); ``id(i)`` is
+``<group>/<name>`` (``<name>`` for a single pair of folders).
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from blurgen.sources.gopro import BLUR_KINDS
+from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, decode_image, read_image
+
+MAX_DEPTH = 3  # root/split/scene/{blur,sharp}: deep enough for GoPro_Large and dataset output
+
+
+def visible_dirs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def image_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def matched(names_a: list[str], names_b: list[str], where_a: str, where_b: str) -> list[str]:
+    """The common names, or a SourceError naming the first file that has no partner."""
+    a, b = set(names_a), set(names_b)
+    unmatched = sorted([(name, where_a, where_b) for name in a - b] + [(name, where_b, where_a) for name in b - a])
+    if unmatched:
+        name, here, there = unmatched[0]
+        more = f" (and {len(unmatched) - 1} more)" if len(unmatched) > 1 else ""
+        raise SourceError(f"{here}/{name} has no partner of the same name in {there}/{more}")
+    return sorted(a)
+
+
+@dataclass(frozen=True)
+class FolderPairs:
+    """Pairs of same-named files in ``<group>/<blur>/`` and ``<group>/sharp/``, group by group."""
+
+    root: Path
+    items: tuple[tuple[str, Path, Path], ...]  # (id, blurred path, sharp path)
+    layout: str = "folders"
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        _, blurred, sharp = self.items[index]
+        return read_image(blurred), read_image(sharp)
+
+    def id(self, index: int) -> str:
+        return self.items[index][0]
+
+    def describe(self) -> dict:
+        groups = {Path(item[0]).parent.as_posix() for item in self.items}
+        return {"layout": self.layout, "root": str(self.root), "pairs": len(self), "groups": len(groups)}
+
+
+@dataclass(frozen=True)
+class TarPairs:
+    """Pairs stored as ``<key>.blur.<ext>`` and ``<key>.sharp.<ext>`` members of tar shards."""
+
+    root: Path
+    items: tuple[tuple[str, Path, tarfile.TarInfo, tarfile.TarInfo], ...]  # (id, tar, blurred, sharp)
+    layout: str = "webdataset"
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        _, path, *members = self.items[index]
+        with tarfile.open(path) as tar:
+            return tuple(decode_image(tar.extractfile(member).read(), f"{path}:{member.name}") for member in members)
+
+    def id(self, index: int) -> str:
+        return self.items[index][0]
+
+    def describe(self) -> dict:
+        return {"layout": self.layout, "root": str(self.root), "pairs": len(self),
+                "groups": len({item[1] for item in self.items})}
+
+
+def tar_pairs(root: Path, tars: list[Path]) -> TarPairs:
+    items = []
+    for path in tars:
+        try:
+            with tarfile.open(path) as tar:
+                members = [m for m in tar.getmembers() if m.isfile()]
+        except (tarfile.TarError, OSError) as error:
+            raise SourceError(f"{path} is not a readable tar shard ({error})") from None
+        found: dict[str, dict[str, tarfile.TarInfo]] = {"blur": {}, "sharp": {}}
+        for member in members:
+            stem, _, ext = member.name.rpartition(".")
+            key, _, kind = stem.rpartition(".")
+            if kind in found and f".{ext.lower()}" in IMAGE_EXTENSIONS:
+                found[kind][key] = member
+        keys = matched(list(found["blur"]), list(found["sharp"]), f"{path.name}:*.blur", f"{path.name}:*.sharp")
+        items += [(f"{path.stem}/{key}", path, found["blur"][key], found["sharp"][key]) for key in keys]
+    if not items:
+        raise SourceError(f"no <key>.blur.png / <key>.sharp.png members in the tar shards under {root}")
+    return TarPairs(root, tuple(items))
+
+
+def pair_groups(root: Path, depth: int = 0) -> list[Path]:
+    """Folders under ``root`` (itself included) that hold a ``sharp/`` folder, in sorted order."""
+    if (root / "sharp").is_dir():
+        return [root]
+    if depth >= MAX_DEPTH:
+        return []
+    return [group for child in visible_dirs(root) for group in pair_groups(child, depth + 1)]
+
+
+def folder_pairs(root: Path, blur: str) -> FolderPairs:
+    groups = pair_groups(root)
+    if not groups:
+        raise SourceError(f"no paired folders under {root}: expected blur/ and sharp/ (or <group>/blur/ and <group>/sharp/), or .tar shards")
+    items = []
+    for group in groups:
+        blur_dir = group / blur
+        if not blur_dir.is_dir():
+            raise SourceError(f"{group}/sharp/ has no {blur}/ folder beside it")
+        names = matched(image_names(blur_dir), image_names(group / "sharp"), str(blur_dir), str(group / "sharp"))
+        prefix = group.relative_to(root).as_posix()
+        items += [(name if prefix == "." else f"{prefix}/{name}", blur_dir / name, group / "sharp" / name) for name in names]
+    if not items:
+        raise SourceError(f"the paired folders under {root} hold no images")
+    return FolderPairs(root, tuple(items))
+
+
+def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | TarPairs:
+    """Open any paired layout (see the module docstring); ``blur`` picks GoPro's ``blur_gamma``.
+
+    Raises :class:`SourceError` for a missing path, a tree with no pairs, or unmatched names.
+    """
+    if blur not in BLUR_KINDS:
+        raise SourceError(f"the blurred folder must be one of {', '.join(BLUR_KINDS)}, got {blur!r}")
+    root = Path(path)
+    if not root.exists():
+        raise SourceError(f"{root} does not exist")
+    if root.is_file():
+        if not tarfile.is_tarfile(root):
+            raise SourceError(f"{root} is a file but not a tar shard; give a folder of pairs or a .tar")
+        return tar_pairs(root, [root])
+    if (root / "test").is_dir() and pair_groups(root / "test") and not (root / "sharp").is_dir():
+        root = root / "test"  # a GoPro_Large root: evaluate on its test split
+    if pair_groups(root):
+        return folder_pairs(root, blur)
+    tars = sorted(p for p in root.rglob("*.tar") if not p.name.startswith("."))
+    if tars:
+        return tar_pairs(root, tars)
+    return folder_pairs(root, blur)
+
+
+__all__ = ["FolderPairs", "TarPairs", "open_pairs"]
