@@ -9,9 +9,9 @@ Rows (choose with --rows; all by default):
   paper-batch      the paper's algorithm with our batch and precision (batch 16, bf16 on CUDA)
   +identity        paper-batch + generator that starts at the identity
   +critic          paper-batch + the spectral-norm critic without InstanceNorm
-  +content         paper-batch + perceptual+l1 content loss
+  +content         paper-batch + the L1 content loss
   default          what `train` does with no options
-  default-adv0.1   the default with --adv-weight 0.1 (how much the adversarial term costs in PSNR)
+  default+vgg      the default with --content perceptual+l1 (for users with ImageNet VGG-19 weights)
 A second table ("critic probe") trains each critic alone on sharp vs blurred crops and ranks
 held-out pairs (train/probe.py): the reason the default critic exists.
 
@@ -56,9 +56,9 @@ ROWS: dict[str, dict] = {
     "paper-batch": dict(PAPER),
     "+identity": dict(PAPER, init="identity"),
     "+critic": dict(PAPER, critic="spectral"),
-    "+content": dict(PAPER, content="perceptual+l1"),
+    "+content": dict(PAPER, content="l1"),
     "default": {},
-    "default-adv0.1": dict(adv_weight=0.1),
+    "default+vgg": dict(content="perceptual+l1"),
 }
 
 
@@ -82,7 +82,7 @@ def run_row(name: str, changes: dict, common: dict, images: int, pairs: object, 
     return {"row": name, "images": settings["steps"] * settings["batch_size"], "steps": settings["steps"],
             "batch_size": settings["batch_size"], "amp": settings["amp"] if device.type == "cuda" else "off",
             "init": settings.get("init", "identity"), "critic": settings.get("critic", "spectral"),
-            "content": settings.get("content", "perceptual+l1"), "adv_weight": settings.get("adv_weight", 1.0),
+            "content": settings.get("content", "l1"), "adv_weight": settings.get("adv_weight", 1.0),
             "minutes": minutes, "images_per_s": result["images_per_s"], **report["mean"],
             "final_gap": last["wasserstein"], "per_image": report["per_image"]}
 

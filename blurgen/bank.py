@@ -28,7 +28,7 @@ from blurgen.kernel import (
     sample_kernel_sets,
     sample_kernel_sets_serial,
 )
-from blurgen.presets import DEFAULT_PRESET, trajectory_spec
+from blurgen.presets import DEFAULT_PRESET, preset_name, trajectory_spec
 from blurgen.rng import check_seed
 from blurgen.trajectory import TrajectoryParams, spec_arrays, trajectory_from_params
 
@@ -145,8 +145,11 @@ class KernelBank:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> KernelBank:
-        """Read a bank written by :meth:`save`; a file that is not one raises :class:`BankFormatError`."""
-        path = Path(path)
+        """Read a bank written by :meth:`save`; a file that is not one raises :class:`BankFormatError`.
+
+        ``path`` may also be a folder holding exactly one ``.npz`` (what ``blurgen kernels --out`` makes).
+        """
+        path = bank_file(Path(path))
         with open(path, "rb") as handle:  # FileNotFoundError passes through as it is
             if handle.read(4) != b"PK\x03\x04":
                 raise BankFormatError(f"{path} is not a readable kernel bank (not an .npz archive)")
@@ -165,6 +168,17 @@ class KernelBank:
         if info.get("version") != BANK_VERSION:
             raise BankFormatError(f"{path} is a kernel bank of version {info.get('version')}; this blurgen reads {BANK_VERSION}")
         return cls(kernels, meta, info)
+
+
+def bank_file(path: Path) -> Path:
+    """``path`` itself, or the one ``.npz`` inside the folder ``path``."""
+    if not path.is_dir():
+        return path
+    found = sorted(path.glob("*.npz"))
+    if len(found) != 1:
+        what = "no .npz file" if not found else f"{len(found)} .npz files ({', '.join(p.name for p in found[:3])})"
+        raise BankFormatError(f"{path} is a folder with {what}; give the bank file itself")
+    return found[0]
 
 
 def kernel_from_meta(row: np.void, size: int) -> np.ndarray:
@@ -269,7 +283,7 @@ def sample_kernels(
         "version": BANK_VERSION,
         "seed": int(seed64),
         "size": int(size),
-        "preset": preset,
+        "preset": preset_name(preset),
         "spec": spec.to_dict(),
         "exposures": list(exposures),
     }

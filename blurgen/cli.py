@@ -20,8 +20,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no "<bool>" after flags, and "[ray]" stays as written
 )
-console = Console(stderr=True)
+console = Console(stderr=True)  # progress and messages
+summary = Console()  # the closing table of a command: its result, on stdout
 
 
 def fail(message: str) -> typer.Exit:
@@ -34,9 +36,9 @@ def fail(message: str) -> typer.Exit:
 def kernels(
     n: Annotated[int, typer.Option("--n", help="Number of trajectories (kernel sets) to sample.", min=1)] = 1000,
     out: Annotated[Path, typer.Option(help="Output folder: kernels.npz and kernels.png go here.")] = Path("bank"),
-    size: Annotated[int, typer.Option(help="Kernel side in px. 65 = DeblurGAN's 64-px canvas + 1, odd so the centre is a pixel.", min=3)] = 65,
+    size: Annotated[int, typer.Option("--kernel-size", "--size", help="Kernel side in px. 65 = DeblurGAN's 64-px canvas + 1, odd so the centre is a pixel. (--size: the former name.)", min=3, max=1025)] = 65,
     seed: Annotated[int, typer.Option(help="Run seed; kernel i depends only on (seed, i).", min=0)] = 0,
-    preset: Annotated[str, typer.Option(help="deblurgan (default, as DeblurGAN trained), mild, strong or anxious.")] = "deblurgan",
+    preset: Annotated[str, typer.Option(help="deblurgan (default, as DeblurGAN trained), mild, strong, anxious, or a preset .json saved by 'blurgen view' (its size, exposures and seed apply unless given here).")] = "deblurgan",
     expl: Annotated[Optional[str], typer.Option(help="Anxiety: a value (0.005), a range (0.003:0.01) or a set (0.003,0.01). Overrides the preset.")] = None,
     max_len: Annotated[Optional[float], typer.Option("--max-len", help="Path length in px. Overrides the preset (deblurgan: 60).")] = None,
     iters: Annotated[Optional[int], typer.Option(help="Positions per trajectory. Overrides the preset (deblurgan: 2000).")] = None,
@@ -48,6 +50,7 @@ def kernels(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from blurgen.bank import parse_exposures, sample_kernels
+    from blurgen.presets import preset_file_settings
     from blurgen.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
     try:
@@ -56,6 +59,11 @@ def kernels(
         raise fail(f"cannot create --out {out}: {error.strerror}") from None
     try:
         exposures = parse_exposures(exposure)
+        if preset.endswith(".json"):  # a saved preset's size, exposures and seed, unless given here
+            saved = preset_file_settings(preset)
+            size = saved.get("size", size) if size == 65 else size
+            seed = saved.get("seed", seed) if seed == 0 else seed
+            exposures = tuple(saved.get("exposures", exposures)) if exposure == "1" else exposures
         options = dict(seed=seed, size=size, preset=preset, exposure=exposures, expl=expl, max_len=max_len, iters=iters)
         started = time.perf_counter()
         sample_kernels(1, **options)  # loads numba's cached machine code, so the rate below is sampling alone
@@ -89,30 +97,31 @@ def kernels(
     table.add_row("footprint px", "  ".join(f"{k} {v:.1f}" for k, v in footprint.items()))
     table.add_row("rescaled to fit", str(stats["rescaled"]))
     table.add_row("written", f"{bank_path}  {sheet_path}" + (f"  {png_dir}/" if png_dir else ""))
-    console.print(table)
+    summary.print(table)
 
 
 @app.command()
 def dataset(
     src: Annotated[Optional[Path], typer.Option(help="Sharp images: a COCO root, a GoPro_Large root or split, or any folder. Default: the built-in dead-leaves corpus.")] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("pairs"),
-    n: Annotated[Optional[int], typer.Option("--n", help="Use the first N source images (built-in corpus: how many to make; default 100).", min=1)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", "--n", help="Use the first N source images (built-in corpus: how many to make; default 100). (--n: the former name.)", min=1)] = None,
     crop: Annotated[Optional[int], typer.Option(help="Square crops of this many px (default: whole images, reflected borders).", min=1)] = None,
     per_image: Annotated[int, typer.Option("--per-image", help="Pairs per source image.", min=1)] = 1,
     kernels: Annotated[Optional[Path], typer.Option(help="Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.")] = None,
     preset: Annotated[str, typer.Option(help="Live kernels: trajectory preset, as for 'blurgen kernels'.")] = "deblurgan",
     expl: Annotated[Optional[str], typer.Option(help="Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")] = None,
-    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Live kernels: side in px.", min=3)] = 65,
+    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Live kernels: side in px.", min=3, max=1025)] = 65,
     camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "none",
     seed: Annotated[int, typer.Option(help="Run seed; pair i depends only on (seed, i).", min=0)] = 0,
     format: Annotated[str, typer.Option("--format", help="files (GoPro-style folders of PNGs) or webdataset (tar shards).")] = "files",
     workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: all cores). The output does not depend on it.", min=1)] = None,
-    num_shards: Annotated[int, typer.Option("--num-shards", help="Split the work into this many jobs (e.g. a Slurm array) ...", min=1)] = 1,
-    shard_index: Annotated[int, typer.Option("--shard-index", help="... and run job number I (0-based) here.", min=0)] = 0,
+    num_shards: Annotated[int, typer.Option("--jobs", "--num-shards", help="Split the work into this many jobs (e.g. a Slurm array) ... (--num-shards: the former name.)", min=1)] = 1,
+    shard_index: Annotated[int, typer.Option("--job-index", "--shard-index", help="... and run job number I (0-based) here. (--shard-index: the former name.)", min=0)] = 0,
     distributor: Annotated[str, typer.Option(help="local (process pool) or ray (cluster; pip install 'blurgen[ray]').")] = "local",
     split: Annotated[str, typer.Option(help="Output split folder: <out>/<split>/...")] = "train",
     coco_split: Annotated[Optional[str], typer.Option("--coco-split", help="COCO split to read, e.g. val2017 (needed when there are several).")] = None,
     shard_size: Annotated[int, typer.Option("--shard-size", help="Source images per output shard (the unit of work and of resuming).", min=1)] = 32,
+    png_compression: Annotated[Optional[int], typer.Option("--png-compression", help="zlib level 0-9 of the PNGs (smaller files, slower writing); default: OpenCV's fast default.", min=0, max=9)] = None,
 ) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -125,8 +134,14 @@ def dataset(
     from blurgen.presets import trajectory_spec
     from blurgen.sources import SourceError, open_source
 
+    live_options = [name for name, given in (("--preset", preset != "deblurgan"), ("--expl", expl is not None),
+                                             ("--kernel-size", kernel_size != 65)) if given]
+    if kernels is not None and live_options:
+        raise fail(f"--kernels uses the bank's kernels; {', '.join(live_options)} apply to live kernels only: drop one or the other")
     try:
-        source = open_source(src, n=n, coco_split=coco_split, seed=seed)
+        source = open_source(src, n=limit, coco_split=coco_split, seed=seed)
+        if coco_split is not None and source.describe().get("kind") != "coco":
+            raise SourceError(f"--coco-split applies to a COCO root; --src {src} is read as {source.describe().get('kind', 'a source')}")
         if kernels is not None:
             bank = KernelBank.load(kernels)
             kernel_source = BankKernels(bank)
@@ -138,6 +153,7 @@ def dataset(
         spec = DatasetSpec(
             out=out, source=source, kernels=kernel_source, camera=camera_preset(camera), crop=crop,
             per_image=per_image, seed=seed, split=split, format=format, shard_size=shard_size, kernel_info=kernel_info,
+            png_compression=png_compression,
         )
     except FileNotFoundError as error:
         raise fail(f"no such file: {error.filename}") from None
@@ -150,10 +166,11 @@ def dataset(
             "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=console, transient=True,
         ) as progress:
-            task = progress.add_task("pairs", total=None)
+            task = progress.add_task("planning shards", total=None)
             report = build_dataset(
                 spec, workers=workers, num_shards=num_shards, shard_index=shard_index, distributor=distributor,
                 on_image=lambda k: progress.advance(task, k),
+                on_plan=lambda total: progress.update(task, total=total, description="source images"),
             )
     except (DatasetMismatch, OSError, RuntimeError, ValueError) as error:
         raise fail(str(error)) from None
@@ -170,9 +187,11 @@ def dataset(
     new_pairs = report["pairs_now"]
     table.add_row("pairs/s", f"{new_pairs / seconds:,.1f}" if seconds > 0 else "-")
     table.add_row("written", f"{spec.split_dir}/ ({format})")
-    console.print(table)
+    summary.print(table)
     for failure in report["failures"][:5]:
         console.print(f"[yellow]failed:[/] {failure}")
+    if not report["pairs"]:
+        raise fail(f"no pair was written: every source image was skipped ({', '.join(f'{k} {v}' for k, v in skipped.items()) or 'none read'})")
 
 
 @app.command()
@@ -182,7 +201,7 @@ def evalset(
     per_image: Annotated[int, typer.Option("--per-image", help="Blurred versions of each photo.", min=1)] = 4,
     max_side: Annotated[int, typer.Option("--max-side", help="Downscale photos so the longer side is at most this (0: keep full size).", min=0)] = 640,
     preset: Annotated[str, typer.Option(help="Kernel preset, as for 'blurgen kernels'.")] = "deblurgan",
-    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Kernel side in px (the border cropped off is half of it).", min=3)] = 65,
+    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Kernel side in px (the border cropped off is half of it).", min=3, max=1025)] = 65,
     camera: Annotated[str, typer.Option(help="Camera preset: gamma (default: blur in linear light), none or realistic.")] = "gamma",
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same bytes.", min=0)] = 0,
 ) -> None:
@@ -212,7 +231,7 @@ def evalset(
     table.add_row("kernels", f"{settings['preset']}, {settings['kernel_size']} px; camera {settings['camera']}")
     table.add_row("seconds", f"{time.perf_counter() - started:.1f}")
     table.add_row("written", f"{out}/blur, {out}/sharp, {out}/evalset.json")
-    console.print(table)
+    summary.print(table)
 
 
 @app.command()

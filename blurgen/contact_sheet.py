@@ -48,7 +48,7 @@ def contact_sheet(bank: KernelBank, *, max_kernels: int = 400, title: str = "") 
     rows = math.ceil(len(shown) / columns)
     zoom = max(1, min(8, SHEET_MAX_WIDTH // (columns * (size + _GAP))))
     cell = size * zoom + _GAP
-    header = 64
+    header = 64 if n_fractions == 1 else 80  # room for the exposure of each column
     width = max(columns * cell + _GAP, 560)
     sheet = np.full((header + rows * cell + _GAP, width, 3), _BACKGROUND, dtype=np.uint8)
 
@@ -59,6 +59,11 @@ def contact_sheet(bank: KernelBank, *, max_kernels: int = 400, title: str = "") 
         left = (i % columns) * cell + _GAP
         sheet[top : top + size * zoom, left : left + size * zoom] = picture
 
+    if n_fractions > 1:
+        exposures = bank.info["exposures"]
+        for column in range(columns):
+            label = f"T={exposures[column % n_fractions]:g}"
+            cv2.putText(sheet, label, ((column % columns) * cell + _GAP, header - 4), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
     caption = f"{len(shown)} of {len(bank)} kernels, {size}x{size} px, each scaled to its peak (sqrt)"
     cv2.putText(sheet, title or "blurgen kernel bank", (8, 22), _FONT, 0.6, _TEXT, 1, cv2.LINE_AA)
     cv2.putText(sheet, caption, (8, 44), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
@@ -83,9 +88,14 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
 def write_kernel_pngs(bank: KernelBank, directory: str | os.PathLike) -> list[Path]:
     """One 16-bit greyscale PNG per kernel, scaled to its own peak, named ``<index>_t<exposure>.png``.
 
-    Linear (no square root): pixel values are ``kernel / kernel.max() · 65535``.
+    Linear (no square root): pixel values are ``kernel / kernel.max() · 65535``. Kernel PNGs
+    of an earlier bank in ``directory`` (same naming) are removed first, so the folder always
+    matches the bank beside it.
     """
     directory = Path(directory)
+    if directory.is_dir():
+        for old in directory.glob("[0-9][0-9][0-9][0-9][0-9][0-9]_t*.png"):
+            old.unlink()
     written = []
     for kernel, row in zip(bank.kernels, bank.meta):
         peak = float(kernel.max())

@@ -64,12 +64,15 @@ class DatasetSpec:
     format: Literal["files", "webdataset"] = "files"
     shard_size: int = 32
     kernel_info: dict = field(default_factory=dict)
+    png_compression: int | None = None
 
     def __post_init__(self) -> None:
         if self.format not in WRITERS:
             raise ValueError(f"format must be one of {', '.join(WRITERS)}, got {self.format!r}")
         if self.shard_size < 1:
             raise ValueError(f"shard size must be >= 1, got {self.shard_size}")
+        if self.png_compression is not None and not 0 <= self.png_compression <= 9:
+            raise ValueError(f"--png-compression must be 0..9, got {self.png_compression}")
         if not self.split or "/" in self.split or self.split.startswith("."):
             raise ValueError(f"split must be a plain folder name, got {self.split!r}")
 
@@ -99,8 +102,13 @@ class DatasetSpec:
             "per_image": self.per_image,
             "seed": self.seed,
             "shard_size": self.shard_size,
+            "png_compression": self.png_compression,
             "shards": len(self.shards()),
         }
+
+
+class ShardFailed(RuntimeError):
+    """No pair of a shard could be made, and not because of its images (e.g. out of memory)."""
 
 
 def stats_path(spec: DatasetSpec, shard: Shard) -> Path:
@@ -147,11 +155,13 @@ def is_complete(spec: DatasetSpec, shard: Shard) -> bool:
 def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None] | None = None) -> dict:
     """Make and write every pair of ``shard``; return its stats (also written, last, to disk).
 
-    Bad source images are skipped and counted by reason; nothing here raises for one image.
+    Bad source images are skipped and counted by reason; nothing here raises for one image. A
+    shard in which every image failed for another reason (the settings, the machine) raises
+    :class:`ShardFailed` and is left incomplete, so a re-run retries it.
     """
     started = time.perf_counter()
     synthesizer = spec.synthesizer()
-    writer = WRITERS[spec.format](spec.split_dir, shard.name)
+    writer = WRITERS[spec.format](spec.split_dir, shard.name, spec.png_compression)
     skipped: Counter[str] = Counter()
     failures: list[str] = []
     pairs = 0
@@ -175,6 +185,10 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
                 pairs += 1
         if on_image is not None:
             on_image(1)
+    if not pairs and skipped[FAILED]:
+        writer.abandon()
+        raise ShardFailed(f"shard {shard.name}: every image failed, for reasons that are not the input's "
+                          f"(so it is not marked complete; a re-run retries it): {failures[0]}")
     writer.commit()
     seconds = time.perf_counter() - started
     stats = {

@@ -120,12 +120,14 @@ def build_dataset(
     distributor: str = "local",
     on_image: OnImage | None = None,
     on_shard: OnShard | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> dict:
     """Write this job's shards of ``spec`` (skipping complete ones) and return a summary:
 
     ``shards``, ``already_complete``, ``written_now``, ``pairs`` (all of this job's shards),
     ``pairs_now`` (written by this call), ``skipped`` (by reason), ``failures`` and ``sources``
-    (images covered by this job's shards).
+    (images covered by this job's shards). ``on_plan(k)`` is told, before any work, that k
+    source images remain to do (a progress bar's total).
     """
     if distributor not in DISTRIBUTORS:
         raise ValueError(f"distributor must be one of {', '.join(DISTRIBUTORS)}, got {distributor!r}")
@@ -135,6 +137,8 @@ def build_dataset(
     todo = [shard for shard in mine if not is_complete(spec, shard)]
     finished = [read_stats(spec, shard) for shard in complete]
     now: list[dict] = []
+    if on_plan is not None:
+        on_plan(sum(shard.stop - shard.start for shard in todo))
 
     def shard_done(stats: dict) -> None:
         finished.append(stats)

@@ -39,6 +39,21 @@ def load_preset_file(path: str | Path) -> TrajectorySpec:
         raise ValueError(f"cannot read preset file {path}: {type(error).__name__}: {error}") from None
 
 
+def preset_file_settings(path: str | Path) -> dict:
+    """The run settings a preset file may carry beside its spec (``size``, ``exposures``, ``seed``,
+    as ``blurgen view`` saves them); ``blurgen kernels`` uses them unless its options say otherwise."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read preset file {path}: {type(error).__name__}: {error}") from None
+    return {key: data[key] for key in ("size", "exposures", "seed") if isinstance(data, dict) and data.get(key) is not None}
+
+
+def preset_name(preset: str) -> str:
+    """How a bank records its preset: the name, or a preset file's stem (not a path of this machine)."""
+    return Path(preset).stem if preset.endswith(".json") else preset
+
+
 def trajectory_spec(preset: str = DEFAULT_PRESET, **overrides: object) -> TrajectorySpec:
     """The spec of a named preset, or of a preset file (``*.json``), with some fields replaced
     (e.g. ``expl="0.005"``, ``max_len=40``). Overrides that are ``None`` are ignored, so CLI

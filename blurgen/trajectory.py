@@ -38,6 +38,9 @@ COUNTER_FIRST_STEP = 8
 DRAWS_PER_STEP = 4
 
 
+EXPL_MAX = 1.0  # ten times the reference's largest anxiety; far beyond it the walk overflows to NaN
+
+
 @dataclass(frozen=True)
 class Expl:
     """How each trajectory's ``expl`` (anxiety) is chosen.
@@ -52,8 +55,8 @@ class Expl:
 
     def __post_init__(self) -> None:
         values = self.choices or (self.low, self.high)
-        if not all(math.isfinite(v) and v >= 0 for v in values):
-            raise ValueError(f"expl values must be finite and >= 0, got {values}")
+        if not all(math.isfinite(v) and 0 <= v <= EXPL_MAX for v in values):
+            raise ValueError(f"expl values must lie in [0, {EXPL_MAX:g}] (DeblurGAN draws at most 0.1), got {values}")
         if not self.choices and self.low > self.high:
             raise ValueError(f"expl range is empty: {self.low} > {self.high}")
 

@@ -43,7 +43,8 @@ def remove(path: Path) -> None:
 class FilesShardWriter:
     """Writes ``<split>/<name>/`` as ``<split>/.<name>.partial/`` and renames it on :meth:`commit`."""
 
-    def __init__(self, split_dir: Path, name: str) -> None:
+    def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
+        self.compression = png_compression
         self.final = split_dir / name
         self.partial = split_dir / f".{name}.partial"
         remove(self.partial)
@@ -53,9 +54,12 @@ class FilesShardWriter:
         self.records: list[str] = []
 
     def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, meta: dict, bit_depth: int) -> None:
-        (self.partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth)))
-        (self.partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(sharp, bit_depth)))
+        (self.partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth), self.compression))
+        (self.partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(sharp, bit_depth), self.compression))
         self.records.append(json.dumps({"key": key, **meta}, sort_keys=True))
+
+    def abandon(self) -> None:
+        remove(self.partial)
 
     def commit(self) -> Path:
         (self.partial / "meta.jsonl").write_text("".join(line + "\n" for line in self.records))
@@ -66,7 +70,8 @@ class FilesShardWriter:
 class WebDatasetShardWriter:
     """Writes ``<split>/<name>.tar`` as ``<split>/.<name>.tar.partial`` and renames it on :meth:`commit`."""
 
-    def __init__(self, split_dir: Path, name: str) -> None:
+    def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
+        self.compression = png_compression
         self.final = split_dir / f"{name}.tar"
         self.partial = split_dir / f".{name}.tar.partial"
         remove(self.partial)
@@ -84,10 +89,14 @@ class WebDatasetShardWriter:
     def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, meta: dict, bit_depth: int) -> None:
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(kernel, dtype=np.float32), allow_pickle=False)
-        self.member(f"{key}.blur.png", encode_png(to_pixels(blurred, bit_depth)))
-        self.member(f"{key}.sharp.png", encode_png(to_pixels(sharp, bit_depth)))
+        self.member(f"{key}.blur.png", encode_png(to_pixels(blurred, bit_depth), self.compression))
+        self.member(f"{key}.sharp.png", encode_png(to_pixels(sharp, bit_depth), self.compression))
         self.member(f"{key}.kernel.npy", buffer.getvalue())
         self.member(f"{key}.json", json.dumps({"key": key, **meta}, sort_keys=True).encode())
+
+    def abandon(self) -> None:
+        self.tar.close()
+        remove(self.partial)
 
     def commit(self) -> Path:
         self.tar.close()

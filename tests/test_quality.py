@@ -164,7 +164,7 @@ def test_diagnostics_and_validation_gain_are_logged(tmp_path, photos):
     lines = []
     result = train(gopro_config(tmp_path / "gopro", tmp_path / "run", val=str(tmp_path / "ev"), val_every=1), log=lines.append)
     record = result["history"][0]
-    assert {"d_real", "d_fake", "wasserstein", "gp", "grad_norm", "perceptual", "l1", "content"} <= set(record)
+    assert {"d_real", "d_fake", "wasserstein", "gp", "grad_norm", "l1", "content"} <= set(record)
     step_line = next(line for line in lines if line.startswith("step 1/1"))
     assert "D(real)" in step_line and "D(fake)" in step_line and "|grad D|" in step_line and "gap" in step_line
     assert "gap +0.000e+00" not in step_line
@@ -175,7 +175,7 @@ def test_diagnostics_and_validation_gain_are_logged(tmp_path, photos):
     assert not (tmp_path / "run2").exists()
 
 
-@pytest.mark.parametrize("change", [{"critic": "paper"}, {"content": "l1"}, {"init": "paper"}])
+@pytest.mark.parametrize("change", [{"critic": "paper"}, {"content": "perceptual"}, {"init": "paper"}])
 def test_resume_refuses_another_critic_content_or_init(tmp_path, change):
     make_gopro(tmp_path / "gopro", {"GOPR0372_07_00": 2}, size=(144, 176))
     train(gopro_config(tmp_path / "gopro", tmp_path / "run"), log=lambda _: None)

@@ -8,6 +8,8 @@ tensors and plain values, so it loads with ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import os
+import pickle
+import warnings
 from pathlib import Path
 
 import torch
@@ -28,15 +30,31 @@ def save_checkpoint(path: Path, state: dict) -> Path:
     return path
 
 
+def load_tensors(path: Path) -> object:
+    """``torch.load(weights_only=True)`` on the CPU; any failure is a ValueError with one short reason.
+
+    PyTorch's own message for a file that holds more than tensors suggests retrying with
+    ``weights_only=False``, which would run code from an untrusted file: it is not passed on.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError("it holds objects other than tensors and plain values (or is damaged); it is not loaded") from None
+    except Exception as error:
+        raise ValueError(f"it is damaged or not a PyTorch file ({type(error).__name__})") from None
+
+
 def load_checkpoint(path: str | os.PathLike, *, upsample: str | None = None) -> dict:
     """Load a checkpoint on the CPU (weights only). ``upsample``, when given, must match its generator."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise CheckpointError(f"{path} is not a readable blurgen checkpoint ({type(error).__name__}: {error})") from None
+        state = load_tensors(path)
+    except ValueError as error:
+        raise CheckpointError(f"{path} is not a readable blurgen checkpoint: {error}") from None
     if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION or "generator" not in state:
         raise CheckpointError(f"{path} is not a blurgen training checkpoint")
     saved = state["args"]["upsample"]

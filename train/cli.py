@@ -12,8 +12,8 @@ import typer
 
 from blurgen.cli import fail
 
-train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-deblur_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+deblur_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
 @train_app.command()
@@ -21,7 +21,7 @@ def train(
     mix: Annotated[str, typer.Option(help="wild (GoPro only), synth (synthetic only) or comb (both).")] = "comb",
     gopro: Annotated[Optional[Path], typer.Option(help="GoPro_Large root (its train/ split is used).")] = None,
     gopro_blur: Annotated[str, typer.Option("--gopro-blur", help="blur or blur_gamma.")] = "blur",
-    sharp: Annotated[Optional[Path], typer.Option(help="Sharp images for synthetic pairs: any source 'blurgen dataset' takes. Default: the built-in corpus.")] = None,
+    sharp: Annotated[Optional[Path], typer.Option("--src", "--sharp", help="Sharp images for synthetic pairs: any source 'blurgen dataset --src' takes. Default: the built-in corpus. (--sharp: the former name.)")] = None,
     kernels: Annotated[Optional[Path], typer.Option(help="Kernel bank for synthetic pairs (default: sampled live, deblurgan preset).")] = None,
     ratio: Annotated[str, typer.Option(help="comb: synthetic:GoPro samples per epoch, exactly.")] = "2:1",
     camera: Annotated[str, typer.Option(help="Camera preset of synthetic pairs: none, gamma, realistic.")] = "none",
@@ -40,14 +40,15 @@ def train(
     upsample: Annotated[str, typer.Option(help="Generator upsampling: transpose (the paper) or resize (no checkerboard artefacts).")] = "transpose",
     init: Annotated[str, typer.Option(help="Generator initialisation: identity (last conv zeroed: step 0 returns the input) or paper (N(0, 0.02)).")] = "identity",
     critic: Annotated[str, typer.Option(help="Critic: spectral (no InstanceNorm, spectral norm), nonorm (no InstanceNorm) or paper (InstanceNorm, as DESIGN §10).")] = "spectral",
-    content: Annotated[str, typer.Option(help="Content loss: perceptual+l1 (100 x VGG-19 conv3_3 MSE + 10 x L1), perceptual (the paper's) or l1.")] = "perceptual+l1",
+    content: Annotated[str, typer.Option(help="Content loss: l1 (10 x L1 of the pixels), perceptual+l1 (adds 100 x VGG-19 conv3_3 MSE) or perceptual (the paper's, alone).")] = "l1",
     adv_weight: Annotated[float, typer.Option("--adv-weight", help="Weight of the adversarial term (the paper's 1).", min=0.0)] = 1.0,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue exactly from <out>/checkpoint.pt.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue exactly from <out>/checkpoint.pt.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete the run already in --out and start again (without it, such a run is refused).")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the data stream and the initial weights.", min=0)] = 0,
-    workers: Annotated[int, typer.Option(help="DataLoader workers per GPU.", min=0)] = 4,
+    workers: Annotated[Optional[int], typer.Option(help="DataLoader workers per GPU (default: the cores this machine has per GPU, at most 8).", min=0)] = None,
     val: Annotated[Optional[Path], typer.Option(help="Pairs to validate on: GoPro_Large (its test/), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
     val_every: Annotated[int, typer.Option("--val-every", help="Validate every N steps.", min=1)] = 1000,
-    val_images: Annotated[Optional[int], typer.Option("--val-images", help="Validate on the first N pairs only.", min=1)] = None,
+    val_images: Annotated[Optional[int], typer.Option("--val-limit", "--val-images", help="Validate on the first N pairs only. (--val-images: the former name.)", min=1)] = None,
     checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help="Write the checkpoint every N steps (and at the end).", min=1)] = 1000,
     log_every: Annotated[int, typer.Option("--log-every", help="Console line every N steps.", min=1)] = 50,
     stop_at: Annotated[Optional[int], typer.Option("--stop-at", help="Stop at this step with a checkpoint (for jobs with a time limit; continue with --resume).", min=1)] = None,
@@ -57,7 +58,7 @@ def train(
 
     The defaults differ from the paper where measurement said so: batch 16 (paper: 1), bf16
     autocast on CUDA (paper: fp32), a generator that starts at the identity, a critic without
-    InstanceNorm that can tell sharp from blurred, and an L1 term beside the perceptual loss.
+    InstanceNorm that can tell sharp from blurred, and an L1 content loss (paper: VGG-19).
     --paper restores all of them (and 300 epochs).
     """
     from blurgen.sources import SourceError
@@ -67,19 +68,25 @@ def train(
     from train.loop import train as run
 
     if paper:
+        paper_settings = {"batch_size": (batch_size, 16, 1), "amp": (amp, "bf16", "off"), "init": (init, "identity", "paper"),
+                          "critic": (critic, "spectral", "paper"), "content": (content, "l1", "perceptual"),
+                          "adv_weight": (adv_weight, 1.0, 1.0)}
+        for name, (given, default, fixed) in paper_settings.items():
+            if given != default and given != fixed:
+                raise fail(f"--paper sets --{name.replace('_', '-')} {fixed}; drop --{name.replace('_', '-')} {given} or --paper")
         batch_size, amp, epochs = 1, "off", epochs or 300
         init, critic, content, adv_weight = "paper", "paper", "perceptual", 1.0
+    if vgg_weights != "imagenet" and "perceptual" not in content:
+        raise fail(f"--vgg-weights is for the perceptual loss, which --content {content} does not use: drop it, or add --content perceptual+l1")
     config = TrainConfig(
         mix=mix, gopro=str(gopro) if gopro else None, gopro_blur=gopro_blur, sharp=str(sharp) if sharp else None,
         kernels=str(kernels) if kernels else None, ratio=ratio, camera=camera, out=str(out), steps=steps, epochs=epochs,
         epoch_size=epoch_size, batch_size=batch_size, crop=crop, lr=lr, critic_steps=critic_steps, device=device, amp=amp,
         compile=compile, vgg_weights=vgg_weights, upsample=upsample, init=init, critic=critic, content=content,
-        adv_weight=adv_weight, resume=resume, seed=seed, workers=workers,
+        adv_weight=adv_weight, resume=resume, overwrite=overwrite, seed=seed, workers=workers,
         val=str(val) if val else None, val_every=val_every, val_images=val_images, checkpoint_every=checkpoint_every,
         log_every=log_every, stop_at=stop_at,
     )
-    if crop % 4:
-        raise fail(f"--crop must be a multiple of 4, got {crop}")
     try:
         result = run(config, log=lambda line: typer.echo(line, err=True))
     except (VggWeightsMissing, CheckpointError, SourceError, ValueError, OSError) as error:
@@ -104,19 +111,24 @@ def deblur(
     With --pairs the report gives, per image and on average, PSNR and SSIM of the restored image
     and of the blurred input, and the gain.
     """
-    import torch
-
     from blurgen.sources import BadImage, SourceError, open_pairs, read_image
     from blurgen.sources.images import encode_png
     from train.checkpoint import CheckpointError, load_checkpoint
     from train.evaluate import evaluate, restore, summary_line, to_image, to_tensor
-    from train.models import Generator
+    from train.loop import resolve_device
+    from train.models import UPSAMPLES, Generator
 
+    if pairs is not None and images:
+        raise fail("give either images to restore or --pairs to evaluate, not both")
+    if pairs is None and (report is not None or limit is not None):
+        raise fail(f"{'--report' if report is not None else '--limit'} applies to --pairs only")
+    if upsample is not None and upsample not in UPSAMPLES:
+        raise fail(f"--upsample must be one of {', '.join(UPSAMPLES)}, got {upsample!r}")
     try:
+        target = resolve_device(device)
         state = load_checkpoint(checkpoint, upsample=upsample)
-    except CheckpointError as error:
+    except (CheckpointError, ValueError) as error:
         raise fail(str(error)) from None
-    target = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
     generator = Generator(state["args"]["upsample"])
     generator.load_state_dict(state["generator"])
     generator.to(target).eval()
@@ -124,8 +136,12 @@ def deblur(
     if pairs is not None:
         try:
             found = open_pairs(pairs)
+            if report is not None:
+                writable_file(report)
         except SourceError as error:
             raise fail(str(error)) from None
+        except OSError as error:
+            raise fail(f"cannot write --report {report}: {error.strerror or error}") from None
         described = found.describe()
         total = len(found) if limit is None else min(limit, len(found))
         typer.echo(f"{pairs}: {described['pairs']} pairs ({described['layout']} layout, {described['groups']} group(s)); evaluating {total}", err=True)
@@ -139,23 +155,49 @@ def deblur(
         result = evaluate(generator, found, target, limit=limit, on_pair=progress)
         result.update(checkpoint=str(checkpoint), step=int(state["step"]), pairs=described)
         if report is not None:
-            report.parent.mkdir(parents=True, exist_ok=True)
             report.write_text(json.dumps(result, indent=2) + "\n")
+        if not result["images"]:
+            raise fail(f"no pair could be evaluated (skipped: {result['skipped']})")
         typer.echo(summary_line(result))
         return
     if not images:
         raise fail("give images to restore, or --pairs to evaluate")
-    out.mkdir(parents=True, exist_ok=True)
+    names: dict[str, Path] = {}
     for path in images:
+        name = f"{path.stem}.png"
+        if name in names:
+            raise fail(f"{names[name]} and {path} would both be written to {out / name}; restore them in separate runs or rename one")
+        names[name] = path
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out} is a file; give a folder for the restored images")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise fail(f"cannot create --out {out}: {error.strerror or error}") from None
+    restored_count, skipped = 0, 0
+    for name, path in names.items():
         try:
             image = read_image(path)
         except BadImage as error:
             typer.secho(f"skipped {error}", err=True, fg="yellow")
+            skipped += 1
             continue
         restored = restore(generator, to_tensor(image, target))
         bit_depth = 16 if image.dtype.itemsize == 2 else 8
-        (out / f"{path.stem}.png").write_bytes(encode_png(to_image(restored, grey=image.ndim == 2, bit_depth=bit_depth)))
-        typer.echo(f"{path} -> {out / (path.stem + '.png')}")
+        (out / name).write_bytes(encode_png(to_image(restored, grey=image.ndim == 2, bit_depth=bit_depth)))
+        typer.echo(f"{path} -> {out / name}")
+        restored_count += 1
+    if not restored_count:
+        raise fail(f"nothing was restored: all {skipped} image(s) were skipped")
+    if skipped:
+        typer.secho(f"restored {restored_count}, skipped {skipped}", err=True, fg="yellow")
+
+
+def writable_file(path: Path) -> None:
+    """Create ``path``'s folder and check the file can be written there (OSError if not), before long work."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a"):
+        pass
 
 
 def main() -> None:

@@ -37,6 +37,10 @@ RETRIES = 16  # a bad or too-small image is replaced by the next one in the epoc
 STREAM_PURPOSE = 0x545241494E  # "TRAIN"
 
 
+class UnusableSource(ValueError):
+    """A run of images in a row that cannot be used: the source or the crop size is wrong."""
+
+
 def parse_ratio(text: str) -> tuple[int, int]:
     """``"2:1"`` or ``"2"`` → (2, 1): synthetic to GoPro samples."""
     try:
@@ -109,15 +113,27 @@ class TrainingStream(Dataset):
         kinds, ranks = self.composition(epoch)
         kind, rank = int(kinds[offset]), int(ranks[offset])
         source = self.synthesizer.source if kind == SYNTH else self.gopro
+        reasons = []
         for attempt in range(RETRIES):
             item = self.pick(epoch, kind, rank + attempt, len(source))
             try:
                 if kind == SYNTH:
                     return self.synthetic(position, item)
                 return self.wild(position, item)
-            except (BadImage, ImageTooSmall):
-                continue
-        raise RuntimeError(f"{RETRIES} images in a row could not be used near position {position}; check the source")
+            except (BadImage, ImageTooSmall) as error:
+                reasons.append(str(error))
+        option = "--src" if kind == SYNTH else "--gopro"
+        raise UnusableSource(f"{min(RETRIES, len(source))} {option} images in a row could not be used near position {position}; "
+                             f"the last: {reasons[-1]}")
+
+    def check(self) -> None:
+        """Make the first sample of each kind the stream holds: a source with no usable image
+        (all broken, or all smaller than the crop) raises :class:`UnusableSource` now."""
+        kinds = self.composition(0)[0]
+        for kind in (SYNTH, GOPRO):
+            where = np.flatnonzero(kinds == kind)
+            if len(where):
+                self[int(where[0])]
 
     def synthetic(self, position: int, item: int) -> dict:
         region, plan = self.synthesizer.region_from(self.synthesizer.source[item], position)

@@ -27,18 +27,21 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from blurgen.camera import Camera, camera_preset
+from blurgen.camera import CAMERA_PRESETS, Camera, camera_preset
 from blurgen.pairs import BankKernels, LiveKernels, PairSynthesizer
 from blurgen.sources import GoProPairs, open_pairs, open_source
+from blurgen.sources.gopro import BLUR_KINDS
+from blurgen.writers import remove
 from train.checkpoint import CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint
-from train.data import StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
+from train.data import MIXES, StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
 from train.evaluate import evaluate, summary_line
-from train.losses import ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3
-from train.models import Generator, make_critic, parameter_count
+from train.losses import CONTENTS, ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3
+from train.models import CRITICS, INITS, UPSAMPLES, Generator, make_critic, parameter_count
 
 PAPER_EPOCHS = 300
 AMP_MODES = ("bf16", "fp16", "off")
 # What a run must keep when resumed; checkpoints written before a setting existed used the paper's.
+RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")
 KEPT_ON_RESUME = {"mix": None, "crop": None, "batch_size": None, "seed": None, "ratio": None, "camera": None,
                   "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0}
 
@@ -70,11 +73,12 @@ class TrainConfig:
     upsample: str = "transpose"
     init: str = "identity"
     critic: str = "spectral"
-    content: str = "perceptual+l1"
+    content: str = "l1"
     adv_weight: float = 1.0
     resume: bool = False
+    overwrite: bool = False
     seed: int = 0
-    workers: int = 4
+    workers: int | None = None
     val: str | None = None
     val_every: int = 1000
     val_images: int | None = None
@@ -95,18 +99,42 @@ class Distributed:
         return self.rank == 0
 
 
+def resolve_device(name: str) -> torch.device:
+    """``auto`` (CUDA when there is a GPU, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``; anything
+    else, or a GPU that is not there, is a ValueError naming ``--device``."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device {name}: only cpu and cuda are supported")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"--device {name}: no CUDA GPU is visible here; use --device cpu (or auto)")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"--device {name}: there are only {count} CUDA device(s)")
+    return device
+
+
 def setup_distributed(device_name: str) -> tuple[Distributed, torch.device]:
     """Join the ``torchrun`` process group when its variables are set; pick this rank's device."""
     run = Distributed(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0)))
-    if device_name == "auto":
-        device_name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device_name)
+    device = resolve_device(device_name)
     if device.type == "cuda":
         device = torch.device("cuda", run.local_rank if device.index is None else device.index)
         torch.cuda.set_device(device)
     if run.world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return run, device
+
+
+def default_workers(run: Distributed) -> int:
+    """DataLoader workers per rank: this machine's cores shared among its ranks, at most 8."""
+    ranks_here = int(os.environ.get("LOCAL_WORLD_SIZE", run.world))
+    return max(0, min(8, len(os.sched_getaffinity(0)) // max(1, ranks_here)))
 
 
 def lr_factor(total_steps: int) -> Callable[[int], float]:
@@ -124,6 +152,9 @@ def lr_factor(total_steps: int) -> Callable[[int], float]:
 def build_stream(config: TrainConfig, camera: Camera) -> tuple[TrainingStream, int]:
     """The data stream of the regime, and its epoch size."""
     synth_share, gopro_share = shares(config.mix, parse_ratio(config.ratio))
+    if gopro_share and not config.gopro:
+        raise ValueError(f"--mix {config.mix} trains on GoPro pairs and needs --gopro (a GoPro_Large root); "
+                         "--mix synth trains on synthetic pairs alone")
     gopro = GoProPairs(config.gopro, "train", config.gopro_blur) if gopro_share else None
     synthesizer = None
     if synth_share:
@@ -164,6 +195,31 @@ def average_gradients(model: nn.Module, world: int) -> None:
         offset += g.numel()
 
 
+def check_writable(out: Path) -> None:
+    """Create the run folder and write a probe file there now, not at the first checkpoint."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"cannot write to --out {out}: {error.strerror or error}") from None
+
+
+def check_choices(config: TrainConfig) -> None:
+    """Every option with a fixed set of values, checked before anything is built or written."""
+    choices = {"amp": AMP_MODES, "mix": MIXES, "gopro_blur": BLUR_KINDS, "upsample": UPSAMPLES, "init": INITS,
+               "critic": CRITICS, "content": CONTENTS, "camera": tuple(CAMERA_PRESETS)}
+    for name, allowed in choices.items():
+        value = getattr(config, name)
+        if value not in allowed:
+            raise ValueError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {value!r}")
+    if config.crop % 4:
+        raise ValueError(f"--crop must be a multiple of 4, got {config.crop}")
+    if config.resume and config.overwrite:
+        raise ValueError("--resume continues the run in --out and --overwrite deletes it: choose one")
+
+
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     """Run (or resume) training; returns ``{"step", "history", "checkpoint", "images_per_s",
     "data_wait_fraction"}`` (speed over the steps after the first).
@@ -174,13 +230,19 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     ``history`` holds one dict of losses per step of this call (also appended to
     ``<out>/metrics.jsonl`` by rank 0).
     """
-    if config.amp not in AMP_MODES:
-        raise ValueError(f"--amp must be one of {', '.join(AMP_MODES)}, got {config.amp!r}")
-    run, device = setup_distributed(config.device)
+    check_choices(config)
     out = Path(config.out)
+    earlier = [out / name for name in RUN_FILES if (out / name).exists()]
+    if earlier and not (config.resume or config.overwrite):
+        raise ValueError(f"--out {out} already holds a run ({earlier[0].name}); continue it with --resume, "
+                         "or start again with --overwrite (which deletes it)")
+    run, device = setup_distributed(config.device)
     camera = camera_preset(config.camera)
     stream, epoch_size = build_stream(config, camera)
     val_pairs = open_pairs(config.val) if config.val else None  # checked now, not at the first validation
+    stream.check()  # a source with no usable image fails here, in one line, not inside a worker
+    if run.main:
+        check_writable(out)
     global_batch = config.batch_size * run.world
     steps = total_steps(config, epoch_size, global_batch)
     cuda = device.type == "cuda"
@@ -232,10 +294,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
             f"critic {config.critic} {parameter_count(critic):,}; content {config.content}, adversarial weight {config.adv_weight:g}")
         log(f"mix {config.mix}, epoch {epoch_size} samples, {steps} steps of {global_batch} images on {device}, amp {config.amp if amp_dtype else 'off'}")
 
+    workers = default_workers(run) if config.workers is None else config.workers
     loader = DataLoader(
-        stream, batch_size=config.batch_size, collate_fn=collate, num_workers=config.workers, pin_memory=cuda,
+        stream, batch_size=config.batch_size, collate_fn=collate, num_workers=workers, pin_memory=cuda,
         sampler=StreamSampler(batch_size=config.batch_size, steps=steps, start_step=start_step, rank=run.rank, world=run.world),
-        prefetch_factor=4 if config.workers else None,
+        prefetch_factor=4 if workers else None,
         # Its own generator: making an iterator draws a seed, which must not move the training RNG.
         generator=torch.Generator().manual_seed(config.seed),
     )
@@ -243,6 +306,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     if run.main:
         from torch.utils.tensorboard import SummaryWriter
 
+        if config.overwrite and not config.resume:
+            for name in RUN_FILES:
+                remove(out / name)
         out.mkdir(parents=True, exist_ok=True)
         writer = SummaryWriter(str(out / "tensorboard"))
         (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")

@@ -50,8 +50,9 @@ def open_source(
     gopro_split: str = "train", seed: int = 0,
 ) -> object:
     """The sharp source for ``--src``: built-in dead leaves when None (``n`` images, default 100),
-    else COCO (``annotations/instances_*.json`` present), GoPro (``<scene>/sharp/`` folders), or a
-    plain folder. ``n`` keeps the first n images. Raises :class:`SourceError` for a missing or
+    else COCO (``annotations/instances_*.json`` present), one GoPro scene or paired folder (its
+    ``sharp/`` frames only), earlier ``blurgen dataset`` output (its sharp crops), GoPro
+    (``<scene>/sharp/`` folders), or a plain folder; ``describe()["kind"]`` says which. ``n`` keeps the first n images. Raises :class:`SourceError` for a missing or
     empty source or unreadable annotations.
     """
     if src is None:
@@ -63,6 +64,11 @@ def open_source(
         raise SourceError(f"--src {root} is not a folder")
     if coco_splits(root):
         source = CocoSource(root, coco_split)
+    elif (root / "sharp").is_dir() and any((root / blur).is_dir() for blur in ("blur", "blur_gamma")):
+        # One GoPro scene or paired folder: its blur/ frames are not sharp, so only sharp/ is read.
+        source = FolderSource(root / "sharp", kind="paired folder (its sharp/ frames only)")
+    elif (root / "dataset.json").is_file() or any((root / child.name / "dataset.json").is_file() for child in root.iterdir() if child.is_dir()):
+        source = GoProSharp(root, gopro_split, kind="blurgen dataset output (its sharp/ crops)")
     elif is_gopro(root):
         source = GoProSharp(root, gopro_split)
     else:

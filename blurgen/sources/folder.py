@@ -17,8 +17,8 @@ class FolderSource:
     Other files are not read; their count is ``non_images`` (reported as skipped ``not_an_image``).
     """
 
-    def __init__(self, root: str | os.PathLike) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike, kind: str = "folder") -> None:
+        self.root, self.kind = Path(root), kind
         if not self.root.is_dir():
             raise SourceError(f"--src {self.root} is not a folder")
         paths = sorted(p for p in self.root.rglob("*") if p.is_file())
@@ -37,4 +37,4 @@ class FolderSource:
         return self.paths[index].relative_to(self.root).as_posix()
 
     def describe(self) -> dict:
-        return {"kind": "folder", "root": str(self.root), "images": len(self), "non_images": self.non_images}
+        return {"kind": self.kind, "root": str(self.root), "images": len(self), "non_images": self.non_images}

@@ -80,8 +80,8 @@ class GoProPairs:
 class GoProSharp:
     """The sharp frames of a GoPro-style tree, as a sharp source."""
 
-    def __init__(self, root: str | os.PathLike, split: str | None = "train") -> None:
-        self.pairs = GoProPairs(root, split)
+    def __init__(self, root: str | os.PathLike, split: str | None = "train", kind: str = "gopro") -> None:
+        self.pairs, self.kind = GoProPairs(root, split), kind
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -93,4 +93,4 @@ class GoProSharp:
         return self.pairs.id(index)
 
     def describe(self) -> dict:
-        return {"kind": "gopro", "root": str(self.pairs.folder), "images": len(self), "scenes": len(self.pairs.scenes())}
+        return {"kind": self.kind, "root": str(self.pairs.folder), "images": len(self), "scenes": len(self.pairs.scenes())}

@@ -79,11 +79,17 @@ def decode_image(data: bytes, name: str | os.PathLike) -> np.ndarray:
     raise BadImage(CORRUPT, name, f"unsupported shape {image.shape}")
 
 
-def encode_png(image: np.ndarray, compression: int = 3) -> bytes:
-    """PNG bytes of an RGB or grey, uint8 or uint16 image (deterministic for the same pixels)."""
+def encode_png(image: np.ndarray, compression: int | None = None) -> bytes:
+    """PNG bytes of an RGB or grey, uint8 or uint16 image (deterministic for the same pixels).
+
+    ``compression`` 0–9 is zlib's level; ``None`` is OpenCV's own default, the fastest to write
+    (about 3× faster than level 3 for 640×480 photos, for files a few percent larger).
+    """
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, compression])
+    if compression is not None and not 0 <= compression <= 9:
+        raise ValueError(f"PNG compression must be 0..9, got {compression}")
+    ok, encoded = cv2.imencode(".png", image, [] if compression is None else [cv2.IMWRITE_PNG_COMPRESSION, compression])
     if not ok:
         raise OSError("OpenCV could not encode the PNG")
     return encoded.tobytes()

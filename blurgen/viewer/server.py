@@ -40,6 +40,8 @@ from blurgen.viewer.render import detail, kernel_png, preview
 
 MAX_UPLOAD = 16 * 2**20  # bytes
 MAX_SAMPLE = 1024  # kernels a re-sample may ask for
+MAX_KERNEL_SIZE = 257  # px; a page of 1024 such kernels is already 270 MB of float32
+MAX_ITERS = 100_000
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
           "/static/style.css": ("style.css", "text/css; charset=utf-8")}
@@ -78,12 +80,19 @@ def sample_from_params(params: dict) -> KernelBank:
         n = int(params.get("n", 64))
         if not 1 <= n <= MAX_SAMPLE:
             raise ValueError(f"n must be between 1 and {MAX_SAMPLE}")
+        size = int(params.get("size", 65))
+        if not 3 <= size <= MAX_KERNEL_SIZE:
+            raise ValueError(f"size must be between 3 and {MAX_KERNEL_SIZE} px")
+        if params.get("iters") not in (None, "") and not 2 <= int(params["iters"]) <= MAX_ITERS:
+            raise ValueError(f"iters must be between 2 and {MAX_ITERS}")
         overrides = {"expl": params.get("expl") or None, "max_len": float(params["max_len"]) if params.get("max_len") not in (None, "") else None,
                      "iters": int(params["iters"]) if params.get("iters") not in (None, "") else None}
-        return sample_kernels(n, seed=int(params.get("seed", 0)), size=int(params.get("size", 65)), preset=str(params.get("preset", "deblurgan")),
+        return sample_kernels(n, seed=int(params.get("seed", 0)), size=size, preset=str(params.get("preset", "deblurgan")),
                               exposure=str(params.get("exposure", "1")), **overrides)
     except (ValueError, TypeError, KeyError) as error:
         raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+    except MemoryError:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "these settings need more memory than this machine has; ask for fewer or smaller kernels") from None
 
 
 def kernel_index(state: ViewerState, text: str) -> int:

@@ -1,0 +1,146 @@
+"""What a new user runs into: every bad invocation gives exit code 2, one line naming the offending
+option or file, no traceback, and changes nothing already on disk; natural invocations just work."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from fixtures import make_gopro, textured, write
+from blurgen.camera import camera_preset
+from blurgen.cli import app as blurgen_app
+from blurgen.dataset import DatasetSpec, ShardFailed, is_complete
+from blurgen.distribute import build_dataset
+from blurgen.evalset import EvalsetSpec, build_evalset
+from blurgen.sources import FolderSource
+from train.cli import deblur_app, train_app
+
+APPS = {"blurgen": blurgen_app, "train": train_app, "deblur": deblur_app}
+TRAIN = ["--steps", "1", "--batch-size", "2", "--crop", "32", "--workers", "0", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory) -> Path:
+    """A workspace: photos, broken files, a GoPro tree, a bank folder, an evaluation set, a checkpoint."""
+    root = tmp_path_factory.mktemp("ws")
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write(root / "photos" / f"{i}.png", textured(rng, 96, 96))
+    (root / "broken").mkdir()
+    (root / "broken" / "a.jpg").write_bytes(b"")
+    (root / "broken" / "b.png").write_bytes(b"not a png at all")
+    make_gopro(root / "gopro", {"GOPR0372_07_00": 2}, size=(144, 176))
+    write(root / "a" / "x.jpg", textured(rng, 40, 48))
+    write(root / "b" / "x.png", textured(rng, 40, 48))
+    (root / "junk.pt").write_bytes(b"junk" * 64)
+    (root / "afile").write_text("keep me\n")
+    build_evalset(root / "ev", EvalsetSpec(per_image=1, kernel_size=15, max_side=64), FolderSource(root / "photos"))
+    assert run("blurgen", "kernels", "--n", "4", "--kernel-size", "15", "--out", str(root / "bank")).exit_code == 0
+    assert run("train", "--mix", "wild", "--gopro", str(root / "gopro"), "--out", str(root / "run"), *TRAIN).exit_code == 0
+    return root
+
+
+def run(program: str, *args: str):
+    return CliRunner().invoke(APPS[program], list(args))
+
+
+def snapshot(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "tensorboard" not in p.parts}
+
+
+# (program, arguments with {ws} for the workspace, text the error line must contain)
+BAD = [
+    ("train", ["--out", "{ws}/t1", *TRAIN], "--gopro"),  # default --mix comb without GoPro pairs
+    ("train", ["--mix", "wild", "--out", "{ws}/t2", *TRAIN], "--gopro"),
+    ("train", ["--mix", "synth", "--out", "{ws}/t3", *TRAIN[:-2], "--device", "cuda"], "--device cuda"),
+    ("train", ["--mix", "synth", "--out", "{ws}/t4", *TRAIN[:-2], "--device", "bogus"], "--device bogus"),
+    ("train", ["--mix", "synth", "--src", "{ws}/broken", "--out", "{ws}/t5", *TRAIN], "--src"),
+    ("train", ["--mix", "synth", "--out", "{ws}/t6", *TRAIN[:4], "--crop", "100000", *TRAIN[6:]], "smaller than crop"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t7", "--content", "perceptual", "--vgg-weights", "{ws}/junk.pt", *TRAIN], "junk.pt is not a VGG-19"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t11", "--vgg-weights", "random", *TRAIN], "--vgg-weights is for the perceptual loss"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--val", "{ws}/nonexist", "--out", "{ws}/t8", *TRAIN], "nonexist"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/run", *TRAIN], "--resume"),  # a run is there
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t9", "--paper", *TRAIN], "--paper sets --batch-size 1"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--gopro-blur", "bogus", "--out", "{ws}/t10", *TRAIN], "--gopro-blur"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "/proc/nope/run", *TRAIN], "--out /proc/nope/run"),
+    ("deblur", ["{ws}/junk.pt", "{ws}/a/x.jpg", "--out", "{ws}/r1"], "junk.pt"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "{ws}/b/x.png", "--out", "{ws}/r2"], "would both be written"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/missing.jpg", "--out", "{ws}/r3"], "nothing was restored"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--out", "{ws}/afile"], "--out"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--out", "/proc/nope"], "--out /proc/nope"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "--pairs", "{ws}/ev", "--report", "/proc/nope/m.json"], "--report"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--report", "{ws}/m.json"], "--report applies to --pairs"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--pairs", "{ws}/ev"], "not both"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--upsample", "bogus"], "--upsample"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--device", "cuda"], "--device cuda"),
+    ("blurgen", ["kernels", "--n", "2", "--expl", "1e308", "--out", "{ws}/k1"], "expl"),
+    ("blurgen", ["dataset", "--src", "{ws}/broken", "--out", "{ws}/d1"], "no pair was written"),
+    ("blurgen", ["dataset", "--src", "{ws}/photos", "--kernel-size", "100001", "--out", "{ws}/d2"], "--kernel-size"),
+    ("blurgen", ["dataset", "--src", "{ws}/photos", "--kernels", "{ws}/bank", "--preset", "strong", "--out", "{ws}/d3"], "--preset"),
+    ("blurgen", ["dataset", "--src", "{ws}/photos", "--coco-split", "val2017", "--out", "{ws}/d4"], "--coco-split"),
+    ("blurgen", ["info", "{ws}/photos"], "no .npz"),
+]
+
+
+@pytest.mark.parametrize("program, args, expected", BAD, ids=[f"{p}-{e}" for p, _, e in BAD])
+def test_bad_invocations_fail_in_one_clear_line_and_change_nothing(ws, program, args, expected):
+    before = snapshot(ws)
+    result = run(program, *[arg.replace("{ws}", str(ws)) for arg in args])
+    output = result.output
+    assert result.exit_code == 2, output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)  # not an unhandled exception
+    assert "Traceback" not in output and "weights_only=False" not in output
+    lines = [line for line in output.splitlines() if expected in line]
+    assert lines and (lines[0].startswith("error:") or lines[0].startswith("Error:")), output
+    after = snapshot(ws)
+    assert {name: after.get(name) for name in before} == before  # what was there is untouched
+
+
+def test_natural_invocations_work(ws, tmp_path):
+    assert run("blurgen", "info", str(ws / "bank")).exit_code == 0  # the folder holding one bank
+    result = run("blurgen", "dataset", "--src", str(ws / "photos"), "--kernels", str(ws / "bank"), "--crop", "32", "--out", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.output
+    assert "pairs written" in result.stdout  # the summary is the command's result, on stdout
+    scene = ws / "gopro" / "train" / "GOPR0372_07_00"
+    result = run("blurgen", "dataset", "--src", str(scene), "--crop", "32", "--kernel-size", "15", "--out", str(tmp_path / "g"))
+    assert result.exit_code == 0 and "paired folder (its sharp/ frames only)" in result.stdout
+    assert len(list((tmp_path / "g" / "train" / "shard-00000" / "sharp").iterdir())) == 2  # not 4: blur/ was not read
+    result = run("train", "--mix", "synth", "--src", str(ws / "photos"), "--kernels", str(ws / "bank"), "--out", str(tmp_path / "t"), *TRAIN)
+    assert result.exit_code == 0, result.output
+    before = (tmp_path / "t" / "metrics.jsonl").read_text()
+    result = run("train", "--mix", "synth", "--src", str(ws / "photos"), "--out", str(tmp_path / "t"), "--overwrite", *TRAIN[:1], "2", *TRAIN[2:])
+    assert result.exit_code == 0, result.output
+    steps = [json.loads(line)["step"] for line in (tmp_path / "t" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2] and before.count("\n") == 1
+
+
+def test_a_shard_that_fails_for_reasons_other_than_its_images_is_not_marked_complete(tmp_path, ws):
+    class BrokenKernels:  # every kernel draw runs out of memory, as --kernel-size 100001 did
+        size = 15
+
+        def kernel(self, index, uniform):
+            raise MemoryError("out of memory")
+
+    spec = DatasetSpec(out=tmp_path, source=FolderSource(ws / "photos"), kernels=BrokenKernels(), camera=camera_preset("none"), crop=32)
+    with pytest.raises(ShardFailed, match="MemoryError"):
+        build_dataset(spec, workers=1)
+    assert not is_complete(spec, spec.shards()[0])
+
+
+def test_png_dir_holds_only_the_current_banks_kernels(tmp_path):
+    assert run("blurgen", "kernels", "--n", "6", "--kernel-size", "15", "--out", str(tmp_path), "--png-dir", str(tmp_path / "png")).exit_code == 0
+    assert run("blurgen", "kernels", "--n", "2", "--kernel-size", "15", "--out", str(tmp_path), "--png-dir", str(tmp_path / "png")).exit_code == 0
+    assert len(list((tmp_path / "png").iterdir())) == 2
+
+
+def test_a_saved_viewer_preset_brings_its_size_exposures_and_seed(tmp_path):
+    preset = tmp_path / "mine.json"
+    preset.write_text(json.dumps({"format": "blurgen.preset", "spec": {"expl": "0.005", "max_len": 30.0}, "size": 21,
+                                  "exposures": [0.5, 1.0], "seed": 7}))
+    assert run("blurgen", "kernels", "--n", "3", "--preset", str(preset), "--out", str(tmp_path / "b")).exit_code == 0
+    info = json.loads(run("blurgen", "info", str(tmp_path / "b")).stdout)["info"]
+    assert (info["size"], info["seed"], info["exposures"], info["preset"]) == (21, 7, [0.5, 1.0], "mine")
