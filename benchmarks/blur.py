@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -28,14 +29,16 @@ import numpy as np
 import scipy.signal
 import torch
 
-from blurgen.bank import sample_kernels
-from blurgen.camera import CAMERA_PRESETS
-from blurgen.camera_torch import expose_batch, signed_key
-from blurgen.convolve import blur
-from blurgen.convolve_torch import blur_batch
-from blurgen.pairs import BankKernels, PairSynthesizer
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
+
+from blurgen.bank import sample_kernels  # noqa: E402
+from blurgen.camera import CAMERA_PRESETS  # noqa: E402
+from blurgen.camera_torch import expose_batch, signed_key  # noqa: E402
+from blurgen.convolve import blur  # noqa: E402
+from blurgen.convolve_torch import blur_batch  # noqa: E402
+from blurgen.pairs import BankKernels, PairSynthesizer  # noqa: E402
+
 CROP = 256
 
 

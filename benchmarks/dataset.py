@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import tempfile
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -26,14 +27,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurgen.camera import camera_preset
-from blurgen.dataset import DatasetSpec
-from blurgen.distribute import build_dataset
-from blurgen.pairs import LiveKernels
-from blurgen.sources import FolderSource, dead_leaves_image, read_image
-from blurgen.sources.images import encode_png
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
+
+from blurgen.camera import camera_preset  # noqa: E402
+from blurgen.dataset import DatasetSpec  # noqa: E402
+from blurgen.distribute import build_dataset  # noqa: E402
+from blurgen.pairs import LiveKernels  # noqa: E402
+from blurgen.sources import FolderSource, dead_leaves_image, read_image  # noqa: E402
+from blurgen.sources.images import encode_png  # noqa: E402
+
 
 
 def io_floor(paths: list[Path], crop: int | None) -> int:
@@ -47,24 +50,13 @@ def io_floor(paths: list[Path], crop: int | None) -> int:
 
 def reference_dead_leaves(seed: int, index: int, height: int = 480, width: int = 640) -> np.ndarray:
     """The corpus as blurgen drew it before numba: same draws, per-disc OpenCV drawing and NumPy blending."""
-    from blurgen.sources.dead_leaves import COVERAGE, HIGHLIGHT_SHARE, PURPOSE, RADIUS_MIN, SHADED_RADIUS
+    from blurgen.sources.dead_leaves import SHADED_RADIUS, draw_discs
 
-    rng = np.random.default_rng([PURPOSE, seed, index])
-    radius_max = max(height, width) / 3
-    inv_min, inv_max = RADIUS_MIN**-2, radius_max**-2
-    mean_area = np.pi * 2 / (inv_min - inv_max) * np.log(radius_max / RADIUS_MIN)
-    count = int(COVERAGE * height * width / mean_area)
-    radii = (inv_min - rng.random(count) * (inv_min - inv_max)) ** -0.5
-    centres_y = rng.uniform(-radii, height + radii)
-    centres_x = rng.uniform(-radii, width + radii)
-    hsv = np.stack([rng.uniform(0, 180, count), 255 * rng.beta(1.2, 3.0, count), 255 * rng.beta(2.0, 1.6, count)],
-                   axis=1).astype(np.uint8)[:, None, :]
-    colours = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[:, 0, :].astype(np.float32)
-    highlights = rng.random(count) < HIGHLIGHT_SHARE
-    colours[highlights] = 255.0
-    shading = rng.uniform(-0.25, 0.25, (count, 2))
+    discs = draw_discs(seed, index, height, width)
+    rng, radii, centres_y, centres_x = discs.rng, discs.radii, discs.centres_y, discs.centres_x
+    colours, highlights, shading = discs.colours, discs.highlights, discs.shading
     canvas = np.full((height, width, 3), colours[0], np.float32)
-    for k in range(count):
+    for k in range(len(radii)):
         r = radii[k]
         if r < SHADED_RADIUS or highlights[k]:
             cv2.circle(canvas, (int(centres_x[k] * 16), int(centres_y[k] * 16)), int(r * 16), colours[k].tolist(), -1, cv2.LINE_AA, 4)

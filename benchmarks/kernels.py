@@ -24,7 +24,8 @@ from pathlib import Path
 import numba
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
+sys.path.insert(1, str(ROOT / "tests"))
 
 import oracle  # noqa: E402  (the pure-Python baseline lives with the tests)
 

@@ -251,13 +251,28 @@ def expose(
     Returns:
         float32 in [0, 1], (H-K+1)×(W-K+1)×C for ``"valid"`` (K+1 for even K), H×W×C for ``"reflect"``.
     """
+    return expose_with(sharp, lambda planes: blur_planes(planes, kernel, border=border), camera, draws, noise_key=noise_key)
+
+
+def expose_with(
+    sharp: np.ndarray,
+    blur: Callable[[np.ndarray], np.ndarray],
+    camera: Camera,
+    draws: CameraDraws,
+    *,
+    noise_key: int = 0,
+) -> np.ndarray:
+    """:func:`expose` with any blur: ``blur`` takes the sharp image's linear light (float32 C×H×W,
+    saturation boost included) and returns the blurred linear light (float32 C×h×w), e.g. an
+    average of warped images (:mod:`blurgen.nonuniform`). Returns float32 h×w×C in [0, 1].
+    """
     if sharp.ndim != 3:
         raise ValueError(f"expose takes an H×W×C image, got shape {sharp.shape}")
     encoded_planes = cv2.split(sharp)
     planes = np.stack([linearise(plane, camera) for plane in encoded_planes])  # contiguous C×H×W
     if camera.saturation is not None and draws.saturation_alpha > 0:
         planes += np.float32(draws.saturation_alpha) * clipped_mask(encoded_planes, camera.saturation_threshold)
-    linear = blur_planes(planes, kernel, border=border)
+    linear = np.ascontiguousarray(blur(planes), dtype=np.float32)
     finish_exposure(linear, draws.beta1, draws.beta2, camera.noise is not None, np.uint64(noise_key), NORMAL_TABLE)
     encoded = from_linear(linear, camera)
     encoded = cv2.merge(list(encoded)) if len(encoded) > 1 else encoded[0][:, :, None]

@@ -122,6 +122,9 @@ def dataset(
     coco_split: Annotated[Optional[str], typer.Option("--coco-split", help="COCO split to read, e.g. val2017 (needed when there are several).")] = None,
     shard_size: Annotated[int, typer.Option("--shard-size", help="Source images per output shard (the unit of work and of resuming).", min=1)] = 32,
     png_compression: Annotated[Optional[int], typer.Option("--png-compression", help="zlib level 0-9 of the PNGs (smaller files, slower writing); default: OpenCV's fast default.", min=0, max=9)] = None,
+    motion: Annotated[str, typer.Option(help="uniform (one kernel per pair), camera (camera rotation: blur varies across the image), objects (annotated objects move, the camera is still) or mixed (both). Non-uniform pairs come with a blur map.")] = "uniform",
+    shake: Annotated[str, typer.Option(help="With --motion camera/mixed: shake (the centre blurs like a deblurgan kernel, roll up to 2 degrees), kohler (recorded hand shake: fractions of a degree) or roll.")] = "shake",
+    fov: Annotated[float, typer.Option(help="With --motion: the photos' horizontal field of view in degrees (sets the focal length).", min=1.0, max=170.0)] = 60.0,
 ) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -130,6 +133,8 @@ def dataset(
     from blurgen.camera import camera_preset
     from blurgen.dataset import DatasetMismatch, DatasetSpec
     from blurgen.distribute import build_dataset
+    from blurgen.motion import MOTIONS, shake_preset
+    from blurgen.motion_pairs import Motion
     from blurgen.pairs import BankKernels, LiveKernels
     from blurgen.presets import trajectory_spec
     from blurgen.sources import SourceError, open_source
@@ -138,6 +143,10 @@ def dataset(
                                              ("--kernel-size", kernel_size != 65)) if given]
     if kernels is not None and live_options:
         raise fail(f"--kernels uses the bank's kernels; {', '.join(live_options)} apply to live kernels only: drop one or the other")
+    if motion != "uniform" and (kernels is not None or live_options):
+        raise fail(f"--motion {motion} blurs by camera and object motion, not kernels: drop {'--kernels' if kernels is not None else live_options[0]}")
+    if motion == "uniform" and (shake != "shake" or fov != 60.0):
+        raise fail(f"{'--shake' if shake != 'shake' else '--fov'} applies to --motion camera, objects or mixed")
     try:
         source = open_source(src, n=limit, coco_split=coco_split, seed=seed)
         if coco_split is not None and source.describe().get("kind") != "coco":
@@ -150,10 +159,15 @@ def dataset(
             spec_text = trajectory_spec(preset, expl=expl).to_dict()
             kernel_source = LiveKernels(seed=seed, preset=preset, size=kernel_size, overrides={"expl": expl} if expl else {})
             kernel_info = {"live": True, "preset": preset, "size": kernel_size, "spec": spec_text}
+        if motion not in MOTIONS:
+            raise ValueError(f"--motion must be one of {', '.join(MOTIONS)}, got {motion!r}")
+        motion_spec = Motion(motion, shake_preset(shake, fov)) if motion != "uniform" else None
+        if motion_spec is not None:
+            kernel_info = {"motion": motion}
         spec = DatasetSpec(
             out=out, source=source, kernels=kernel_source, camera=camera_preset(camera), crop=crop,
             per_image=per_image, seed=seed, split=split, format=format, shard_size=shard_size, kernel_info=kernel_info,
-            png_compression=png_compression,
+            png_compression=png_compression, motion=motion_spec,
         )
     except FileNotFoundError as error:
         raise fail(f"no such file: {error.filename}") from None
@@ -182,6 +196,9 @@ def dataset(
     table.add_row("pairs written", f"{report['pairs']:,}")
     skipped = report["skipped"]
     table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in skipped.items()) or "none")
+    if motion in ("objects", "mixed"):
+        fell_back = report["motion_fallbacks"]
+        table.add_row("motion", f"{motion}; camera blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
     table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now)")
     table.add_row("seconds", f"{seconds:.1f}")
     new_pairs = report["pairs_now"]
@@ -232,6 +249,58 @@ def evalset(
     table.add_row("seconds", f"{time.perf_counter() - started:.1f}")
     table.add_row("written", f"{out}/blur, {out}/sharp, {out}/evalset.json")
     summary.print(table)
+
+
+@app.command("motion-sheet")
+def motion_sheet_command(
+    out: Annotated[Path, typer.Option(help="The picture to write (PNG).")] = Path("motion.png"),
+    src: Annotated[Optional[Path], typer.Option(help="Sharp images (any source 'blurgen dataset' takes; COCO for moving objects). Default: the photos that ship in scikit-image.")] = None,
+    motion: Annotated[str, typer.Option(help="camera, objects or mixed.")] = "camera",
+    shake: Annotated[str, typer.Option(help="shake, kohler or roll.")] = "shake",
+    fov: Annotated[float, typer.Option(help="Horizontal field of view in degrees.", min=1.0, max=170.0)] = 60.0,
+    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "gamma",
+    crop: Annotated[int, typer.Option(help="Crop side in px.", min=16)] = 256,
+    limit: Annotated[int, typer.Option("--limit", help="How many pairs to show.", min=1, max=32)] = 4,
+    seed: Annotated[int, typer.Option(help="Seed.", min=0)] = 0,
+) -> None:
+    """Picture a few pairs of non-uniform blur: sharp | blurred | blur map per row, with what moved."""
+    from blurgen.camera import camera_preset
+    from blurgen.contact_sheet import motion_sheet, write_png
+    from blurgen.motion import MOTIONS, shake_preset
+    from blurgen.motion_pairs import Motion
+    from blurgen.pairs import ImageTooSmall, LiveKernels, PairSynthesizer
+    from blurgen.sources import BadImage, SourceError, open_source
+    from blurgen.sources.packaged import PackagedPhotos
+
+    try:
+        if motion not in MOTIONS[1:]:
+            raise ValueError(f"--motion must be one of {', '.join(MOTIONS[1:])}, got {motion!r}")
+        source = open_source(src) if src is not None else PackagedPhotos()
+        synthesizer = PairSynthesizer(source, LiveKernels(), camera_preset(camera), crop=crop, seed=seed,
+                                      motion=Motion(motion, shake_preset(shake, fov)))
+    except (SourceError, ValueError) as error:
+        raise fail(str(error)) from None
+    rows = []
+    for index in range(len(synthesizer)):
+        if len(rows) == limit:
+            break
+        try:
+            pair, _, blur_map = synthesizer.make_with_map(synthesizer.source[index], index)
+        except (BadImage, ImageTooSmall) as error:
+            console.print(f"[yellow]skipped[/] {index}: {error}")
+            continue
+        moved = pair.meta["motion"]
+        what = f"{len(moved['objects'])} object(s)" if moved["objects"] else ("camera" + (f" (no objects: {moved['fallback']})" if moved["fallback"] else ""))
+        span = moved["camera"]["span_deg"] if moved["camera"] else None
+        angles = f", yaw/pitch/roll span {span['yaw']:.2f}/{span['pitch']:.2f}/{span['roll']:.2f} deg" if span else ""
+        rows.append((pair.sharp, pair.blurred, blur_map, f"{pair.meta['source_id']}: {what}{angles}, {moved['poses']} poses, path {moved['blur_map']['mean']:.1f} px mean"))
+    if not rows:
+        raise fail("no image could be used")
+    try:
+        write_png(out, motion_sheet(rows, title=f"blurgen --motion {motion} --shake {shake}, fov {fov:g} deg, camera {camera}"))
+    except OSError as error:
+        raise fail(f"cannot write --out {out}: {error.strerror or error}") from None
+    summary.print(f"wrote {out}: {len(rows)} pairs (sharp | blurred | blur map)")
 
 
 @app.command()

@@ -103,3 +103,31 @@ def write_kernel_pngs(bank: KernelBank, directory: str | os.PathLike) -> list[Pa
         name = f"{int(row['index']):06d}_t{float(row['exposure']):.3f}.png"
         written.append(write_png(directory / name, scaled.astype(np.uint16)))
     return written
+
+
+def motion_sheet(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]], *, title: str = "") -> np.ndarray:
+    """A BGR uint8 picture with one row per pair: sharp | blurred | blur map, and a caption.
+
+    ``rows`` holds (sharp, blurred: H×W×3 float in [0, 1]; blur map: H×W px of path; caption).
+    The blur maps share one colour scale (inferno, 0 to the largest path length shown), stated in
+    the header.
+    """
+    if not rows:
+        raise ValueError("no pairs to draw")
+    top = max(float(row[2].max()) for row in rows) or 1.0
+    header, gap = 56, 8
+    height = max(row[0].shape[0] for row in rows)
+    width = max(row[0].shape[1] for row in rows)
+    sheet = np.full((header + len(rows) * (height + 22 + gap), 3 * (width + gap) + gap, 3), _BACKGROUND, np.uint8)
+    cv2.putText(sheet, title or "blurgen motion", (8, 22), _FONT, 0.6, _TEXT, 1, cv2.LINE_AA)
+    cv2.putText(sheet, f"sharp | blurred | blur map (path length, 0 to {top:.1f} px)", (8, 44), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
+    for i, (sharp, blurred, blur_map, caption) in enumerate(rows):
+        y = header + i * (height + 22 + gap)
+        level = np.clip(blur_map / top * 255.0, 0, 255).astype(np.uint8)
+        pictures = [cv2.cvtColor(np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2BGR) for image in (sharp, blurred)]
+        pictures.append(cv2.applyColorMap(level, cv2.COLORMAP_INFERNO))
+        for j, picture in enumerate(pictures):
+            x = gap + j * (width + gap)
+            sheet[y : y + picture.shape[0], x : x + picture.shape[1]] = picture
+        cv2.putText(sheet, caption, (gap, y + height + 16), _FONT, 0.4, _TEXT, 1, cv2.LINE_AA)
+    return sheet

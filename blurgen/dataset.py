@@ -65,6 +65,7 @@ class DatasetSpec:
     shard_size: int = 32
     kernel_info: dict = field(default_factory=dict)
     png_compression: int | None = None
+    motion: object = None  # blurgen.motion_pairs.Motion, or None: one kernel per pair
 
     def __post_init__(self) -> None:
         if self.format not in WRITERS:
@@ -81,7 +82,8 @@ class DatasetSpec:
         return Path(self.out) / self.split
 
     def synthesizer(self) -> PairSynthesizer:
-        return PairSynthesizer(self.source, self.kernels, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image)
+        return PairSynthesizer(self.source, self.kernels, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image,
+                               motion=self.motion)
 
     def shards(self) -> list[Shard]:
         count = len(self.source)
@@ -103,6 +105,7 @@ class DatasetSpec:
             "seed": self.seed,
             "shard_size": self.shard_size,
             "png_compression": self.png_compression,
+            "motion": self.motion.to_dict() if self.motion is not None else "uniform",
             "shards": len(self.shards()),
         }
 
@@ -163,13 +166,14 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
     synthesizer = spec.synthesizer()
     writer = WRITERS[spec.format](spec.split_dir, shard.name, spec.png_compression)
     skipped: Counter[str] = Counter()
+    fallbacks: Counter[str] = Counter()  # motion pairs that fell back to camera blur, by reason
     failures: list[str] = []
     pairs = 0
     for source_index in range(shard.start, shard.stop):
         try:
             image = spec.source[source_index]
             bit_depth = 16 if np.asarray(image).dtype == np.uint16 else 8
-            made = [synthesizer.make(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
+            made = [synthesizer.make_with_map(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
         except BadImage as error:
             skipped[error.reason] += 1
         except ImageTooSmall:
@@ -179,10 +183,13 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
             if len(failures) < 10:
                 failures.append(f"{source_index}: {type(error).__name__}: {error}")
         else:
-            for pair, plan in made:
+            for pair, plan, blur_map in made:
                 meta = {k: v for k, v in pair.meta.items() if k != "camera"}  # the camera is in dataset.json
-                writer.add(f"{plan.index:08d}", pair.blurred, pair.sharp, plan.kernel, {**meta, "bit_depth": bit_depth}, bit_depth)
+                writer.add(f"{plan.index:08d}", pair.blurred, pair.sharp, plan.kernel, {**meta, "bit_depth": bit_depth}, bit_depth, blur_map)
                 pairs += 1
+                fallback = pair.meta.get("motion", {}).get("fallback")
+                if fallback:
+                    fallbacks[fallback] += 1
         if on_image is not None:
             on_image(1)
     if not pairs and skipped[FAILED]:
@@ -196,6 +203,7 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
         "sources": shard.stop - shard.start,
         "pairs": pairs,
         "skipped": dict(sorted(skipped.items())),
+        "motion_fallbacks": dict(sorted(fallbacks.items())),
         "failures": failures,
         "seconds": round(seconds, 3),
         "pairs_per_s": round(pairs / seconds, 2) if seconds > 0 else 0.0,

@@ -125,7 +125,8 @@ def build_dataset(
     """Write this job's shards of ``spec`` (skipping complete ones) and return a summary:
 
     ``shards``, ``already_complete``, ``written_now``, ``pairs`` (all of this job's shards),
-    ``pairs_now`` (written by this call), ``skipped`` (by reason), ``failures`` and ``sources``
+    ``pairs_now`` (written by this call), ``skipped`` (by reason), ``motion_fallbacks`` (pairs
+    that asked for moving objects and got camera blur, by reason), ``failures`` and ``sources``
     (images covered by this job's shards). ``on_plan(k)`` is told, before any work, that k
     source images remain to do (a progress bar's total).
     """
@@ -148,9 +149,12 @@ def build_dataset(
 
     DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or os.cpu_count() or 1)
     skipped: dict[str, int] = {}
+    fallbacks: dict[str, int] = {}
     for stats in finished:
         for reason, count in stats["skipped"].items():
             skipped[reason] = skipped.get(reason, 0) + count
+        for reason, count in stats.get("motion_fallbacks", {}).items():
+            fallbacks[reason] = fallbacks.get(reason, 0) + count
     non_images = getattr(getattr(spec.source, "source", spec.source), "non_images", 0)
     if non_images:
         skipped[NOT_AN_IMAGE] = non_images
@@ -162,5 +166,6 @@ def build_dataset(
         "pairs": sum(stats["pairs"] for stats in finished),
         "pairs_now": sum(stats["pairs"] for stats in now),
         "skipped": dict(sorted(skipped.items())),
+        "motion_fallbacks": dict(sorted(fallbacks.items())),
         "failures": [f for stats in finished for f in stats.get("failures", [])],
     }

@@ -8,7 +8,10 @@ pair in any process, in any order.
 
 With ``crop=S`` the synthesiser cuts a sharp region of side S+K-1 (K the kernel source's odd
 side), blurs it with ``border="valid"`` and pairs the S×S result with the centre of the region:
-no border artefacts, no shift. With ``crop=None`` the whole image is blurred with reflected
+no border artefacts, no shift. With ``motion`` (:class:`blurgen.motion_pairs.Motion`) the blur
+varies across the image instead (camera rotation, moving objects): the region's margin is then
+what the sample's camera path needs, and :meth:`PairSynthesizer.make_with_map` also returns the
+per-pixel blur map. With ``crop=None`` the whole image is blurred with reflected
 borders. Pairs are always 3-channel RGB float32 in [0, 1]: grey sources are repeated to three
 channels and an alpha channel is dropped.
 """
@@ -16,7 +19,7 @@ channels and an alpha channel is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -104,9 +107,10 @@ class PairPlan:
     key: int
     region: tuple[int, int, int, int]  # y, x, height, width of the sharp region read
     margin: int  # pixels the blur consumes on each side of the pair inside the region
-    kernel: np.ndarray
+    kernel: np.ndarray | None  # None for motion blur, which has no single kernel
     kernel_meta: dict
     draws: CameraDraws
+    camera_path: object = None  # blurgen.motion.CameraPath of a motion pair
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -136,6 +140,7 @@ class PairSynthesizer:
     crop: int | None = 256
     seed: int = 0
     per_image: int = 1
+    motion: object = None  # blurgen.motion_pairs.Motion, or None for one kernel per image
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
@@ -167,10 +172,18 @@ class PairSynthesizer:
             return uniform(key, np.uint64(counter))
 
         height, width = image_shape[:2]
+        path, margin = None, self.margin
+        if self.motion is not None:
+            from blurgen.motion_pairs import camera_path, margin_for
+
+            path = camera_path(self.motion, self.seed, index, draw, image_shape)
+            margin = margin_for(path, image_shape)
         if self.crop is None:
             region = (0, 0, height, width)
+            if self.motion is not None and min(height, width) <= 2 * margin:
+                raise ImageTooSmall(f"image {height}×{width} is smaller than the camera motion's margin on both sides ({2 * margin} px)")
         else:
-            side = self.crop + 2 * self.margin
+            side = self.crop + 2 * margin
             if height < side or width < side:
                 raise ImageTooSmall(
                     f"image {height}×{width} is smaller than crop {self.crop} plus the kernel margin ({side}×{side})"
@@ -178,6 +191,8 @@ class PairSynthesizer:
             y = min(int(draw(COUNTER_CROP_Y) * (height - side + 1)), height - side)
             x = min(int(draw(COUNTER_CROP_X) * (width - side + 1)), width - side)
             region = (y, x, side, side)
+        if self.motion is not None:
+            return PairPlan(index, index // self.per_image, int(key), region, margin, None, {}, draw_camera(self.camera, draw), path)
         kernel, kernel_meta = self.kernels.kernel(index, draw)
         return PairPlan(index, index // self.per_image, int(key), region, self.margin if self.crop else 0,
                         kernel, kernel_meta, draw_camera(self.camera, draw))
@@ -203,7 +218,7 @@ class PairSynthesizer:
             "source_index": plan.source_index,
             "source_id": source_id,
             "crop_box": {"x": x + m, "y": y + m, "width": width - 2 * m, "height": height - 2 * m},
-            "kernel": plan.kernel_meta,
+            "kernel": plan.kernel_meta if plan.kernel is not None else None,
             "camera": self.camera.to_dict(),
             "camera_draws": asdict(plan.draws),
         }
@@ -214,12 +229,45 @@ class PairSynthesizer:
 
     def make(self, image: np.ndarray, index: int) -> tuple[Pair, PairPlan]:
         """:meth:`pair_from` and the plan it followed (its kernel, for writers that store it)."""
+        pair, plan, _ = self.make_with_map(image, index)
+        return pair, plan
+
+    def make_with_map(self, image: np.ndarray, index: int) -> tuple[Pair, PairPlan, np.ndarray | None]:
+        """:meth:`make` and, for motion blur, the blur map (float32 S×S, px of path; else None)."""
         region, plan = self.region_from(image, index)
-        border = "reflect" if self.crop is None else "valid"
-        blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
         m = plan.margin
         sharp = to_unit_float(region[m : region.shape[0] - m, m : region.shape[1] - m])
-        return Pair(blurred, sharp, self.metadata(plan)), plan
+        meta = self.metadata(plan)
+        if self.motion is None:
+            border = "reflect" if self.crop is None else "valid"
+            blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
+            return Pair(blurred, sharp, meta), plan, None
+        blurred, blur_map, meta["motion"] = self.motion_blur(region, plan, np.shape(image))
+        return Pair(blurred, sharp, meta), plan, blur_map
+
+    def motion_blur(self, region: np.ndarray, plan: PairPlan, image_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, dict]:
+        from blurgen.camera import expose_with
+        from blurgen.motion_pairs import choose_objects, instance_masks, render_pair_planes
+
+        key = np.uint64(plan.key)
+
+        def draw(counter: int) -> float:
+            return uniform(key, np.uint64(counter))
+
+        objects, fallback = [], None
+        if self.motion.kind in ("objects", "mixed"):
+            annotations = instance_masks(self.source, plan.source_index)
+            objects, fallback = choose_objects(annotations, image_shape, plan.region, plan.margin, self.motion.max_objects, draw)
+        if self.motion.kind == "objects" and objects:
+            plan = replace(plan, camera_path=None)  # a still camera: only the objects move
+        made = {}
+
+        def blur(planes: np.ndarray) -> np.ndarray:
+            made["blurred"], made["map"], made["meta"] = render_pair_planes(planes, plan, self.motion, self.seed, image_shape, objects, draw)
+            return made["blurred"]
+
+        blurred = expose_with(to_rgb(region), blur, self.camera, plan.draws, noise_key=plan.key)
+        return blurred, made["map"], {**made["meta"], "fallback": fallback}
 
     def __getitem__(self, index: int) -> Pair:
         if not 0 <= index < len(self):

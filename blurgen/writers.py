@@ -2,11 +2,13 @@
 
 Two layouts (see ``datasets/blurgen-output.md``):
 
-* ``files``: ``<split>/<shard>/{blur,sharp}/<key>.png`` and ``<split>/<shard>/meta.jsonl``; the
+* ``files``: ``<split>/<shard>/{blur,sharp}/<key>.png`` (and ``blurmap/<key>.png`` for motion
+  blur: 16-bit, hundredths of a pixel of path) and ``<split>/<shard>/meta.jsonl``; the
   shard folder plays the part of a GoPro scene, so GoPro readers and paired-folder loaders (two
   sorted file lists zipped together) read it as it is.
 * ``webdataset``: ``<split>/<shard>.tar`` holding ``<key>.blur.png``, ``<key>.sharp.png``,
-  ``<key>.kernel.npy`` and ``<key>.json``, in that order for each key.
+  ``<key>.kernel.npy`` (uniform blur) or ``<key>.blurmap.png`` (motion blur) and ``<key>.json``,
+  in that order for each key.
 
 Every byte is a function of the pairs: PNG encoding is deterministic and tar headers carry no
 time, owner or permission from the machine, so the same seed gives the same files anywhere.
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from blurgen.nonuniform import blur_map_png
 from blurgen.sources.images import encode_png
 
 
@@ -53,9 +56,13 @@ class FilesShardWriter:
         (self.partial / "sharp").mkdir()
         self.records: list[str] = []
 
-    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, meta: dict, bit_depth: int) -> None:
+    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray | None, meta: dict, bit_depth: int,
+            blur_map: np.ndarray | None = None) -> None:
         (self.partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth), self.compression))
         (self.partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(sharp, bit_depth), self.compression))
+        if blur_map is not None:
+            (self.partial / "blurmap").mkdir(exist_ok=True)
+            (self.partial / "blurmap" / f"{key}.png").write_bytes(encode_png(blur_map_png(blur_map), self.compression))
         self.records.append(json.dumps({"key": key, **meta}, sort_keys=True))
 
     def abandon(self) -> None:
@@ -86,12 +93,16 @@ class WebDatasetShardWriter:
         info.mtime = 0
         self.tar.addfile(info, io.BytesIO(data))
 
-    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, meta: dict, bit_depth: int) -> None:
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(kernel, dtype=np.float32), allow_pickle=False)
+    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray | None, meta: dict, bit_depth: int,
+            blur_map: np.ndarray | None = None) -> None:
         self.member(f"{key}.blur.png", encode_png(to_pixels(blurred, bit_depth), self.compression))
         self.member(f"{key}.sharp.png", encode_png(to_pixels(sharp, bit_depth), self.compression))
-        self.member(f"{key}.kernel.npy", buffer.getvalue())
+        if kernel is not None:
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(kernel, dtype=np.float32), allow_pickle=False)
+            self.member(f"{key}.kernel.npy", buffer.getvalue())
+        if blur_map is not None:
+            self.member(f"{key}.blurmap.png", encode_png(blur_map_png(blur_map), self.compression))
         self.member(f"{key}.json", json.dumps({"key": key, **meta}, sort_keys=True).encode())
 
     def abandon(self) -> None:

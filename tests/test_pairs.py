@@ -77,16 +77,17 @@ def test_dataloader_yields_the_same_samples_for_any_worker_count(sources, bank, 
     assert seen == len(synth)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU"))])
 @pytest.mark.parametrize("camera", [CAMERA_PRESETS["none"], CAMERA_PRESETS["gamma"], CAMERA_PRESETS["realistic"]])
-def test_device_path_equals_the_cpu_path(sources, bank, camera):
+def test_device_path_equals_the_cpu_path(sources, bank, camera, device):
     synth = PairSynthesizer(sources, BankKernels(bank), camera, crop=64, seed=6, per_image=2)
     loader = DataLoader(SharpCropDataset(synth), batch_size=4, num_workers=2)
     for batch in loader:
-        blurred, sharp = pairs_on_device(batch, camera, "cpu")
+        blurred, sharp = pairs_on_device(batch, camera, device)
         for j, index in enumerate(batch["index"].tolist()):
             pair = synth[index]
-            np.testing.assert_allclose(blurred[j].permute(1, 2, 0).numpy(), pair.blurred, atol=1e-4)
-            np.testing.assert_array_equal(sharp[j].permute(1, 2, 0).numpy(), pair.sharp)
+            np.testing.assert_allclose(blurred[j].permute(1, 2, 0).cpu().numpy(), pair.blurred, atol=1e-4)
+            np.testing.assert_array_equal(sharp[j].permute(1, 2, 0).cpu().numpy(), pair.sharp)
 
 
 def test_live_kernels_are_the_bank_that_blurgen_kernels_would_write(sources):

@@ -212,3 +212,42 @@ def test_two_processes_under_torchrun_stay_in_step(data, tmp_path):
     assert result.stderr.count("done at step 2") == 1  # rank 0 alone reports
     assert "2 steps of 4 images" in result.stderr
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2 and len(load_checkpoint(tmp_path / "checkpoint.pt")["rng"]) == 2
+
+
+def test_one_step_equals_the_straightforward_step(data, tmp_path):
+    """The loop's step (deferred host syncs, fused bookkeeping) computes what the plain algorithm does."""
+    from blurgen.camera import camera_preset
+    from train.data import assemble, collate
+    from train.losses import critic_loss
+    from train.loop import build_stream
+    from train.models import make_critic
+
+    settings = config(data, tmp_path, mix="wild", steps=1)
+    logged = train(settings, log=quiet)["history"][0]
+
+    camera = camera_preset(settings.camera)
+    stream, _ = build_stream(settings, camera)
+    blurred, sharp, _ = assemble(collate([stream[p] for p in range(settings.batch_size)]), camera, torch.device("cpu"))
+    torch.manual_seed(settings.seed)
+    generator, critic = Generator(init=settings.init), make_critic(settings.critic)
+    torch.manual_seed(settings.seed + 1)
+    optimizer_d = torch.optim.Adam(critic.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+    restored = generator(blurred)
+    for _ in range(settings.critic_steps):
+        optimizer_d.zero_grad()
+        loss_d, parts = critic_loss(critic, sharp, restored.detach())
+        loss_d.backward()
+        optimizer_d.step()
+    adversarial = -critic(restored).mean()
+    content = 10 * (restored - sharp).abs().mean()
+    expected = {"critic": loss_d, "d_real": parts["d_real"], "d_fake": parts["d_fake"], "gp": parts["gp"],
+                "grad_norm": parts["grad_norm"], "adversarial": adversarial, "content": content, "loss_g": adversarial + content}
+    for key, value in expected.items():
+        assert logged[key] == pytest.approx(float(value.detach()), rel=1e-5, abs=1e-6), key
+
+
+def test_lazy_gradient_penalty_runs_and_logs_the_last_penalty(data, tmp_path):
+    result = train(config(data, tmp_path, steps=2, gp_every=3), log=quiet)
+    assert all(np.isfinite(record["gp"]) and np.isfinite(record["grad_norm"]) for record in result["history"])
+    with pytest.raises(ValueError, match="--gp-every"):
+        train(config(data, tmp_path / "bad", gp_every=0), log=quiet)

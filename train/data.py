@@ -13,7 +13,9 @@ permutations when an epoch asks for more than the source holds).
 GoPro samples (WILD, as DeblurGAN): the pair downscaled ×2, a random crop, random horizontal and
 vertical flips. Synthetic samples leave the blur to the device: the loader delivers the sharp
 region with its kernel margin, the kernel and the camera draws, and :func:`assemble` makes the
-pairs with :func:`blurgen.pairs_on_device`.
+pairs with :func:`blurgen.pairs_on_device`. With ``--motion`` (blur that varies across the
+image) the workers make the whole pair on the CPU (:meth:`PairSynthesizer.pair_from`) and hand
+it over like a GoPro pair.
 """
 
 from __future__ import annotations
@@ -136,7 +138,11 @@ class TrainingStream(Dataset):
                 self[int(where[0])]
 
     def synthetic(self, position: int, item: int) -> dict:
-        region, plan = self.synthesizer.region_from(self.synthesizer.source[item], position)
+        image = self.synthesizer.source[item]
+        if self.synthesizer.motion is not None:  # blur that varies across the image: made here, in the worker
+            pair = self.synthesizer.pair_from(image, position)
+            return {"kind": SYNTH, "position": position, "blurred": to_chw(to_uint8(pair.blurred)), "sharp": to_chw(to_uint8(pair.sharp))}
+        region, plan = self.synthesizer.region_from(image, position)
         return {"kind": SYNTH, "position": position, **device_item(region, plan)}
 
     def wild(self, position: int, item: int) -> dict:
@@ -179,25 +185,24 @@ class StreamSampler(Sampler[int]):
 
 
 def collate(items: list[dict]) -> dict:
-    """Collate synthetic and GoPro samples separately (their tensors differ in size)."""
-    batch = {}
-    for kind, name in ((SYNTH, "synth"), (GOPRO, "gopro")):
-        chosen = [item for item in items if item["kind"] == kind]
-        batch[name] = default_collate(chosen) if chosen else None
-    return batch
+    """Collate samples the device still has to blur (``"device"``) and finished pairs (``"ready"``:
+    GoPro, and synthetic pairs with motion blur made by the workers) separately."""
+    device = [item for item in items if "region" in item]
+    ready = [item for item in items if "region" not in item]
+    return {"device": default_collate(device) if device else None, "ready": default_collate(ready) if ready else None}
 
 
 def assemble(batch: dict, camera: Camera, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(blurred, sharp, positions): B×3×S×S in [-1, 1] on ``device``, GoPro samples first."""
+    """(blurred, sharp, positions): B×3×S×S in [-1, 1] on ``device``, finished pairs first."""
     blurred, sharp, positions = [], [], []
-    if batch["gopro"] is not None:
-        part = batch["gopro"]
+    if batch["ready"] is not None:
+        part = batch["ready"]
         blurred.append(part["blurred"].to(device, non_blocking=True).float() / 127.5 - 1)
         sharp.append(part["sharp"].to(device, non_blocking=True).float() / 127.5 - 1)
         positions.append(part["position"])
-    if batch["synth"] is not None:
-        made_blurred, made_sharp = pairs_on_device(batch["synth"], camera, device)
+    if batch["device"] is not None:
+        made_blurred, made_sharp = pairs_on_device(batch["device"], camera, device)
         blurred.append(made_blurred * 2 - 1)
         sharp.append(made_sharp * 2 - 1)
-        positions.append(batch["synth"]["position"])
+        positions.append(batch["device"]["position"])
     return torch.cat(blurred), torch.cat(sharp), torch.cat(positions)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 
 import numpy as np
@@ -34,6 +34,29 @@ def restore(generator: nn.Module, blurred: torch.Tensor, amp_dtype: torch.dtype 
     with context:
         restored = generator(padded)
     return restored[:, :, :height, :width].float()
+
+
+def restore_images(generator: nn.Module, images: Iterable[tuple[object, np.ndarray]], device: torch.device, *,
+                   batch_size: int = 8, amp_dtype: torch.dtype | None = None) -> Iterator[tuple[object, np.ndarray]]:
+    """Restore a stream of (key, H×W(×C) uint8/uint16 image) pairs; yields (key, restored image) in order.
+
+    Consecutive images of the same size go through the generator together, up to ``batch_size``
+    at a time; grey images come back grey and 16-bit ones 16-bit.
+    """
+    batch: list[tuple[object, np.ndarray]] = []
+
+    def run() -> Iterator[tuple[object, np.ndarray]]:
+        restored = restore(generator, torch.cat([to_tensor(image, device) for _, image in batch]), amp_dtype)
+        for i, (key, image) in enumerate(batch):
+            yield key, to_image(restored[i : i + 1], grey=image.ndim == 2, bit_depth=16 if image.dtype == np.uint16 else 8)
+        batch.clear()
+
+    for key, image in images:
+        if batch and (image.shape[:2] != batch[0][1].shape[:2] or len(batch) == batch_size):
+            yield from run()
+        batch.append((key, image))
+    if batch:
+        yield from run()
 
 
 def to_image(restored: torch.Tensor, grey: bool, bit_depth: int = 8) -> np.ndarray:

@@ -28,6 +28,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from blurgen.camera import CAMERA_PRESETS, Camera, camera_preset
+from blurgen.motion import MOTIONS, shake_preset
+from blurgen.motion_pairs import Motion
 from blurgen.pairs import BankKernels, LiveKernels, PairSynthesizer
 from blurgen.sources import GoProPairs, open_pairs, open_source
 from blurgen.sources.gopro import BLUR_KINDS
@@ -35,15 +37,15 @@ from blurgen.writers import remove
 from train.checkpoint import CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from train.data import MIXES, StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
 from train.evaluate import evaluate, summary_line
-from train.losses import CONTENTS, ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3
+from train.losses import CONTENTS, GRADIENT_PENALTY_WEIGHT, ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3
 from train.models import CRITICS, INITS, UPSAMPLES, Generator, make_critic, parameter_count
 
 PAPER_EPOCHS = 300
 AMP_MODES = ("bf16", "fp16", "off")
 # What a run must keep when resumed; checkpoints written before a setting existed used the paper's.
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")
-KEPT_ON_RESUME = {"mix": None, "crop": None, "batch_size": None, "seed": None, "ratio": None, "camera": None,
-                  "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0}
+KEPT_ON_RESUME = {"mix": None, "crop": None, "batch_size": None, "seed": None, "ratio": None, "camera": None, "motion": "uniform",
+                  "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0, "gp_every": 1}
 
 
 @dataclass
@@ -58,6 +60,8 @@ class TrainConfig:
     kernels: str | None = None
     ratio: str = "2:1"
     camera: str = "none"
+    motion: str = "uniform"
+    shake: str = "shake"
     out: str = "runs/deblurgan"
     steps: int | None = None
     epochs: int | None = None
@@ -66,6 +70,7 @@ class TrainConfig:
     crop: int = 256
     lr: float = 1e-4
     critic_steps: int = 5
+    gp_every: int = 1
     device: str = "auto"
     amp: str = "bf16"
     compile: bool = False
@@ -165,7 +170,8 @@ def build_stream(config: TrainConfig, camera: Camera) -> tuple[TrainingStream, i
             kernels = BankKernels(KernelBank.load(config.kernels))
         else:
             kernels = LiveKernels(seed=config.seed)
-        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed)
+        motion = Motion(config.motion, shake_preset(config.shake)) if config.motion != "uniform" else None
+        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed, motion=motion)
     if config.epoch_size:
         epoch_size = config.epoch_size
     elif gopro is not None:  # one epoch sees every GoPro pair once, plus its share of synthetic pairs
@@ -209,13 +215,18 @@ def check_writable(out: Path) -> None:
 def check_choices(config: TrainConfig) -> None:
     """Every option with a fixed set of values, checked before anything is built or written."""
     choices = {"amp": AMP_MODES, "mix": MIXES, "gopro_blur": BLUR_KINDS, "upsample": UPSAMPLES, "init": INITS,
-               "critic": CRITICS, "content": CONTENTS, "camera": tuple(CAMERA_PRESETS)}
+               "critic": CRITICS, "content": CONTENTS, "camera": tuple(CAMERA_PRESETS), "motion": MOTIONS,
+               "shake": ("shake", "kohler", "roll")}
     for name, allowed in choices.items():
         value = getattr(config, name)
         if value not in allowed:
             raise ValueError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {value!r}")
     if config.crop % 4:
         raise ValueError(f"--crop must be a multiple of 4, got {config.crop}")
+    if config.motion != "uniform" and config.kernels:
+        raise ValueError(f"--motion {config.motion} blurs by camera and object motion, not kernels: drop --kernels")
+    if config.gp_every < 1:
+        raise ValueError(f"--gp-every must be >= 1, got {config.gp_every}")
     if config.resume and config.overwrite:
         raise ValueError("--resume continues the run in --out and --overwrite deletes it: choose one")
 
@@ -255,10 +266,12 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     content_loss = ContentLoss(config.content, perceptual).to(device)
     torch.manual_seed(config.seed + 1 + run.rank)  # dropout and penalty draws differ between ranks
     if cuda:
-        for model in (generator, critic, content_loss):
-            model.to(memory_format=torch.channels_last)
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
-    optimizer_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999))
+        # NCHW, not channels_last: measured faster on an H100 for these InstanceNorm networks
+        # (90 vs 82 img/s); cuDNN picks its fastest algorithms for the fixed crop size.
+        torch.backends.cudnn.benchmark = True
+    # One fused kernel per optimizer step on CUDA instead of a loop over parameters.
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999), fused=cuda)
+    optimizer_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999), fused=cuda)
     scheduler_g = torch.optim.lr_scheduler.LambdaLR(optimizer_g, lr_factor(steps))
     scheduler_d = torch.optim.lr_scheduler.LambdaLR(optimizer_d, lr_factor(steps))
     scaler_g = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
@@ -335,25 +348,48 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
             })
 
     history: list[dict] = []
+    pending: list[tuple[int, float, dict]] = []  # steps whose losses are still on the device
+
+    def flush() -> None:
+        """Bring the pending steps' losses to the host in one transfer; log them to disk and TensorBoard."""
+        if not pending:
+            return
+        names = list(pending[0][2])
+        values = torch.stack([torch.stack([terms[name].float() for name in names]) for _, _, terms in pending]).tolist()
+        for (step_done, lr, _), row in zip(pending, values):
+            record = {"step": step_done, **dict(zip(names, row)), "lr": lr}
+            history.append(record)
+            if run.main:
+                for key, value in record.items():
+                    if key != "step":
+                        writer.add_scalar(f"train/{key}", value, step_done)
+        if run.main:
+            with (out / "metrics.jsonl").open("a") as handle:
+                handle.writelines(json.dumps(record) + "\n" for record in history[-len(pending):])
+        pending.clear()
+
     totals = {"waited": 0.0, "computed": 0.0, "images": 0}  # over the steps after the first (warm-up)
     waited = computed = 0.0
     window_images = 0
     tick = time.perf_counter()
     step = start_step
+    not_yet = torch.tensor(float("nan"), device=device)
+    penalty_parts = {"gp": not_yet, "grad_norm": not_yet}
     for step, batch in enumerate(loader, start=start_step + 1):
         fetched = time.perf_counter()
         blurred, sharp, _ = assemble(batch, camera, device)
-        if cuda:
-            blurred = blurred.contiguous(memory_format=torch.channels_last)
-            sharp = sharp.contiguous(memory_format=torch.channels_last)
         with autocast():
             restored = trained_generator(blurred)
 
         critic.requires_grad_(True)
-        for _ in range(config.critic_steps):
+        for critic_step in range((step - 1) * config.critic_steps, step * config.critic_steps):
             optimizer_d.zero_grad(set_to_none=True)
+            with_penalty = critic_step % config.gp_every == 0  # --gp-every k: every k-th step, weight × k
             with autocast():
-                loss_d, parts = critic_loss(critic, sharp, restored.detach())
+                loss_d, step_parts = critic_loss(critic, sharp, restored.detach(), penalty_weight=config.gp_every * GRADIENT_PENALTY_WEIGHT if with_penalty else 0.0)
+            if with_penalty:
+                penalty_parts = {"gp": step_parts.pop("gp"), "grad_norm": step_parts.pop("grad_norm")}
+            parts = {**step_parts, **penalty_parts}  # the penalty as last computed
             scaler_d.scale(loss_d).backward()
             if run.world > 1:
                 average_gradients(critic, run.world)
@@ -373,10 +409,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         scheduler_g.step()
         scheduler_d.step()
 
-        record = {"step": step, **{key: float(value) for key, value in parts.items()},
-                  "adversarial": float(adversarial.detach()), "content": float(content.detach()),
-                  **{key: float(value) for key, value in content_terms.items()}, "loss_g": float(loss_g.detach()), "lr": lr}
-        history.append(record)
+        pending.append((step, lr, {**parts, "adversarial": adversarial.detach(), "content": content.detach(), **content_terms,
+                                   "loss_g": loss_g.detach()}))
+        logging_now = step % config.log_every == 0 or step == steps
+        if logging_now:
+            flush()  # the one host synchronisation of a logging window
         done = time.perf_counter()
         waited += fetched - tick
         computed += done - fetched
@@ -388,12 +425,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         tick = done
 
         if run.main:
-            with (out / "metrics.jsonl").open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
-            for key, value in record.items():
-                if key != "step":
-                    writer.add_scalar(f"train/{key}", value, step)
-            if step % config.log_every == 0 or step == steps:
+            if logging_now:
+                record = history[-1]
                 elapsed = waited + computed
                 images_per_s = window_images / elapsed if elapsed else 0.0
                 data_share = waited / elapsed if elapsed else 0.0
@@ -418,10 +451,12 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
             log(f"validation at step {step}: {summary_line(report)}")
         stopping = config.stop_at is not None and step >= config.stop_at
         if step % config.checkpoint_every == 0 or step == steps or stopping:
+            flush()
             checkpoint(step)
         if stopping:
             break
 
+    flush()
     if writer is not None:
         writer.close()
     if run.world > 1:

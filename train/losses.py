@@ -38,20 +38,25 @@ class VggWeightsMissing(FileNotFoundError):
     """The VGG-19 weights are not where ``--vgg-weights`` says (nothing is downloaded)."""
 
 
-def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> tuple[torch.Tensor, dict]:
-    """WGAN-GP critic loss: D(restored) − D(sharp) + 10·GP, with one interpolation factor per sample.
+def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor,
+                penalty_weight: float = GRADIENT_PENALTY_WEIGHT) -> tuple[torch.Tensor, dict]:
+    """WGAN-GP critic loss: D(restored) − D(sharp) + penalty_weight·GP (10, the paper's), with one
+    interpolation factor per sample; ``penalty_weight=0`` skips the penalty (lazy ``--gp-every``).
 
     ``restored`` should be detached. The penalty is computed in float32 (outside autocast).
     Returns the loss and detached diagnostics: ``critic`` (the loss), ``d_real`` and ``d_fake``
-    (mean scores), ``wasserstein`` (their gap, D(real) − D(fake)), ``gp`` (the penalty before
-    its weight) and ``grad_norm`` (mean ‖∇D(x̂)‖₂, which the penalty pulls towards 1).
+    (mean scores), ``wasserstein`` (their gap, D(real) − D(fake)) and, with the penalty, ``gp``
+    (the penalty before its weight) and ``grad_norm`` (mean ‖∇D(x̂)‖₂, which it pulls towards 1).
     """
     real = critic(sharp).mean()
     fake = critic(restored).mean()
-    penalty, norms = gradient_penalty(critic, sharp, restored)
-    loss = fake - real + GRADIENT_PENALTY_WEIGHT * penalty
-    return loss, {"critic": loss.detach(), "d_real": real.detach(), "d_fake": fake.detach(),
-                  "wasserstein": (real - fake).detach(), "gp": penalty.detach(), "grad_norm": norms.mean().detach()}
+    loss = fake - real
+    parts = {"d_real": real.detach(), "d_fake": fake.detach(), "wasserstein": (real - fake).detach()}
+    if penalty_weight:
+        penalty, norms = gradient_penalty(critic, sharp, restored)
+        loss = loss + penalty_weight * penalty
+        parts.update(gp=penalty.detach(), grad_norm=norms.mean().detach())
+    return loss, {"critic": loss.detach(), **parts}
 
 
 def gradient_penalty(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

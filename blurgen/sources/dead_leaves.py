@@ -28,8 +28,21 @@ SHADED_RADIUS = 8.0  # px; smaller discs are drawn flat (their shading would not
 PURPOSE = 0x4C45415645  # "LEAVE": keeps this stream apart from other uses of the seed
 
 
-def dead_leaves_image(seed: int, index: int, height: int = 480, width: int = 640) -> np.ndarray:
-    """One dead-leaves image: RGB uint8, height × width."""
+@dataclass(frozen=True)
+class Discs:
+    """The random discs of one image, in drawing order (float64 unless said), and the stream that drew them."""
+
+    radii: np.ndarray
+    centres_y: np.ndarray
+    centres_x: np.ndarray
+    colours: np.ndarray  # float32 N×3, RGB 0–255
+    highlights: np.ndarray  # bool N
+    shading: np.ndarray  # N×2: brightness change across the disc, vertically and horizontally
+    rng: np.random.Generator  # continues with the image-wide draws (illumination, grain)
+
+
+def draw_discs(seed: int, index: int, height: int, width: int) -> Discs:
+    """Image ``index``'s discs: radii with density ∝ r⁻³ in [3 px, max side / 3], enough to cover the canvas ~7 times."""
     if height < 8 or width < 8:
         raise ValueError(f"dead-leaves images need at least 8×8 pixels, got {height}×{width}")
     rng = np.random.default_rng([PURPOSE, seed, index])
@@ -51,11 +64,16 @@ def dead_leaves_image(seed: int, index: int, height: int = 480, width: int = 640
     highlights = rng.random(count) < HIGHLIGHT_SHARE
     colours[highlights] = 255.0
     shading = rng.uniform(-0.25, 0.25, (count, 2))      # brightness change across each disc
+    return Discs(radii, centres_y, centres_x, colours, highlights, shading, rng)
 
-    flat = (radii < SHADED_RADIUS) | highlights
-    shading[flat] = 0.0
-    canvas = np.full((height, width, 3), colours[0], np.float32)
-    paint_discs(canvas, centres_y, centres_x, radii, colours, shading.astype(np.float32))
+
+def dead_leaves_image(seed: int, index: int, height: int = 480, width: int = 640) -> np.ndarray:
+    """One dead-leaves image: RGB uint8, height × width."""
+    discs = draw_discs(seed, index, height, width)
+    rng = discs.rng
+    shading = np.where(((discs.radii < SHADED_RADIUS) | discs.highlights)[:, None], 0.0, discs.shading).astype(np.float32)
+    canvas = np.full((height, width, 3), discs.colours[0], np.float32)
+    paint_discs(canvas, discs.centres_y, discs.centres_x, discs.radii, discs.colours, shading)
 
     illumination = cv2.resize(rng.uniform(0.8, 1.15, (4, 4)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
     grain = rng.integers(0, 2**NORMAL_TABLE_BITS, canvas.shape, dtype=np.uint16)  # indices into normal quantiles
