@@ -101,7 +101,8 @@ def measure(label: str, device_name: str, **settings) -> dict:
     return {"what": label, "images_per_s": result["images_per_s"], "data_wait_fraction": result["data_wait_fraction"],
             "flops_per_image_step": flops / settings["batch_size"], "achieved_tflops": achieved / 1e12,
             "mfu": achieved / peak if peak else None,
-            **{k: settings.get(k, getattr(config, k)) for k in ("mix", "batch_size", "amp", "crop", "steps", "critic_steps", "gp_every")}}
+            **{k: settings.get(k, getattr(config, k)) for k in ("mix", "batch_size", "crop", "steps", "critic_steps", "gp_every")},
+            "amp": settings["amp"] if settings["device"] == "cuda" else "off (CPU)"}
 
 
 def main() -> None:
@@ -137,10 +138,10 @@ def main() -> None:
     }
     out = ROOT / "benchmarks" / "results" / f"train-{'cuda' if cuda else 'cpu'}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'what':<60} {'batch':>5} {'amp':>5} {'crop':>5} {'img/s':>8} {'data wait':>10} {'TFLOP/s':>8} {'MFU':>6}")
+    print(f"{'what':<60} {'batch':>5} {'amp':>9} {'crop':>5} {'img/s':>8} {'data wait':>10} {'TFLOP/s':>8} {'MFU':>6}")
     for row in rows:
         mfu = f"{row['mfu']:.1%}" if row["mfu"] is not None else "-"
-        print(f"{row['what']:<60} {row['batch_size']:>5} {row['amp']:>5} {row['crop']:>5} {row['images_per_s']:>8.2f} "
+        print(f"{row['what']:<60} {row['batch_size']:>5} {row['amp']:>9} {row['crop']:>5} {row['images_per_s']:>8.2f} "
               f"{row['data_wait_fraction']:>10.1%} {row['achieved_tflops']:>8.3f} {mfu:>6}")
     print(f"defaults vs the paper's configuration: {ratio:.1f}x   ({device_name})")
     print(f"written: {out.relative_to(ROOT)}")

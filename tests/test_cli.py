@@ -17,7 +17,7 @@ def test_kernels_command_writes_bank_sheet_and_pngs(tmp_path):
     out = tmp_path / "bank"
     result = blurgen("kernels", "--n", "50", "--out", str(out), "--seed", "3", "--exposure", "all", "--png-dir", str(tmp_path / "png"))
     assert result.returncode == 0, result.stderr
-    assert "kernel sets/s" in result.stderr and "footprint" in result.stderr
+    assert "kernel sets/s" in result.stdout and "footprint" in result.stdout  # the summary is the result: stdout
     bank = KernelBank.load(out / "kernels.npz")
     expected = sample_kernels(50, seed=3, exposure="all")
     np.testing.assert_array_equal(bank.kernels, expected.kernels)

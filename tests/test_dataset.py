@@ -110,7 +110,7 @@ def test_kill_minus_nine_then_rerun_gives_the_uninterrupted_bytes(tmp_path):
     assert 1 <= complete < 6, "the kill should land mid-run"
     result = blurgen(*args, "--out", str(tmp_path / "killed"))
     assert result.returncode == 0, result.stderr
-    assert f"{complete} already complete" in result.stderr
+    assert f"{complete} already complete" in result.stdout
     assert not list((tmp_path / "killed").rglob("*.partial"))
     assert tree_digest(tmp_path / "killed") == tree_digest(tmp_path / "clean")
 
@@ -155,7 +155,7 @@ def test_ray_distributor_writes_the_same_bytes(tmp_path):
 def test_cli_main_job_on_the_builtin_corpus(tmp_path):
     result = blurgen("dataset", "--out", str(tmp_path / "demo"), "--n", "3", "--per-image", "2", "--crop", "128")
     assert result.returncode == 0, result.stderr
-    assert "pairs written" in result.stderr and "pairs/s" in result.stderr
+    assert "pairs written" in result.stdout and "pairs/s" in result.stdout
     assert len(GoProPairs(tmp_path / "demo", "train")) == 6
 
 
@@ -187,4 +187,4 @@ def test_folder_sources_report_non_images(tmp_path):
     (tmp_path / "photos" / "README.txt").write_text("hi")
     result = blurgen("dataset", "--src", str(tmp_path / "photos"), "--out", str(tmp_path / "out"), "--crop", "16", "--kernel-size", "15")
     assert result.returncode == 0, result.stderr
-    assert "not_an_image 1" in result.stderr
+    assert "not_an_image 1" in result.stdout

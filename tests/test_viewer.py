@@ -59,6 +59,10 @@ def test_assets_and_api_answer(viewer):
     assert request(viewer, "GET", "/api/kernel/8.png")[1][:4] == b"\x89PNG"
     assert request(viewer, "GET", "/api/kernel/9.png")[0] == 404
     assert request(viewer, "GET", "/api/preview/0?camera=film")[0] == 400
+    assert request(viewer, "GET", "/api/preview/0?motion=spin")[0] == 400
+    status, body = request(viewer, "GET", "/api/preview/2?camera=gamma&motion=roll")
+    shown = json.loads(body)
+    assert status == 200 and shown["blur_map"].startswith("data:image/png") and shown["blur_map_px"]["max"] > shown["blur_map_px"]["min"]
 
 
 def test_oversized_uploads_are_refused_with_a_message(viewer):
@@ -124,6 +128,14 @@ def test_the_page_in_a_real_browser(viewer, tmp_path):
         page.locator("#camera").select_option("realistic")
         page.wait_for_function("document.querySelector('#blurred').src.startsWith('data:image/png')")
         shoot(page, "3-resampled")
+        assert page.locator("#blur-map-figure").is_hidden()
+        page.locator("#motion").select_option("roll")
+        page.wait_for_selector("#blur-map-figure:not([hidden])")
+        assert page.locator("#blur-map").get_attribute("src").startswith("data:image/png")
+        assert "blur map: path" in page.locator("#blur-map-caption").inner_text()
+        shoot(page, "3b-motion")
+        page.locator("#motion").select_option("uniform")
+        page.wait_for_selector("#blur-map-figure[hidden]", state="attached")
 
         footprints = [k["footprint"] for k in page.request.get(url + "api/kernels").json()]
         page.locator("#fp-min").fill(str(sorted(footprints)[4]))

@@ -66,6 +66,46 @@ def preview_region(image: np.ndarray, margin: int) -> np.ndarray:
     return np.ascontiguousarray(rgb[top : top + side, left : left + side])
 
 
+def motion_preview(image: np.ndarray, camera_name: str, shake_name: str, index: int, seed: int = 0) -> dict:
+    """The 256×256 centre of ``image``, sharp and blurred by camera rotation (sample ``index`` of
+    the ``shake_name`` preset, the photo's centre as principal point), with its blur map."""
+    from blurgen.camera import expose_with
+    from blurgen.motion import draw_camera_path, shake_preset
+    from blurgen.motion_pairs import COUNTER_ROLL, margin_for
+    from blurgen.nonuniform import render
+
+    key = np.uint64(stream_key(np.uint64(seed), np.uint64(index)))
+
+    def draw(counter: int) -> float:
+        return uniform(key, np.uint64(counter))
+
+    path = draw_camera_path(shake_preset(shake_name), seed, index, draw(COUNTER_ROLL), np.shape(image))
+    margin = margin_for(path, np.shape(image))
+    region = preview_region(image, margin)
+    centre = (region.shape[0] - 1) / 2
+    inverse = np.linalg.inv(path.homographies(centre, centre))
+    camera = camera_preset(camera_name)
+    draws = draw_camera(camera, draw)
+    made = {}
+
+    def blur(planes: np.ndarray) -> np.ndarray:
+        blurred, made["map"] = render(planes, inverse, margin, PREVIEW_SIDE)
+        return blurred
+
+    blurred = expose_with(region, blur, camera, draws, noise_key=int(key))
+    top = 65535 if region.dtype == np.uint16 else 255
+    sharp = region[margin : region.shape[0] - margin, margin : region.shape[1] - margin]
+    longest = float(made["map"].max())
+    level = np.clip(made["map"] / max(longest, 1e-9) * 255, 0, 255).astype(np.uint8)
+    return {
+        "sharp": data_url(encode_png(sharp)),
+        "blurred": data_url(encode_png(np.rint(blurred * top).astype(sharp.dtype))),
+        "blur_map": data_url(encode_png(cv2.cvtColor(cv2.applyColorMap(level, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB))),
+        "blur_map_px": {"min": float(made["map"].min()), "max": longest},
+        "camera": camera_name, "motion": path.describe(),
+    }
+
+
 def preview(image: np.ndarray, kernel: np.ndarray, camera_name: str, seed: int = 0) -> dict:
     """The 256×256 centre of ``image``, sharp and blurred by ``kernel`` through the camera preset."""
     margin = (kernel.shape[0] + 1 - kernel.shape[0] % 2) // 2

@@ -10,7 +10,9 @@ API (all JSON unless noted):
 * ``GET /api/kernels``: every kernel's metadata row;
 * ``GET /api/kernel/<i>.png``: thumbnail (PNG);
 * ``GET /api/detail/<i>``: trajectory, exposure-fraction PSFs, metadata;
-* ``GET /api/preview/<i>?camera=none``: the preview image, sharp and blurred by kernel i;
+* ``GET /api/preview/<i>?camera=none&motion=uniform``: the preview image, sharp and blurred by
+  kernel i; with ``motion=shake|kohler|roll``, blurred by camera rotation instead (blur that
+  varies across the image), with its blur map;
 * ``POST /api/sample``: re-sample with the posted parameters (JSON);
 * ``POST /api/image``: upload a preview image (raw bytes); ``POST /api/bank``: open a bank (.npz bytes);
 * ``GET /api/export/preset`` and ``GET /api/export/bank``: downloads of the parameters / kernels.
@@ -36,10 +38,11 @@ from blurgen.bank import BankFormatError, KernelBank, sample_kernels
 from blurgen.camera import CAMERA_PRESETS
 from blurgen.presets import PRESETS
 from blurgen.sources import DeadLeaves, read_image
-from blurgen.viewer.render import detail, kernel_png, preview
+from blurgen.viewer.render import detail, kernel_png, motion_preview, preview
 
 MAX_UPLOAD = 16 * 2**20  # bytes
 MAX_SAMPLE = 1024  # kernels a re-sample may ask for
+SHAKES = ("shake", "kohler", "roll")  # camera-rotation previews (blurgen.motion.shake_preset)
 MAX_KERNEL_SIZE = 257  # px; a page of 1024 such kernels is already 270 MB of float32
 MAX_ITERS = 100_000
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
@@ -174,7 +177,14 @@ def make_handler(state: ViewerState) -> type[BaseHTTPRequestHandler]:
                     camera = query.get("camera", ["none"])[0]
                     if camera not in CAMERA_PRESETS:
                         raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown camera {camera!r}")
-                    self.send_json(preview(state.preview_image(), state.bank.kernels[i], camera, seed=int(state.params.get("seed", 0))))
+                    shake = query.get("motion", ["uniform"])[0]
+                    seed = int(state.params.get("seed", 0))
+                    if shake == "uniform":
+                        self.send_json(preview(state.preview_image(), state.bank.kernels[i], camera, seed=seed))
+                    elif shake in SHAKES:
+                        self.send_json(motion_preview(state.preview_image(), camera, shake, i, seed=seed))
+                    else:
+                        raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown motion {shake!r}; choose uniform, {', '.join(SHAKES)}")
                 elif method == "POST" and route == "sample":
                     try:
                         params = {**DEFAULT_PARAMS, **json.loads(self.body() or b"{}")}

@@ -133,10 +133,16 @@ async function updatePreview() {
   if (view.selected === null) return;
   const i = view.selected;
   try {
-    const result = await api(`/api/preview/${i}?camera=${encodeURIComponent($("camera").value)}`);
+    const motion = $("motion").value;
+    const result = await api(`/api/preview/${i}?camera=${encodeURIComponent($("camera").value)}&motion=${encodeURIComponent(motion)}`);
     if (view.selected !== i) return;
     $("sharp").src = result.sharp;
     $("blurred").src = result.blurred;
+    $("blur-map-figure").hidden = !result.blur_map;
+    if (result.blur_map) {
+      $("blur-map").src = result.blur_map;
+      $("blur-map-caption").textContent = `blur map: path ${format(result.blur_map_px.min)}–${format(result.blur_map_px.max)} px`;
+    }
   } catch (error) {
     showError(error.message);
   }
@@ -190,6 +196,7 @@ for (const id of ["sort", "descending", "fp-min", "fp-max", "exposure-filter"]) 
 $("zoom").addEventListener("input", () => $("gallery").style.setProperty("--cell", `${$("zoom").value}px`));
 $("show-path").addEventListener("change", () => { $("trajectory").style.display = $("show-path").checked ? "" : "none"; });
 $("camera").addEventListener("change", updatePreview);
+$("motion").addEventListener("change", updatePreview);
 $("image-file").addEventListener("change", async () => {
   const file = $("image-file").files[0];
   if (!file) return;
