@@ -89,7 +89,7 @@ def images_per_s(make: object, count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--images", type=int, default=400)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     rows = []

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The prepared GPU check: CUDA tests and every GPU benchmark, in one command, under 8 minutes on
-# one H100 (by the speeds measured there).
+# one H100 (estimated from the step speeds measured there: about 7 minutes; each part has its own
+# time limit, and a part that fails or runs out of time is reported while the rest still runs).
 #
 # Needs: a CUDA GPU; python with torch, torchvision, numba, OpenCV, typer, rich, scipy,
 # scikit-image, tensorboard and pytest. pycocotools and webdataset may be absent (the tests that
 # need them are not run here). Run it from the repository root; nothing needs to be installed
 # (every script imports this checkout).
 #
-# Writes: benchmarks/results/{blur,train-cuda,infer-cuda,quality-cuda}.json (and quality-cuda.md),
+# Writes: benchmarks/results/{blur,train-cuda,infer-cuda,motion-cuda,quality-cuda}.json (and quality-cuda.md),
 # and copies them, with a log of everything printed, to $OUT when it is set.
 #
 # Usage: bash benchmarks/gpu.sh
@@ -30,14 +31,16 @@ step() {  # step NAME SECONDS COMMAND...: run one part with a time limit; a fail
 }
 
 python -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU'; print(torch.cuda.get_device_name(), torch.__version__)" 2>&1 | tee -a "$log" || exit 1
-step "CUDA tests" 120 python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_convolve_torch.py::test_cuda_equals_cpu tests/test_pairs.py::test_device_path_equals_the_cpu_path
+step "CUDA tests" 120 python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_convolve_torch.py::test_cuda_equals_cpu tests/test_pairs.py::test_device_path_equals_the_cpu_path tests/test_motion.py::test_the_torch_path_equals_the_cpu_path
 step "blur benchmark" 60 python benchmarks/blur.py --quick
 step "train benchmark" 120 python benchmarks/train.py
 step "inference benchmark" 45 python benchmarks/infer.py
-step "quality benchmark" 300 python benchmarks/quality.py
+step "motion benchmark" 60 python benchmarks/motion.py --pairs 10
+step "quality benchmark" 330 python benchmarks/quality.py
 
 if [ -n "${OUT:-}" ]; then
-    cp "$results"/blur.json "$results"/train-cuda.json "$results"/infer-cuda.json "$results"/quality-cuda.json "$results"/quality-cuda.md "$OUT"/ 2>/dev/null
+    cp "$results"/blur.json "$results"/train-cuda.json "$results"/infer-cuda.json "$results"/motion-cuda.json \
+        "$results"/quality-cuda.json "$results"/quality-cuda.md "$OUT"/ 2>/dev/null
 fi
 echo "GPU check finished in $SECONDS s, status $status" | tee -a "$log"
 exit $status

@@ -19,8 +19,9 @@ held-out pairs (train/probe.py): the reason the default critic exists.
 
 Training data: the Synth regime from JPEG files on disk (built-in dead-leaves images written as
 JPEGs, as a real corpus would be). VGG-19 weights: --vgg-weights (random unless given; nothing is
-downloaded). On a CUDA machine: 256-px crops, batch 16, 1600 images per row (≈ 8 minutes for all
-rows on one H100 by the speeds measured there). Elsewhere a tiny CPU version: 64-px crops,
+downloaded). On a CUDA machine: 256-px crops, batch 16, 1,024 images per row (about 4 minutes
+for all rows on one H100 by the step speeds measured there: the paper's batch-1 fp32 row is
+about half of it). Elsewhere a tiny CPU version: 64-px crops,
 batch 4, 96 images per row, photos downscaled to 192 px, so the script stays honest.
 
 Usage: python benchmarks/quality.py [--rows paper,default] [--images N] [--vgg-weights PATH]
@@ -106,7 +107,7 @@ def main() -> None:
         parser.error(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
-    crop, batch, images = (256, 16, 1600) if cuda else (64, 4, 96)
+    crop, batch, images = (256, 16, 1024) if cuda else (64, 4, 96)
     images = args.images or images
     work = tempfile.TemporaryDirectory()
     photos, evalset = Path(work.name) / "photos", Path(work.name) / "evalset"

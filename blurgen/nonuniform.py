@@ -141,7 +141,7 @@ def _render_camera(image: np.ndarray, camera_inverse: np.ndarray, margin: int, s
                 nw += h[2, 0]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True)
 def _render_camera_rgb(image: np.ndarray, camera_inverse: np.ndarray, margin: int, size: int, out: np.ndarray,
                        blur_map: np.ndarray) -> None:
     """:func:`_render_camera` for three planes, pixel by pixel with every sum in registers

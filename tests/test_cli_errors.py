@@ -104,7 +104,10 @@ def test_bad_invocations_fail_in_one_clear_line_and_change_nothing(ws, program, 
 
 
 def test_natural_invocations_work(ws, tmp_path):
+    from blurgen.viewer.server import initial_state
+
     assert run("blurgen", "info", str(ws / "bank")).exit_code == 0  # the folder holding one bank
+    assert len(initial_state(ws / "bank", None).bank) == 4  # what `blurgen view bank/` opens
     result = run("blurgen", "dataset", "--src", str(ws / "photos"), "--kernels", str(ws / "bank"), "--crop", "32", "--out", str(tmp_path / "d"))
     assert result.exit_code == 0, result.output
     assert "pairs written" in result.stdout  # the summary is the command's result, on stdout

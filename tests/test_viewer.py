@@ -84,6 +84,8 @@ def test_resampling_is_fast_and_bounded(viewer):
     assert status == 200 and json.loads(body)["count"] == 64 and json.loads(body)["seconds"] < 0.2
     status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"n": 10**6}).encode())
     assert status == 400 and "n must be" in json.loads(body)["error"]
+    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"size": 100001}).encode())
+    assert status == 400 and "size must be between 3 and 257" in json.loads(body)["error"]
 
 
 def shoot(page, name: str) -> None:
