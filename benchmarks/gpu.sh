@@ -11,6 +11,9 @@
 # Writes: benchmarks/results/{blur,train-cuda,infer-cuda,motion-cuda,quality-cuda}.json (and quality-cuda.md),
 # and copies them, with a log of everything printed, to $OUT when it is set.
 #
+# The literature's variants have a table of their own, in its own budget of about 5 minutes:
+#   python benchmarks/quality.py --rows variants   (writes benchmarks/results/quality-variants-cuda.*)
+#
 # Usage: bash benchmarks/gpu.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."

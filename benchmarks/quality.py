@@ -4,7 +4,7 @@ real photographs (scikit-image's, blurred by `blurgen evalset` with kernels and 
 runs never train on) and reports PSNR/SSIM of the restored images beside those of the blurred
 inputs.
 
-Rows (choose with --rows; all by default):
+Rows (choose with --rows: names, or the groups base (the default), variants, all):
   paper            DeblurGAN as published: batch 1, fp32, N(0, 0.02) init, InstanceNorm critic, perceptual loss
   paper-batch      the paper's algorithm with our batch and precision (batch 16, bf16 on CUDA)
   +identity        paper-batch + generator that starts at the identity
@@ -14,6 +14,11 @@ Rows (choose with --rows; all by default):
   default+vgg      the default with --content perceptual+l1 (for users with ImageNet VGG-19 weights)
   default+gp4      the default with --gp-every 4 (lazy gradient penalty: a speed option)
   default+critic1  the default with --critic-steps 1 (one critic step per batch: a speed option)
+  variants         the default beside each family the GAN-deblurring literature tried: unet,
+                   attention (both kinds), batchnorm, sn-both (spectral norm on both nets),
+                   vanilla-gan, lsgan, ragan-ls (with the double-scale critic), vgg16
+                   (perceptual+l1 with VGG-16), mse; the table adds each row's training speed
+                   relative to the default's
 A second table ("critic probe") trains each critic alone on sharp vs blurred crops and ranks
 held-out pairs (train/probe.py): the reason the default critic exists.
 
@@ -50,7 +55,7 @@ from blurgen.sources import dead_leaves_image, open_pairs  # noqa: E402
 from train.checkpoint import load_checkpoint  # noqa: E402
 from train.evaluate import evaluate  # noqa: E402
 from train.loop import TrainConfig, train  # noqa: E402
-from train.models import CRITICS, Generator, make_critic  # noqa: E402
+from train.models import CRITICS, make_critic, make_generator  # noqa: E402
 from train.probe import critic_probe  # noqa: E402
 
 PAPER = dict(init="paper", critic="paper", content="perceptual", adv_weight=1.0)
@@ -65,6 +70,19 @@ ROWS: dict[str, dict] = {
     "default+gp4": dict(gp_every=4),
     "default+critic1": dict(critic_steps=1),
 }
+# The variants the GAN-deblurring literature tried, one family each against the default.
+VARIANTS: dict[str, dict] = {
+    "unet": dict(generator="unet"),
+    "attention": dict(attention="both"),
+    "batchnorm": dict(norm="batch"),
+    "sn-both": dict(spectral_norm="both"),
+    "vanilla-gan": dict(gan="vanilla"),
+    "lsgan": dict(gan="lsgan"),
+    "ragan-ls": dict(gan="ragan-ls", critic="double"),
+    "vgg16": dict(content="perceptual+l1", perceptual_net="vgg16"),
+    "mse": dict(content="mse"),
+}
+GROUPS = {"base": list(ROWS), "variants": ["default", *VARIANTS], "all": [*ROWS, *VARIANTS]}
 
 
 def write_photos(folder: Path, count: int) -> None:
@@ -80,7 +98,7 @@ def run_row(name: str, changes: dict, common: dict, images: int, pairs: object, 
         result = train(TrainConfig(out=out, **settings), log=lambda _: None)
         minutes = (time.perf_counter() - started) / 60
         state = load_checkpoint(result["checkpoint"])
-    generator = Generator(state["args"]["upsample"])
+    generator = make_generator(state["args"])
     generator.load_state_dict(state["generator"])
     report = evaluate(generator.to(device), pairs, device)
     last = result["history"][-1]
@@ -89,22 +107,23 @@ def run_row(name: str, changes: dict, common: dict, images: int, pairs: object, 
             "init": settings.get("init", "identity"), "critic": settings.get("critic", "spectral"),
             "content": settings.get("content", "l1"), "adv_weight": settings.get("adv_weight", 1.0),
             "critic_steps": settings.get("critic_steps", 5), "gp_every": settings.get("gp_every", 1),
+            "variant": {key: settings[key] for key in ("generator", "norm", "attention", "spectral_norm", "gan", "perceptual_net") if key in settings},
             "minutes": minutes, "images_per_s": result["images_per_s"], **report["mean"],
             "final_gap": last["wasserstein"], "per_image": report["per_image"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from: {', '.join(ROWS)}")
+    parser.add_argument("--rows", default="base", help=f"comma-separated names or groups ({', '.join(GROUPS)}), from: {', '.join([*ROWS, *VARIANTS])}")
     parser.add_argument("--images", type=int, default=None, help="training images per row (same for every row)")
     parser.add_argument("--vgg-weights", default="random", help="imagenet (torchvision's cache), random, or a path")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results/quality-<device>.json)")
     args = parser.parse_args()
-    rows = [row.strip() for row in args.rows.split(",") if row.strip()]
-    unknown = [row for row in rows if row not in ROWS]
+    rows = [name for row in args.rows.split(",") if row.strip() for name in GROUPS.get(row.strip(), [row.strip()])]
+    unknown = [row for row in rows if row not in ROWS and row not in VARIANTS]
     if unknown:
-        parser.error(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
+        parser.error(f"unknown rows {unknown}; choose from {', '.join([*ROWS, *VARIANTS])} or a group ({', '.join(GROUPS)})")
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
     crop, batch, images = (256, 16, 1024) if cuda else (64, 4, 96)
@@ -126,7 +145,7 @@ def main() -> None:
         probes.append({"critic": kind, **critic_probe(make_critic(kind), seed=args.seed)})
     results = []
     for name in rows:
-        results.append(run_row(name, ROWS[name], common, images, pairs, device))
+        results.append(run_row(name, ROWS.get(name, VARIANTS.get(name)), common, images, pairs, device))
         row = results[-1]
         print(f"{name:<16} PSNR {row['psnr']:.2f} (blurred {row['psnr_blurred']:.2f}, gain {row['psnr_gain']:+.2f})  "
               f"SSIM {row['ssim']:.4f} (gain {row['ssim_gain']:+.4f})  {row['minutes']:.1f} min", flush=True)
@@ -137,16 +156,21 @@ def main() -> None:
                             "images_per_row": images, "seed": args.seed, "vgg_weights": args.vgg_weights},
                "evalset": {**eval_spec.to_dict(), "pairs": len(pairs), "photos": "scikit-image's packaged colour photographs"},
                "rows": results, "critic_probe": probes}
-    out = args.out or ROOT / "benchmarks" / "results" / f"quality-{'cuda' if cuda else 'cpu'}.json"
+    suffix = "" if args.rows == "base" else "-" + args.rows.replace(",", "-")
+    out = args.out or ROOT / "benchmarks" / "results" / f"quality{suffix}-{'cuda' if cuda else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")
     lines = [f"Quality on {len(pairs)} real photographs (scikit-image; `blurgen evalset`, camera {eval_spec.camera}), "
              f"{machine}, {crop}-px crops, {images} training images per row, VGG weights {args.vgg_weights}.", "",
-             "| row | batch | amp | init | critic | content | critic steps | GP every | images | minutes | PSNR blurred | PSNR restored | gain dB | SSIM blurred | SSIM restored | gain |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| row | batch | amp | init | critic | content | critic steps | GP every | variant | images | minutes | speed vs default | PSNR blurred | PSNR restored | gain dB | SSIM blurred | SSIM restored | gain |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    default_speed = next((row["images_per_s"] for row in results if row["row"] == "default"), None)
     for row in results:
+        variant = ", ".join(f"{key} {value}" for key, value in row["variant"].items()) or "-"
+        speed = f"{row['images_per_s'] / default_speed:.2f}x" if default_speed else "-"
         lines.append(f"| {row['row']} | {row['batch_size']} | {row['amp']} | {row['init']} | {row['critic']} | {row['content']} | "
-                     f"{row['critic_steps']} | {row['gp_every']} | {row['images']} | {row['minutes']:.1f} | {row['psnr_blurred']:.2f} | {row['psnr']:.2f} | "
+                     f"{row['critic_steps']} | {row['gp_every']} | {variant} | {row['images']} | {row['minutes']:.1f} | {speed} | "
+                     f"{row['psnr_blurred']:.2f} | {row['psnr']:.2f} | "
                      f"{row['psnr_gain']:+.2f} | {row['ssim_blurred']:.4f} | {row['ssim']:.4f} | {row['ssim_gain']:+.4f} |")
     lines += ["", "Critic probe (trained alone for 40 steps, batch 8, 64-px crops; 64 held-out pairs):", "",
               "| critic | pairwise accuracy | mean gap D(sharp) − D(blurred) |", "| --- | --- | --- |"]

@@ -36,7 +36,7 @@ sys.path[0] = str(ROOT)  # run as a script, this file's folder would make "train
 from blurgen.sources import dead_leaves_image  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 from torch.utils.flop_counter import flop_registry  # noqa: E402
-from train.losses import ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3  # noqa: E402
+from train.losses import ContentLoss, PerceptualLoss, critic_loss, vgg_conv3_3  # noqa: E402
 from train.loop import TrainConfig, train  # noqa: E402
 from train.models import Generator, make_critic  # noqa: E402
 
@@ -77,7 +77,7 @@ class CountFlops(TorchDispatchMode):
 def step_flops(config: TrainConfig, device: torch.device) -> float:
     """FLOPs of one training step of ``config`` (the loop's arithmetic, on random data)."""
     generator, critic = Generator(config.upsample).to(device), make_critic(config.critic).to(device)
-    content = ContentLoss(config.content, PerceptualLoss(vgg19_conv3_3("random")) if "perceptual" in config.content else None).to(device)
+    content = ContentLoss(config.content, PerceptualLoss(vgg_conv3_3("random")) if "perceptual" in config.content else None).to(device)
     blurred = torch.rand(config.batch_size, 3, config.crop, config.crop, device=device) * 2 - 1
     sharp = torch.rand_like(blurred) * 2 - 1
     with CountFlops() as counter:

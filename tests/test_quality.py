@@ -21,7 +21,7 @@ from blurgen.sources import FolderSource, SourceError, open_pairs
 from blurgen.sources.packaged import PackagedPhotos
 from train.checkpoint import CheckpointError
 from train.evaluate import evaluate, restore, to_image, to_tensor
-from train.losses import L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, vgg19_conv3_3
+from train.losses import L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.loop import TrainConfig, train
 from train.models import Generator, make_critic
 from train.probe import critic_probe
@@ -143,7 +143,7 @@ def test_content_losses_have_their_stated_weights():
     l1 = (restored - sharp).abs().mean()
     total, terms = ContentLoss("l1")(restored, sharp)
     assert float(total) == pytest.approx(L1_WEIGHT * float(l1)) and set(terms) == {"l1"}
-    perceptual = PerceptualLoss(vgg19_conv3_3("random"))
+    perceptual = PerceptualLoss(vgg_conv3_3("random"))
     both, terms = ContentLoss("perceptual+l1", perceptual)(restored, sharp)
     assert float(both) == pytest.approx(PERCEPTUAL_WEIGHT * float(perceptual(restored, sharp)) + L1_WEIGHT * float(l1), rel=1e-5)
     with pytest.raises(ValueError, match="--content"):
@@ -194,7 +194,7 @@ def test_paper_flag_and_deblur_pairs_report_blurred_and_restored(tmp_path, photo
     result = cli("train", "--mix", "wild", "--gopro", str(tmp_path / "gopro"), "--steps", "1", "--crop", "32", "--paper",
                  "--vgg-weights", "random", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
-    assert "paper init), critic paper" in result.stderr and "content perceptual," in result.stderr and "of 1 images" in result.stderr
+    assert "paper init, instance norm, attention none, spectral norm none), critic paper" in result.stderr and "content perceptual," in result.stderr and "of 1 images" in result.stderr
     build_evalset(tmp_path / "ev", SMALL, FolderSource(photos))
     report = tmp_path / "report.json"
     result = cli("deblur", str(tmp_path / "run" / "checkpoint.pt"), "--pairs", str(tmp_path / "ev"), "--report", str(report), "--device", "cpu")

@@ -13,7 +13,7 @@ from fixtures import make_gopro, textured, write
 from blurgen.sources import read_image
 from train.checkpoint import CheckpointError, load_checkpoint
 from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, parse_ratio
-from train.losses import VggWeightsMissing, gradient_penalty, vgg19_conv3_3
+from train.losses import VggWeightsMissing, gradient_penalty, vgg_conv3_3
 from train.loop import TrainConfig, lr_factor, train
 from train.metrics import psnr, ssim
 from train.models import Critic, Generator, parameter_count
@@ -158,13 +158,13 @@ def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
 
 def test_missing_vgg_weights_are_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(VggWeightsMissing, match="--vgg-weights"):
-        vgg19_conv3_3(str(tmp_path / "vgg.pth"))
+        vgg_conv3_3(str(tmp_path / "vgg.pth"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-cache"))
     with pytest.raises(VggWeightsMissing, match="--vgg-weights imagenet"):
-        vgg19_conv3_3("imagenet")
+        vgg_conv3_3("imagenet")
     (tmp_path / "bad.pth").write_bytes(b"junk")
     with pytest.raises(VggWeightsMissing, match="not a VGG-19"):
-        vgg19_conv3_3(str(tmp_path / "bad.pth"))
+        vgg_conv3_3(str(tmp_path / "bad.pth"))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -177,7 +177,7 @@ def test_cli_train_then_deblur_keeps_odd_sizes_and_grey(data, tmp_path):
     result = cli("train", "--mix", "wild", "--gopro", str(data / "gopro"), "--steps", "1", "--batch-size", "2", "--crop", "32",
                  "--workers", "0", "--device", "cpu", "--out", str(run), "--upsample", "resize")
     assert result.returncode == 0, result.stderr
-    assert "generator 11," in result.stderr and "img/s" in result.stderr
+    assert "generator resnet 11,378,179 parameters" in result.stderr and "img/s" in result.stderr
     rng = np.random.default_rng(1)
     write(tmp_path / "odd.png", textured(rng, 333, 517))
     write(tmp_path / "grey.png", textured(rng, 61, 47, 1)[:, :, 0])

@@ -43,8 +43,14 @@ def train(
     vgg_weights: Annotated[str, typer.Option("--vgg-weights", help="Perceptual-loss VGG-19: imagenet (torchvision's cache; never downloaded), random, or a path.")] = "imagenet",
     upsample: Annotated[str, typer.Option(help="Generator upsampling: transpose (the paper) or resize (no checkerboard artefacts).")] = "transpose",
     init: Annotated[str, typer.Option(help="Generator initialisation: identity (last conv zeroed: step 0 returns the input) or paper (N(0, 0.02)).")] = "identity",
-    critic: Annotated[str, typer.Option(help="Critic: spectral (no InstanceNorm, spectral norm), nonorm (no InstanceNorm) or paper (InstanceNorm, as DESIGN §10).")] = "spectral",
-    content: Annotated[str, typer.Option(help="Content loss: l1 (10 x L1 of the pixels), perceptual+l1 (adds 100 x VGG-19 conv3_3 MSE) or perceptual (the paper's, alone).")] = "l1",
+    generator: Annotated[str, typer.Option(help="Generator: resnet (DeblurGAN's) or unet (Pix2Pix-style encoder-decoder with skips; global residual on; sides a multiple of 32).")] = "resnet",
+    norm: Annotated[str, typer.Option(help="Generator normalisation: instance (the paper's), batch or none.")] = "instance",
+    attention: Annotated[str, typer.Option(help="Generator attention at the bottleneck (and channel attention after each resolution change): none, self, channel or both.")] = "none",
+    spectral_norm: Annotated[str, typer.Option("--spectral-norm", help="Spectral normalisation added to: none, critic, or both nets (the generator's last layer, which starts at zero, excepted).")] = "none",
+    critic: Annotated[str, typer.Option(help="Critic: spectral (PatchGAN without InstanceNorm, spectral norm), nonorm (without InstanceNorm), paper (with InstanceNorm, as the paper) or double (DeblurGAN-v2's patch + whole-image critic).")] = "spectral",
+    gan: Annotated[str, typer.Option(help="GAN objective: wgan-gp (the paper's), vanilla (sigmoid cross-entropy), lsgan or ragan-ls (DeblurGAN-v2's; pair it with --critic double).")] = "wgan-gp",
+    perceptual_net: Annotated[str, typer.Option("--perceptual-net", help="Perceptual-loss network: vgg19 (the paper's) or vgg16 (conv3_3 of either).")] = "vgg19",
+    content: Annotated[str, typer.Option(help="Content loss: l1 (10 x L1 of the pixels), perceptual+l1 (adds 100 x VGG conv3_3 MSE), perceptual (the paper's, alone) or mse (10 x L2 of the pixels).")] = "l1",
     adv_weight: Annotated[float, typer.Option("--adv-weight", help="Weight of the adversarial term (the paper's 1).", min=0.0)] = 1.0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue exactly from <out>/checkpoint.pt.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete the run already in --out and start again (without it, such a run is refused).")] = False,
@@ -74,20 +80,25 @@ def train(
     if paper:
         paper_settings = {"batch_size": (batch_size, 16, 1), "amp": (amp, "bf16", "off"), "init": (init, "identity", "paper"),
                           "critic": (critic, "spectral", "paper"), "content": (content, "l1", "perceptual"),
-                          "adv_weight": (adv_weight, 1.0, 1.0)}
+                          "adv_weight": (adv_weight, 1.0, 1.0), "generator": (generator, "resnet", "resnet"),
+                          "norm": (norm, "instance", "instance"), "attention": (attention, "none", "none"),
+                          "spectral_norm": (spectral_norm, "none", "none"), "gan": (gan, "wgan-gp", "wgan-gp"),
+                          "perceptual_net": (perceptual_net, "vgg19", "vgg19")}
         for name, (given, default, fixed) in paper_settings.items():
             if given != default and given != fixed:
                 raise fail(f"--paper sets --{name.replace('_', '-')} {fixed}; drop --{name.replace('_', '-')} {given} or --paper")
         batch_size, amp, epochs = 1, "off", epochs or 300
         init, critic, content, adv_weight = "paper", "paper", "perceptual", 1.0
-    if vgg_weights != "imagenet" and "perceptual" not in content:
-        raise fail(f"--vgg-weights is for the perceptual loss, which --content {content} does not use: drop it, or add --content perceptual+l1")
+    if (vgg_weights != "imagenet" or perceptual_net != "vgg19") and "perceptual" not in content:
+        option = "--vgg-weights" if vgg_weights != "imagenet" else "--perceptual-net"
+        raise fail(f"{option} is for the perceptual loss, which --content {content} does not use: drop it, or add --content perceptual+l1")
     config = TrainConfig(
         mix=mix, gopro=str(gopro) if gopro else None, gopro_blur=gopro_blur, sharp=str(sharp) if sharp else None,
         kernels=str(kernels) if kernels else None, ratio=ratio, camera=camera, motion=motion, shake=shake, out=str(out), steps=steps, epochs=epochs,
         epoch_size=epoch_size, batch_size=batch_size, crop=crop, lr=lr, critic_steps=critic_steps, gp_every=gp_every, device=device, amp=amp,
         compile=compile, vgg_weights=vgg_weights, upsample=upsample, init=init, critic=critic, content=content,
-        adv_weight=adv_weight, resume=resume, overwrite=overwrite, seed=seed, workers=workers,
+        adv_weight=adv_weight, resume=resume, overwrite=overwrite, generator=generator, norm=norm, attention=attention,
+        spectral_norm=spectral_norm, gan=gan, perceptual_net=perceptual_net, seed=seed, workers=workers,
         val=str(val) if val else None, val_every=val_every, val_images=val_images, checkpoint_every=checkpoint_every,
         log_every=log_every, stop_at=stop_at,
     )
@@ -125,7 +136,7 @@ def deblur(
     from train.checkpoint import CheckpointError, load_checkpoint
     from train.evaluate import evaluate, restore_images, summary_line
     from train.loop import resolve_device
-    from train.models import UPSAMPLES, Generator
+    from train.models import UPSAMPLES, make_generator
 
     if pairs is not None and images:
         raise fail("give either images to restore or --pairs to evaluate, not both")
@@ -140,7 +151,7 @@ def deblur(
         state = load_checkpoint(checkpoint, upsample=upsample)
     except (CheckpointError, ValueError) as error:
         raise fail(str(error)) from None
-    generator = Generator(state["args"]["upsample"])
+    generator = make_generator(state["args"])
     generator.load_state_dict(state["generator"])
     generator.to(target).eval()
     amp_dtype = torch.bfloat16 if amp == "bf16" and target.type == "cuda" else None

@@ -28,8 +28,9 @@ def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
 
 @torch.no_grad()
 def restore(generator: nn.Module, blurred: torch.Tensor, amp_dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Run the generator on B×3×H×W in [-1, 1] of any H, W (reflect-padded to multiples of 4, then cropped)."""
-    padded, (height, width) = pad_to_multiple(blurred)
+    """Run the generator on B×3×H×W in [-1, 1] of any H, W (reflect-padded to the multiple its
+    architecture needs, 4 or 32, then cropped)."""
+    padded, (height, width) = pad_to_multiple(blurred, getattr(generator, "multiple", 4))
     context = torch.autocast(blurred.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
     with context:
         restored = generator(padded)

@@ -37,15 +37,19 @@ from blurgen.writers import remove
 from train.checkpoint import CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from train.data import MIXES, StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
 from train.evaluate import evaluate, summary_line
-from train.losses import CONTENTS, GRADIENT_PENALTY_WEIGHT, ContentLoss, PerceptualLoss, critic_loss, vgg19_conv3_3
-from train.models import CRITICS, INITS, UPSAMPLES, Generator, make_critic, parameter_count
+from train.blocks import ATTENTIONS, NORMS
+from train.losses import CONTENTS, GRADIENT_PENALTY_WEIGHT, PERCEPTUAL_NETS, ContentLoss, PerceptualLoss, vgg_conv3_3
+from train.models import CRITICS, GENERATORS, INITS, SPECTRAL_NORMS, UPSAMPLES, make_critic, make_generator, parameter_count
+from train.objectives import GANS, critic_objective, generator_objective
 
 PAPER_EPOCHS = 300
 AMP_MODES = ("bf16", "fp16", "off")
 # What a run must keep when resumed; checkpoints written before a setting existed used the paper's.
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")
 KEPT_ON_RESUME = {"mix": None, "crop": None, "batch_size": None, "seed": None, "ratio": None, "camera": None, "motion": "uniform",
-                  "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0, "gp_every": 1}
+                  "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0, "gp_every": 1,
+                  "generator": "resnet", "norm": "instance", "attention": "none", "spectral_norm": "none", "gan": "wgan-gp",
+                  "perceptual_net": "vgg19"}
 
 
 @dataclass
@@ -77,8 +81,14 @@ class TrainConfig:
     vgg_weights: str = "imagenet"
     upsample: str = "transpose"
     init: str = "identity"
+    generator: str = "resnet"
+    norm: str = "instance"
+    attention: str = "none"
+    spectral_norm: str = "none"
     critic: str = "spectral"
+    gan: str = "wgan-gp"
     content: str = "l1"
+    perceptual_net: str = "vgg19"
     adv_weight: float = 1.0
     resume: bool = False
     overwrite: bool = False
@@ -216,13 +226,15 @@ def check_choices(config: TrainConfig) -> None:
     """Every option with a fixed set of values, checked before anything is built or written."""
     choices = {"amp": AMP_MODES, "mix": MIXES, "gopro_blur": BLUR_KINDS, "upsample": UPSAMPLES, "init": INITS,
                "critic": CRITICS, "content": CONTENTS, "camera": tuple(CAMERA_PRESETS), "motion": MOTIONS,
-               "shake": ("shake", "kohler", "roll")}
+               "shake": ("shake", "kohler", "roll"), "generator": GENERATORS, "norm": NORMS, "attention": ATTENTIONS,
+               "spectral_norm": SPECTRAL_NORMS, "gan": GANS, "perceptual_net": PERCEPTUAL_NETS}
     for name, allowed in choices.items():
         value = getattr(config, name)
         if value not in allowed:
             raise ValueError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {value!r}")
-    if config.crop % 4:
-        raise ValueError(f"--crop must be a multiple of 4, got {config.crop}")
+    multiple = 32 if config.generator == "unet" else 4
+    if config.crop % multiple:
+        raise ValueError(f"--crop must be a multiple of {multiple} for the {config.generator} generator, got {config.crop}")
     if config.motion != "uniform" and config.kernels:
         raise ValueError(f"--motion {config.motion} blurs by camera and object motion, not kernels: drop --kernels")
     if config.gp_every < 1:
@@ -260,9 +272,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp) if cuda else None
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank
-    generator = Generator(config.upsample, init=config.init).to(device)
-    critic = make_critic(config.critic).to(device)
-    perceptual = PerceptualLoss(vgg19_conv3_3(config.vgg_weights, seed=config.seed)) if "perceptual" in config.content else None
+    generator = make_generator(asdict(config)).to(device)
+    critic = make_critic(config.critic, spectral_norm=config.spectral_norm in ("critic", "both")).to(device)
+    perceptual = PerceptualLoss(vgg_conv3_3(config.vgg_weights, net=config.perceptual_net, seed=config.seed)) if "perceptual" in config.content else None
     content_loss = ContentLoss(config.content, perceptual).to(device)
     torch.manual_seed(config.seed + 1 + run.rank)  # dropout and penalty draws differ between ranks
     if cuda:
@@ -303,8 +315,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         trained_generator = torch.compile(trained_generator)
 
     if run.main and start_step == 0:
-        log(f"generator {parameter_count(generator):,} parameters ({config.upsample} upsampling, {config.init} init), "
-            f"critic {config.critic} {parameter_count(critic):,}; content {config.content}, adversarial weight {config.adv_weight:g}")
+        log(f"generator {config.generator} {parameter_count(generator):,} parameters ({config.upsample} upsampling, {config.init} init, "
+            f"{config.norm} norm, attention {config.attention}, spectral norm {config.spectral_norm}), critic {config.critic} "
+            f"{parameter_count(critic):,}; {config.gan}, content {config.content}, adversarial weight {config.adv_weight:g}")
         log(f"mix {config.mix}, epoch {epoch_size} samples, {steps} steps of {global_batch} images on {device}, amp {config.amp if amp_dtype else 'off'}")
 
     workers = default_workers(run) if config.workers is None else config.workers
@@ -384,9 +397,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         critic.requires_grad_(True)
         for critic_step in range((step - 1) * config.critic_steps, step * config.critic_steps):
             optimizer_d.zero_grad(set_to_none=True)
-            with_penalty = critic_step % config.gp_every == 0  # --gp-every k: every k-th step, weight × k
+            with_penalty = config.gan == "wgan-gp" and critic_step % config.gp_every == 0  # --gp-every k: every k-th step, weight × k
             with autocast():
-                loss_d, step_parts = critic_loss(critic, sharp, restored.detach(), penalty_weight=config.gp_every * GRADIENT_PENALTY_WEIGHT if with_penalty else 0.0)
+                loss_d, step_parts = critic_objective(config.gan, critic, sharp, restored.detach(),
+                                                      config.gp_every * GRADIENT_PENALTY_WEIGHT if with_penalty else 0.0)
             if with_penalty:
                 penalty_parts = {"gp": step_parts.pop("gp"), "grad_norm": step_parts.pop("grad_norm")}
             parts = {**step_parts, **penalty_parts}  # the penalty as last computed
@@ -399,7 +413,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         critic.requires_grad_(False)
         optimizer_g.zero_grad(set_to_none=True)
         with autocast():
-            adversarial = -critic(restored).mean()
+            adversarial = generator_objective(config.gan, critic, restored, sharp)
             content, content_terms = content_loss(restored.float(), sharp.float())
             loss_g = config.adv_weight * adversarial + content
         scaler_g.scale(loss_g).backward()

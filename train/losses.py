@@ -7,6 +7,10 @@ Content losses (``--content``), on images in [-1, 1]:
   ImageNet mean and std, as the weights expect; the reference fed [-1, 1] images to VGG unnormalised.
 * ``l1``: 10 × the mean absolute difference of the pixels.
 * ``perceptual+l1``: the sum of both, with the same weights.
+* ``mse``: 10 × the mean squared difference of the pixels (the classical L2 loss).
+
+The perceptual network is VGG-19 (the paper's) or VGG-16 (``--perceptual-net``; the Keras port's
+block3_conv3 is the same layer, conv3_3).
 
 ``l1`` is the default: on the quality benchmark it lost the least PSNR of the three with the
 VGG weights available where it was measured (random; ImageNet weights may rank them otherwise).
@@ -23,13 +27,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from train.checkpoint import load_tensors
+from train.models import scores
 
 GRADIENT_PENALTY_WEIGHT = 10.0
 PERCEPTUAL_WEIGHT = 100.0
 L1_WEIGHT = 10.0
-CONTENTS = ("l1", "perceptual+l1", "perceptual")
+CONTENTS = ("l1", "perceptual+l1", "perceptual", "mse")
 CONV3_3 = 15  # vgg19.features[:15] ends with conv3_3
-VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's ImageNet weights, as its cache names them
+VGG_FILES = {"vgg19": "vgg19-dcbb9e9d.pth", "vgg16": "vgg16-397923af.pth"}  # torchvision's ImageNet weights, as its cache names them
+PERCEPTUAL_NETS = tuple(VGG_FILES)
+MSE_WEIGHT = 10.0
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -48,8 +55,8 @@ def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor,
     (mean scores), ``wasserstein`` (their gap, D(real) − D(fake)) and, with the penalty, ``gp``
     (the penalty before its weight) and ``grad_norm`` (mean ‖∇D(x̂)‖₂, which it pulls towards 1).
     """
-    real = critic(sharp).mean()
-    fake = critic(restored).mean()
+    real = head_mean(critic(sharp))
+    fake = head_mean(critic(restored))
     loss = fake - real
     parts = {"d_real": real.detach(), "d_fake": fake.detach(), "wasserstein": (real - fake).detach()}
     if penalty_weight:
@@ -59,14 +66,20 @@ def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor,
     return loss, {"critic": loss.detach(), **parts}
 
 
+def head_mean(output: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The mean score of a critic's output, averaged over its heads (one, or two for the double-scale critic)."""
+    heads = scores(output)
+    return sum(head.mean() for head in heads) / len(heads)
+
+
 def gradient_penalty(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """mean over samples of (‖∇D(x̂)‖₂ − 1)², x̂ = ε·sharp + (1−ε)·restored, ε ~ U(0, 1) per sample;
     and the (B,) gradient norms themselves."""
     with torch.autocast(device_type=sharp.device.type, enabled=False):
         epsilon = torch.rand(sharp.shape[0], 1, 1, 1, device=sharp.device)
         mixed = (epsilon * sharp.float() + (1 - epsilon) * restored.float()).requires_grad_(True)
-        scores = critic(mixed)
-        (gradients,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+        total = sum(head.sum() for head in scores(critic(mixed)))
+        (gradients,) = torch.autograd.grad(total, mixed, create_graph=True)
         norms = gradients.flatten(1).norm(2, dim=1)
         return ((norms - 1.0) ** 2).mean(), norms
 
@@ -119,6 +132,10 @@ class ContentLoss(nn.Module):
             l1 = F.l1_loss(restored, sharp)
             total = total + L1_WEIGHT * l1
             terms["l1"] = l1.detach()
+        if self.kind == "mse":
+            mse = F.mse_loss(restored, sharp)
+            total = total + MSE_WEIGHT * mse
+            terms["mse"] = mse.detach()
         return total, terms
 
 
@@ -135,9 +152,13 @@ def vgg19_features_to_conv3_3() -> nn.Sequential:
     return nn.Sequential(*layers[:CONV3_3])
 
 
-def vgg19_conv3_3(weights: str, *, seed: int = 0) -> nn.Sequential:
-    """VGG-19 up to conv3_3, with ``weights`` = ``imagenet`` (torchvision's cache, never downloaded),
-    ``random`` (an explicit choice, seeded) or a path to a VGG-19 state dict."""
+def vgg_conv3_3(weights: str, *, net: str = "vgg19", seed: int = 0) -> nn.Sequential:
+    """VGG-19 or VGG-16 up to conv3_3 (their first 15 layers have the same shapes; the weights
+    differ), with ``weights`` = ``imagenet`` (torchvision's cache, never downloaded), ``random``
+    (an explicit choice, seeded) or a path to that network's state dict."""
+    if net not in VGG_FILES:
+        raise ValueError(f"--perceptual-net must be one of {', '.join(VGG_FILES)}, got {net!r}")
+    name = net.upper().replace("VGG", "VGG-")
     if weights == "random":
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -147,21 +168,21 @@ def vgg19_conv3_3(weights: str, *, seed: int = 0) -> nn.Sequential:
                     nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
                     nn.init.zeros_(layer.bias)
             return features
-    path = Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE if weights == "imagenet" else Path(weights)
+    path = Path(torch.hub.get_dir()) / "checkpoints" / VGG_FILES[net] if weights == "imagenet" else Path(weights)
     if not path.is_file():
         where = f"torchvision's cache ({path})" if weights == "imagenet" else str(path)
         raise VggWeightsMissing(
-            f"--vgg-weights {weights}: no VGG-19 weights at {where}. Nothing is downloaded: put torchvision's "
-            f"{VGG19_FILE} there, pass --vgg-weights PATH, or choose --vgg-weights random explicitly"
+            f"--vgg-weights {weights}: no {name} weights at {where}. Nothing is downloaded: put torchvision's "
+            f"{VGG_FILES[net]} there, pass --vgg-weights PATH, or choose --vgg-weights random explicitly"
         )
     try:
         state = load_tensors(path)
     except ValueError as error:
-        raise VggWeightsMissing(f"--vgg-weights {weights}: {path} is not a VGG-19 state dict: {error}") from None
+        raise VggWeightsMissing(f"--vgg-weights {weights}: {path} is not a {name} state dict: {error}") from None
     try:
         features = vgg19_features_to_conv3_3()
         wanted = {key.removeprefix("features."): value for key, value in state.items() if key.startswith("features.")}
         features.load_state_dict({key: value for key, value in wanted.items() if int(key.split(".")[0]) < CONV3_3})
     except Exception as error:
-        raise VggWeightsMissing(f"--vgg-weights {weights}: {path} is not a VGG-19 state dict ({type(error).__name__})") from None
+        raise VggWeightsMissing(f"--vgg-weights {weights}: {path} is not a {name} state dict ({type(error).__name__})") from None
     return features

@@ -19,24 +19,32 @@ Two choices leave the paper's architecture (``--paper`` keeps it exact):
 nearest-neighbour ×2 upsampling and a 3×3 convolution, the usual fix for the checkerboard
 artefacts users of the reference report. Inputs must have sides divisible by 4 (see
 :func:`pad_to_multiple`).
+
+The variants the GAN-deblurring literature tried are options of the same classes, chosen by
+:func:`make_generator` and :func:`make_critic` from a run's settings: ``norm`` (instance, batch,
+none), ``attention`` and ``spectral`` building blocks (:mod:`train.blocks`), the Pix2Pix U-Net
+(:mod:`train.unet`), and DeblurGAN-v2's :class:`DoubleScaleCritic`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from train.blocks import attention_layers, norm_layer, spectral
+from train.unet import UNetGenerator
+
 Upsample = Literal["transpose", "resize"]
 UPSAMPLES = ("transpose", "resize")
 INITS = ("identity", "paper")
-CRITICS = ("spectral", "nonorm", "paper")
-
-
-def norm(channels: int) -> nn.InstanceNorm2d:
-    return nn.InstanceNorm2d(channels, affine=False)
+CRITICS = ("spectral", "nonorm", "paper", "double")
+GENERATORS = ("resnet", "unet")
+SPECTRAL_NORMS = ("none", "critic", "both")
+ATTENTION_AFTER = (3, 6, 9)  # ResBlocks followed by --attention modules (the bottleneck)
 
 
 def paper_init(model: nn.Module) -> None:
@@ -49,48 +57,60 @@ def paper_init(model: nn.Module) -> None:
 
 
 class ResnetBlock(nn.Module):
-    """x + (pad, conv3×3, IN, ReLU, Dropout(0.5), pad, conv3×3, IN)(x)."""
+    """x + (pad, conv3×3, norm, ReLU, Dropout(0.5), pad, conv3×3, norm)(x)."""
 
-    def __init__(self, channels: int, dropout: float = 0.5) -> None:
+    def __init__(self, channels: int, dropout: float = 0.5, norm: str = "instance") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm_layer(norm, channels), nn.ReLU(True),
             nn.Dropout(dropout),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm_layer(norm, channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
 
 
-def up_block(in_channels: int, out_channels: int, upsample: Upsample) -> list[nn.Module]:
+def up_block(in_channels: int, out_channels: int, upsample: Upsample, norm: str = "instance") -> list[nn.Module]:
     if upsample == "transpose":
         conv = nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1)
-        return [conv, norm(out_channels), nn.ReLU(True)]
+        return [conv, norm_layer(norm, out_channels), nn.ReLU(True)]
     return [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1), nn.Conv2d(in_channels, out_channels, 3),
-            norm(out_channels), nn.ReLU(True)]
+            norm_layer(norm, out_channels), nn.ReLU(True)]
 
 
 class Generator(nn.Module):
     """B×3×H×W in [-1, 1] (H, W divisible by 4) → restored B×3×H×W in [-1, 1].
 
-    reflect-pad 3, conv7×7 3→64, IN, ReLU; conv3×3/2 64→128 and 128→256 (IN, ReLU); 9 ResBlocks;
-    two ×2 upsamplings 256→128→64; reflect-pad 3, conv7×7 64→3, tanh; plus the input, clamped.
+    reflect-pad 3, conv7×7 3→64, norm, ReLU; conv3×3/2 64→128 and 128→256 (norm, ReLU); 9
+    ResBlocks; two ×2 upsamplings 256→128→64; reflect-pad 3, conv7×7 64→3, tanh; plus the input,
+    clamped. ``norm`` is the paper's InstanceNorm by default (``batch``, ``none``); ``attention``
+    puts channel and/or self-attention after ResBlocks 3, 6 and 9 (at a quarter of the resolution)
+    and channel attention also after each down- and upsampling; ``spectral_norm`` puts every
+    convolution but the last (which starts at zero) under spectral normalisation.
     """
 
+    multiple = 4
+
     def __init__(self, upsample: Upsample = "transpose", init: str = "identity", ngf: int = 64, blocks: int = 9,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, norm: str = "instance", attention: str = "none", spectral_norm: bool = False) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.upsample, self.init = upsample, init
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm(ngf), nn.ReLU(True)]
+        channel_only = "channel" if attention in ("channel", "both") else "none"
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm_layer(norm, ngf), nn.ReLU(True)]
         for scale in (1, 2):
-            layers += [nn.Conv2d(ngf * scale, ngf * scale * 2, 3, stride=2, padding=1), norm(ngf * scale * 2), nn.ReLU(True)]
-        layers += [ResnetBlock(ngf * 4, dropout) for _ in range(blocks)]
-        layers += up_block(ngf * 4, ngf * 2, upsample) + up_block(ngf * 2, ngf, upsample)
+            layers += [nn.Conv2d(ngf * scale, ngf * scale * 2, 3, stride=2, padding=1), norm_layer(norm, ngf * scale * 2), nn.ReLU(True)]
+            layers += attention_layers(channel_only, ngf * scale * 2)
+        for block in range(1, blocks + 1):
+            layers.append(ResnetBlock(ngf * 4, dropout, norm))
+            if block in ATTENTION_AFTER:
+                layers += attention_layers(attention, ngf * 4)
+        for in_channels, out_channels in ((ngf * 4, ngf * 2), (ngf * 2, ngf)):
+            layers += up_block(in_channels, out_channels, upsample, norm) + attention_layers(channel_only, out_channels)
         last = nn.Conv2d(ngf, 3, 7)
         layers += [nn.ReflectionPad2d(3), last, nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -98,10 +118,12 @@ class Generator(nn.Module):
         if init == "identity":  # tanh(0) = 0: the residual, not the image, starts at zero
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
+        if spectral_norm:
+            spectral(self, skip=(last,))
 
     def forward(self, blurred: torch.Tensor) -> torch.Tensor:
-        if blurred.shape[-1] % 4 or blurred.shape[-2] % 4:
-            raise ValueError(f"image sides must be divisible by 4, got {tuple(blurred.shape[-2:])}; use pad_to_multiple")
+        if blurred.shape[-1] % self.multiple or blurred.shape[-2] % self.multiple:
+            raise ValueError(f"image sides must be divisible by {self.multiple}, got {tuple(blurred.shape[-2:])}; use pad_to_multiple")
         return torch.clamp(blurred + self.net(blurred), -1.0, 1.0)
 
 
@@ -139,16 +161,51 @@ class Critic(nn.Module):
         return self.net(images)
 
 
-def make_critic(kind: str) -> Critic:
+class DoubleScaleCritic(nn.Module):
+    """DeblurGAN-v2's double-scale critic: a PatchGAN on the image (local, 70-px patches) and one
+    on the image averaged down ×4 (global: each score sees most of a 256 crop). Returns both score
+    maps; the GAN objectives average their losses over the two."""
+
+    def __init__(self, spectral: bool = True) -> None:
+        super().__init__()
+        self.local = Critic(norm="none", spectral=spectral)
+        self.whole = Critic(norm="none", spectral=spectral)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.local(images), self.whole(F.avg_pool2d(images, 4))
+
+
+def make_critic(kind: str, spectral_norm: bool = False) -> nn.Module:
     """The critic of ``--critic``: ``spectral`` (no InstanceNorm, spectral norm; the default),
-    ``nonorm`` (no InstanceNorm) or ``paper`` (DESIGN §10 exactly)."""
+    ``nonorm`` (no InstanceNorm), ``paper`` (DESIGN §10 exactly) or ``double`` (double scale,
+    spectral norm); ``spectral_norm`` adds spectral normalisation to any of them."""
     if kind == "paper":
-        return Critic(norm="instance")
+        return Critic(norm="instance", spectral=spectral_norm)
     if kind == "nonorm":
-        return Critic(norm="none")
+        return Critic(norm="none", spectral=spectral_norm)
     if kind == "spectral":
         return Critic(norm="none", spectral=True)
+    if kind == "double":
+        return DoubleScaleCritic()
     raise ValueError(f"--critic must be one of {', '.join(CRITICS)}, got {kind!r}")
+
+
+def make_generator(settings: Mapping) -> nn.Module:
+    """The generator a run's settings (``TrainConfig`` fields, or a checkpoint's ``args``) describe;
+    settings a checkpoint predates take the values of that time."""
+    kind = settings.get("generator", "resnet")
+    options = dict(init=settings.get("init", "paper"), norm=settings.get("norm", "instance"),
+                   attention=settings.get("attention", "none"), spectral_norm=settings.get("spectral_norm", "none") == "both")
+    if kind == "resnet":
+        return Generator(settings.get("upsample", "transpose"), **options)
+    if kind == "unet":
+        return UNetGenerator(**options)
+    raise ValueError(f"--generator must be one of {', '.join(GENERATORS)}, got {kind!r}")
+
+
+def scores(critic_output: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """A critic's output as a tuple of score maps (one for single-scale critics)."""
+    return critic_output if isinstance(critic_output, tuple) else (critic_output,)
 
 
 def parameter_count(model: nn.Module) -> int:

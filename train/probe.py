@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from train.losses import critic_loss
+from train.models import scores
 
 
 def synthetic_crops(count: int, crop: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -31,8 +32,11 @@ def synthetic_crops(count: int, crop: int, seed: int) -> tuple[torch.Tensor, tor
 @torch.no_grad()
 def ranking(critic: nn.Module, blurred: torch.Tensor, sharp: torch.Tensor) -> dict:
     """Pairwise accuracy (share of pairs whose sharp crop scores above its blurred partner) and the mean gap."""
-    real = critic(sharp).flatten(1).mean(1)
-    fake = critic(blurred).flatten(1).mean(1)
+    def per_sample(images: torch.Tensor) -> torch.Tensor:  # mean score, averaged over the critic's heads
+        heads = scores(critic(images))
+        return sum(head.flatten(1).mean(1) for head in heads) / len(heads)
+
+    real, fake = per_sample(sharp), per_sample(blurred)
     return {"pairwise_accuracy": float((real > fake).double().mean()), "mean_gap": float((real - fake).mean())}
 
 
