@@ -25,7 +25,7 @@ import numpy as np
 from blurgen.camera import Camera
 from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer
 from blurgen.sources.images import TOO_SMALL, BadImage
-from blurgen.writers import WRITERS
+from blurgen.writers import WRITERS, make_writable
 
 DATASET_FORMAT = "blurgen.dataset"
 DATASET_VERSION = 1
@@ -131,10 +131,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
 def prepare_output(spec: DatasetSpec) -> None:
     """Create ``out/<split>`` and record the settings, refusing to mix two datasets in one folder."""
     try:
-        spec.split_dir.mkdir(parents=True, exist_ok=True)
-        probe = spec.split_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        make_writable(spec.split_dir)
     except OSError as error:
         raise OSError(f"cannot write to --out {spec.out}: {error.strerror or error}") from None
     described = json.loads(json.dumps(spec.describe()))  # as it reads back (tuples become lists)

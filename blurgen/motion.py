@@ -43,6 +43,7 @@ from blurgen.presets import trajectory_spec
 from blurgen.trajectory import TrajectorySpec, sample_trajectory
 
 MOTIONS = ("uniform", "camera", "objects", "mixed")
+SHAKES = ("shake", "kohler", "roll")  # the presets of shake_preset
 STEP_PX = 1.0  # the most any pixel moves between consecutive poses: bilinear tents 1 px apart sum to a flat streak
 
 
@@ -73,7 +74,7 @@ def shake_preset(name: str = "shake", fov_deg: float = 60.0) -> CameraShake:
         return CameraShake(trajectory_spec("deblurgan", max_len=focal_length(640, fov_deg) * math.radians(0.3)), 0.25, fov_deg)
     if name == "roll":
         return CameraShake(None, 3.0, fov_deg)
-    raise ValueError(f"unknown camera shake preset {name!r}; choose shake, kohler or roll")
+    raise ValueError(f"unknown camera shake preset {name!r}; choose {', '.join(SHAKES)}")
 
 
 def focal_length(width: int, fov_deg: float) -> float:

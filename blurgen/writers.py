@@ -35,6 +35,15 @@ def to_pixels(image: np.ndarray, bit_depth: int) -> np.ndarray:
     return np.rint(np.clip(image, 0.0, 1.0) * top).astype(np.uint16 if bit_depth == 16 else np.uint8)
 
 
+def make_writable(folder: Path) -> None:
+    """Create ``folder`` and write and delete a probe file there, so an unwritable output fails
+    before any work; an OSError says why."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".write-test-{os.getpid()}"
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
 def remove(path: Path) -> None:
     """Delete a file or folder if it is there."""
     if path.is_dir():

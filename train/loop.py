@@ -28,24 +28,25 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from blurgen.camera import CAMERA_PRESETS, Camera, camera_preset
-from blurgen.motion import MOTIONS, shake_preset
+from blurgen.motion import MOTIONS, SHAKES, shake_preset
 from blurgen.motion_pairs import Motion
 from blurgen.pairs import BankKernels, LiveKernels, PairSynthesizer
 from blurgen.sources import GoProPairs, open_pairs, open_source
 from blurgen.sources.gopro import BLUR_KINDS
-from blurgen.writers import remove
+from blurgen.writers import make_writable, remove
 from train.checkpoint import CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from train.data import MIXES, StreamSampler, TrainingStream, assemble, collate, parse_ratio, shares
 from train.evaluate import evaluate, summary_line
 from train.blocks import ATTENTIONS, NORMS
 from train.losses import CONTENTS, GRADIENT_PENALTY_WEIGHT, PERCEPTUAL_NETS, ContentLoss, PerceptualLoss, vgg_conv3_3
-from train.models import CRITICS, GENERATORS, INITS, SPECTRAL_NORMS, UPSAMPLES, make_critic, make_generator, parameter_count
+from train.models import CRITICS, GENERATORS, INITS, SPECTRAL_NORMS, UPSAMPLES, Generator, make_critic, make_generator, parameter_count
+from train.unet import UNetGenerator
 from train.objectives import GANS, critic_objective, generator_objective
 
 PAPER_EPOCHS = 300
 AMP_MODES = ("bf16", "fp16", "off")
+RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")  # what makes a folder hold a run
 # What a run must keep when resumed; checkpoints written before a setting existed used the paper's.
-RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")
 KEPT_ON_RESUME = {"mix": None, "crop": None, "batch_size": None, "seed": None, "ratio": None, "camera": None, "motion": "uniform",
                   "critic": "paper", "content": "perceptual", "init": "paper", "adv_weight": 1.0, "gp_every": 1,
                   "generator": "resnet", "norm": "instance", "attention": "none", "spectral_norm": "none", "gan": "wgan-gp",
@@ -214,10 +215,7 @@ def average_gradients(model: nn.Module, world: int) -> None:
 def check_writable(out: Path) -> None:
     """Create the run folder and write a probe file there now, not at the first checkpoint."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        make_writable(out)
     except OSError as error:
         raise ValueError(f"cannot write to --out {out}: {error.strerror or error}") from None
 
@@ -226,13 +224,13 @@ def check_choices(config: TrainConfig) -> None:
     """Every option with a fixed set of values, checked before anything is built or written."""
     choices = {"amp": AMP_MODES, "mix": MIXES, "gopro_blur": BLUR_KINDS, "upsample": UPSAMPLES, "init": INITS,
                "critic": CRITICS, "content": CONTENTS, "camera": tuple(CAMERA_PRESETS), "motion": MOTIONS,
-               "shake": ("shake", "kohler", "roll"), "generator": GENERATORS, "norm": NORMS, "attention": ATTENTIONS,
+               "shake": SHAKES, "generator": GENERATORS, "norm": NORMS, "attention": ATTENTIONS,
                "spectral_norm": SPECTRAL_NORMS, "gan": GANS, "perceptual_net": PERCEPTUAL_NETS}
     for name, allowed in choices.items():
         value = getattr(config, name)
         if value not in allowed:
             raise ValueError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {value!r}")
-    multiple = 32 if config.generator == "unet" else 4
+    multiple = (UNetGenerator if config.generator == "unet" else Generator).multiple
     if config.crop % multiple:
         raise ValueError(f"--crop must be a multiple of {multiple} for the {config.generator} generator, got {config.crop}")
     if config.motion != "uniform" and config.kernels:
@@ -446,7 +444,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                 data_share = waited / elapsed if elapsed else 0.0
                 writer.add_scalar("speed/images_per_s", images_per_s, step)
                 writer.add_scalar("speed/data_wait_fraction", data_share, step)
-                terms = "  ".join(f"{key} {record[key]:.4g}" for key in ("perceptual", "l1") if key in record)
+                terms = "  ".join(f"{key} {record[key]:.4g}" for key in ("perceptual", "l1", "mse") if key in record)
                 log(f"step {step}/{steps}  lr {record['lr']:.2e}  D(real) {record['d_real']:+.4g}  D(fake) {record['d_fake']:+.4g}  "
                     f"gap {record['wasserstein']:+.3e}  GP {record['gp']:.3e}  |grad D| {record['grad_norm']:.4g}  "
                     f"G_adv {record['adversarial']:+.4g}  {terms}  |  {images_per_s:.1f} img/s  data wait {data_share:.0%}")

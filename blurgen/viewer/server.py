@@ -36,13 +36,13 @@ import numpy as np
 
 from blurgen.bank import BankFormatError, KernelBank, sample_kernels
 from blurgen.camera import CAMERA_PRESETS
+from blurgen.motion import SHAKES
 from blurgen.presets import PRESETS
 from blurgen.sources import DeadLeaves, read_image
 from blurgen.viewer.render import detail, kernel_png, motion_preview, preview
 
 MAX_UPLOAD = 16 * 2**20  # bytes
 MAX_SAMPLE = 1024  # kernels a re-sample may ask for
-SHAKES = ("shake", "kohler", "roll")  # camera-rotation previews (blurgen.motion.shake_preset)
 MAX_KERNEL_SIZE = 257  # px; a page of 1024 such kernels is already 270 MB of float32
 MAX_ITERS = 100_000
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
