@@ -1,4 +1,4 @@
-"""Non-uniform blur speed: pairs/s at 256-px crops on one core for ``--motion camera`` and
+"""Non-uniform blur speed: pairs/s at 256-px crops on one core for ``--motion rotation`` and
 ``objects``, beside the uniform blur timed in the same run, and, on CUDA, the batched torch
 camera blur (``blurgen.nonuniform_torch.render_batch``) in pairs/s.
 
@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from blurgen.motion import draw_camera_path, shake_preset  # noqa: E402
+from blurgen.motion import draw_rotation_path, shake_preset  # noqa: E402
 from blurgen.motion_pairs import Motion  # noqa: E402
 from blurgen.nonuniform_torch import render_batch  # noqa: E402
 from blurgen.pairs import LiveKernels, PairSynthesizer  # noqa: E402
@@ -68,7 +68,7 @@ def pairs_per_s(synthesizer: PairSynthesizer, count: int) -> tuple[float, dict]:
 
 def gpu_pairs_per_s(batch: int = 64) -> float:
     shake = shake_preset("shake")
-    paths = [draw_camera_path(shake, 0, i, 0.5, (480, 640)) for i in range(batch)]
+    paths = [draw_rotation_path(shake, 0, i, 0.5, (480, 640)) for i in range(batch)]
     margin = 80
     count = max(path.poses for path in paths)
     inverse, weights = np.tile(np.eye(3), (batch, count, 1, 1)), np.zeros((batch, count))
@@ -94,7 +94,7 @@ def main() -> None:
     torch.set_num_threads(1)
     source = WithObjects(8)
     rows = []
-    for label, motion in (("uniform (one kernel)", None), ("--motion camera", Motion("camera")), ("--motion objects", Motion("objects")),
+    for label, motion in (("uniform (one kernel)", None), ("--motion rotation", Motion("rotation")), ("--motion objects", Motion("objects")),
                           ("--motion mixed", Motion("mixed"))):
         synthesizer = PairSynthesizer(source, LiveKernels(), crop=CROP, seed=0, motion=motion)
         rate, extra = pairs_per_s(synthesizer, args.pairs if motion else 10 * args.pairs)

@@ -54,7 +54,8 @@ from blurgen.evalset import EvalsetSpec, build_evalset  # noqa: E402
 from blurgen.sources import dead_leaves_image, open_pairs  # noqa: E402
 from train.checkpoint import load_checkpoint  # noqa: E402
 from train.evaluate import evaluate  # noqa: E402
-from train.loop import TrainConfig, train  # noqa: E402
+from train.config import TrainConfig  # noqa: E402
+from train.loop import train  # noqa: E402
 from train.models import CRITICS, make_critic, make_generator  # noqa: E402
 from train.probe import critic_probe  # noqa: E402
 

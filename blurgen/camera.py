@@ -1,4 +1,4 @@
-"""Blur → camera: how a sensor turns averaged light into pixel values (DESIGN §7), per image.
+"""Blur → camera: how a sensor turns averaged light into pixel values (docs/design.md §5), per image.
 
 Real blur averages light, not sRGB values. A :class:`Camera` says how to undo the tone curve
 before blurring, what to add in linear light, and how to encode the result again:

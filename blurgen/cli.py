@@ -13,6 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from blurgen.settings import SettingError, check_choice
 from rich.table import Table
 
 app = typer.Typer(
@@ -122,8 +124,8 @@ def dataset(
     coco_split: Annotated[Optional[str], typer.Option("--coco-split", help="COCO split to read, e.g. val2017 (needed when there are several).")] = None,
     shard_size: Annotated[int, typer.Option("--shard-size", help="Source images per output shard (the unit of work and of resuming).", min=1)] = 32,
     png_compression: Annotated[Optional[int], typer.Option("--png-compression", help="zlib level 0-9 of the PNGs (smaller files, slower writing); default: OpenCV's fast default.", min=0, max=9)] = None,
-    motion: Annotated[str, typer.Option(help="uniform (one kernel per pair), camera (camera rotation: blur varies across the image), objects (annotated objects move, the camera is still) or mixed (both). Non-uniform pairs come with a blur map.")] = "uniform",
-    shake: Annotated[str, typer.Option(help="With --motion camera/mixed: shake (the centre blurs like a deblurgan kernel, roll up to 2 degrees), kohler (recorded hand shake: fractions of a degree) or roll.")] = "shake",
+    motion: Annotated[str, typer.Option(help="uniform (one kernel per pair), rotation (the camera rotates: blur varies across the image; 'camera' is its former name), objects (annotated objects move, the camera is still) or mixed (both). Non-uniform pairs come with a blur map.")] = "uniform",
+    shake: Annotated[str, typer.Option(help="With --motion rotation/mixed: shake (the centre blurs like a deblurgan kernel, roll up to 2 degrees), kohler (recorded hand shake: fractions of a degree) or roll.")] = "shake",
     fov: Annotated[float, typer.Option(help="With --motion: the photos' horizontal field of view in degrees (sets the focal length).", min=1.0, max=170.0)] = 60.0,
 ) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
@@ -133,7 +135,7 @@ def dataset(
     from blurgen.camera import camera_preset
     from blurgen.dataset import DatasetMismatch, DatasetSpec
     from blurgen.distribute import build_dataset
-    from blurgen.motion import MOTIONS, shake_preset
+    from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
     from blurgen.motion_pairs import Motion
     from blurgen.pairs import BankKernels, LiveKernels
     from blurgen.presets import trajectory_spec
@@ -146,7 +148,7 @@ def dataset(
     if motion != "uniform" and (kernels is not None or live_options):
         raise fail(f"--motion {motion} blurs by camera and object motion, not kernels: drop {'--kernels' if kernels is not None else live_options[0]}")
     if motion == "uniform" and (shake != "shake" or fov != 60.0):
-        raise fail(f"{'--shake' if shake != 'shake' else '--fov'} applies to --motion camera, objects or mixed")
+        raise fail(f"{'--shake' if shake != 'shake' else '--fov'} applies to --motion rotation, objects or mixed")
     try:
         source = open_source(src, n=limit, coco_split=coco_split, seed=seed)
         if coco_split is not None and source.describe().get("kind") != "coco":
@@ -159,11 +161,10 @@ def dataset(
             spec_text = trajectory_spec(preset, expl=expl).to_dict()
             kernel_source = LiveKernels(seed=seed, preset=preset, size=kernel_size, overrides={"expl": expl} if expl else {})
             kernel_info = {"live": True, "preset": preset, "size": kernel_size, "spec": spec_text}
-        if motion not in MOTIONS:
-            raise ValueError(f"--motion must be one of {', '.join(MOTIONS)}, got {motion!r}")
+        check_choice("motion", motion, MOTIONS + tuple(MOTION_ALIASES))
         motion_spec = Motion(motion, shake_preset(shake, fov)) if motion != "uniform" else None
         if motion_spec is not None:
-            kernel_info = {"motion": motion}
+            kernel_info = {"motion": motion_spec.kind}
         spec = DatasetSpec(
             out=out, source=source, kernels=kernel_source, camera=camera_preset(camera), crop=crop,
             per_image=per_image, seed=seed, split=split, format=format, shard_size=shard_size, kernel_info=kernel_info,
@@ -171,6 +172,8 @@ def dataset(
         )
     except FileNotFoundError as error:
         raise fail(f"no such file: {error.filename}") from None
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
     except (SourceError, BankFormatError, ValueError, TypeError) as error:
         raise fail(str(error)) from None
 
@@ -198,7 +201,7 @@ def dataset(
     table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in skipped.items()) or "none")
     if motion in ("objects", "mixed"):
         fell_back = report["motion_fallbacks"]
-        table.add_row("motion", f"{motion}; camera blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
+        table.add_row("motion", f"{motion}; rotation blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
     table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now)")
     table.add_row("seconds", f"{seconds:.1f}")
     new_pairs = report["pairs_now"]
@@ -255,7 +258,7 @@ def evalset(
 def motion_sheet_command(
     out: Annotated[Path, typer.Option(help="The picture to write (PNG).")] = Path("motion.png"),
     src: Annotated[Optional[Path], typer.Option(help="Sharp images (any source 'blurgen dataset' takes; COCO for moving objects). Default: the photos that ship in scikit-image.")] = None,
-    motion: Annotated[str, typer.Option(help="camera, objects or mixed.")] = "camera",
+    motion: Annotated[str, typer.Option(help="rotation (the camera rotates; 'camera': its former name), objects or mixed.")] = "rotation",
     shake: Annotated[str, typer.Option(help="shake, kohler or roll.")] = "shake",
     fov: Annotated[float, typer.Option(help="Horizontal field of view in degrees.", min=1.0, max=170.0)] = 60.0,
     camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "gamma",
@@ -266,18 +269,19 @@ def motion_sheet_command(
     """Picture a few pairs of non-uniform blur: sharp | blurred | blur map per row, with what moved."""
     from blurgen.camera import camera_preset
     from blurgen.contact_sheet import motion_sheet, write_png
-    from blurgen.motion import MOTIONS, shake_preset
+    from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
     from blurgen.motion_pairs import Motion
     from blurgen.pairs import ImageTooSmall, LiveKernels, PairSynthesizer
     from blurgen.sources import BadImage, SourceError, open_source
     from blurgen.sources.packaged import PackagedPhotos
 
     try:
-        if motion not in MOTIONS[1:]:
-            raise ValueError(f"--motion must be one of {', '.join(MOTIONS[1:])}, got {motion!r}")
+        check_choice("motion", motion, MOTIONS[1:] + tuple(MOTION_ALIASES))
         source = open_source(src) if src is not None else PackagedPhotos()
         synthesizer = PairSynthesizer(source, LiveKernels(), camera_preset(camera), crop=crop, seed=seed,
                                       motion=Motion(motion, shake_preset(shake, fov)))
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
     except (SourceError, ValueError) as error:
         raise fail(str(error)) from None
     rows = []
@@ -290,8 +294,8 @@ def motion_sheet_command(
             console.print(f"[yellow]skipped[/] {index}: {error}")
             continue
         moved = pair.meta["motion"]
-        what = f"{len(moved['objects'])} object(s)" if moved["objects"] else ("camera" + (f" (no objects: {moved['fallback']})" if moved["fallback"] else ""))
-        span = moved["camera"]["span_deg"] if moved["camera"] else None
+        what = f"{len(moved['objects'])} object(s)" if moved["objects"] else ("rotation" + (f" (no objects: {moved['fallback']})" if moved["fallback"] else ""))
+        span = moved["rotation"]["span_deg"] if moved["rotation"] else None
         angles = f", yaw/pitch/roll span {span['yaw']:.2f}/{span['pitch']:.2f}/{span['roll']:.2f} deg" if span else ""
         rows.append((pair.sharp, pair.blurred, blur_map, f"{pair.meta['source_id']}: {what}{angles}, {moved['poses']} poses, path {moved['blur_map']['mean']:.1f} px mean"))
     if not rows:

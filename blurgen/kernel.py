@@ -1,4 +1,4 @@
-"""Trajectory → blur kernel: sub-pixel bilinear splatting, centred on the centroid (DESIGN §4).
+"""Trajectory → blur kernel: sub-pixel bilinear splatting, centred on the centroid (docs/design.md §2).
 
 Each trajectory position spreads equal weight over its four nearest pixels with weights
 ``(1-|dx|)(1-|dy|)``. Bilinear splatting keeps mass and the first moment exactly, so shifting the

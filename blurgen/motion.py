@@ -40,15 +40,17 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from blurgen.presets import trajectory_spec
+from blurgen.settings import SettingError
 from blurgen.trajectory import TrajectorySpec, sample_trajectory
 
-MOTIONS = ("uniform", "camera", "objects", "mixed")
+MOTIONS = ("uniform", "rotation", "objects", "mixed")
+MOTION_ALIASES = {"camera": "rotation"}  # former names, still accepted
 SHAKES = ("shake", "kohler", "roll")  # the presets of shake_preset
 STEP_PX = 1.0  # the most any pixel moves between consecutive poses: bilinear tents 1 px apart sum to a flat streak
 
 
 @dataclass(frozen=True)
-class CameraShake:
+class RotationShake:
     """How camera rotations are drawn (see the module docstring)."""
 
     yaw_pitch: TrajectorySpec | None = field(default_factory=TrajectorySpec)  # principal point's path, px at focal f; None: no yaw/pitch
@@ -65,16 +67,16 @@ class CameraShake:
         return {"yaw_pitch": self.yaw_pitch.to_dict() if self.yaw_pitch else None, "roll_max_deg": self.roll_max_deg, "fov_deg": self.fov_deg}
 
 
-def shake_preset(name: str = "shake", fov_deg: float = 60.0) -> CameraShake:
+def shake_preset(name: str = "shake", fov_deg: float = 60.0) -> RotationShake:
     """``shake`` (default: the centre blurs like a ``deblurgan`` kernel, roll up to 2°), ``kohler``
     (recorded hand shake at 640 px: a 0.3° yaw/pitch path, roll up to 0.25°) or ``roll`` (roll alone, up to 3°)."""
     if name == "shake":
-        return CameraShake(trajectory_spec("deblurgan"), 2.0, fov_deg)
+        return RotationShake(trajectory_spec("deblurgan"), 2.0, fov_deg)
     if name == "kohler":  # the path length of a spec is fixed: 0.3° at the reference 640-px width
-        return CameraShake(trajectory_spec("deblurgan", max_len=focal_length(640, fov_deg) * math.radians(0.3)), 0.25, fov_deg)
+        return RotationShake(trajectory_spec("deblurgan", max_len=focal_length(640, fov_deg) * math.radians(0.3)), 0.25, fov_deg)
     if name == "roll":
-        return CameraShake(None, 3.0, fov_deg)
-    raise ValueError(f"unknown camera shake preset {name!r}; choose {', '.join(SHAKES)}")
+        return RotationShake(None, 3.0, fov_deg)
+    raise SettingError(f"unknown camera shake preset {{shake}} {name!r}; choose {', '.join(SHAKES)}")
 
 
 def focal_length(width: int, fov_deg: float) -> float:
@@ -131,7 +133,7 @@ def evenly(count: int, iters: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CameraPath:
+class RotationPath:
     """A drawn camera rotation: (yaw, pitch, roll) radians at every position of the walk (dense,
     iters×3), centred on their mean; ``poses`` of them are rendered (see the module docstring)."""
 
@@ -152,7 +154,7 @@ class CameraPath:
                 "roll_path_deg": self.roll_path_deg, "yaw_pitch": self.yaw_pitch_meta}
 
 
-def draw_camera_path(shake: CameraShake, seed: int, index: int, roll_draw: float, image_shape: tuple[int, int]) -> CameraPath:
+def draw_rotation_path(shake: RotationShake, seed: int, index: int, roll_draw: float, image_shape: tuple[int, int]) -> RotationPath:
     """The camera rotation of sample ``index`` (trajectories ``2·index`` and ``2·index + 1`` of ``seed``)
     for a photo of ``image_shape``; ``roll_draw`` ∈ [0, 1) sets the roll path length."""
     height, width = image_shape[:2]
@@ -170,7 +172,7 @@ def draw_camera_path(shake: CameraShake, seed: int, index: int, roll_draw: float
     K = intrinsics(focal, (width - 1) / 2, (height - 1) / 2)
     count = pose_count(rotation_homographies(dense, K), corners, len(dense))
     meta = {"seed": seed, "index": 2 * index, **asdict(yaw_pitch.params), "max_len_px": yaw_pitch.max_len} if shake.yaw_pitch else None
-    return CameraPath(dense, count, focal, meta, math.degrees(roll_path))
+    return RotationPath(dense, count, focal, meta, math.degrees(roll_path))
 
 
 def draw_object_path(spec: TrajectorySpec, seed: int, index: int, length: float) -> np.ndarray:

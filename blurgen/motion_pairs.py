@@ -2,7 +2,7 @@
 
 Modes:
 
-* ``camera``: the camera rotates (:class:`blurgen.motion.CameraShake`); every pixel blurs along
+* ``rotation``: the camera rotates (:class:`blurgen.motion.RotationShake`); every pixel blurs along
   its own projected path.
 * ``objects``: the camera is still and up to ``max_objects`` annotated objects move, each along
   its own path; the rest of the image stays exactly sharp.
@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blurgen.motion import MOTIONS, STEP_PX, CameraPath, CameraShake, draw_camera_path, draw_object_path, evenly, project, shake_preset
+from blurgen.settings import check_choice
+from blurgen.motion import MOTION_ALIASES, MOTIONS, STEP_PX, RotationPath, RotationShake, draw_rotation_path, draw_object_path, evenly, project, shake_preset
 from blurgen.nonuniform import render
 from blurgen.rng import derive_seed
 from blurgen.trajectory import TrajectorySpec
 
-CAMERA_PURPOSE = 0x43414D  # "CAM"
+ROTATION_PURPOSE = 0x43414D  # "CAM"
 OBJECT_PURPOSE = 0x4F424A  # "OBJ"
 COUNTER_ROLL = 4
 COUNTER_OBJECT_COUNT = 5
@@ -45,15 +46,16 @@ CANDIDATES_MAX = 28  # instances considered per image (their order keys fit the 
 
 @dataclass(frozen=True)
 class Motion:
-    """What moves during the exposure: ``kind`` is one of ``camera``, ``objects``, ``mixed``."""
+    """What moves during the exposure: ``kind`` is one of ``rotation``, ``objects``, ``mixed``
+    (``camera``, the former name of ``rotation``, is accepted)."""
 
-    kind: str = "camera"
-    shake: CameraShake = field(default_factory=shake_preset)
+    kind: str = "rotation"
+    shake: RotationShake = field(default_factory=shake_preset)
     max_objects: int = 3
 
     def __post_init__(self) -> None:
-        if self.kind not in MOTIONS[1:]:
-            raise ValueError(f"motion must be one of {', '.join(MOTIONS)}, got {self.kind!r}")
+        object.__setattr__(self, "kind", MOTION_ALIASES.get(self.kind, self.kind))
+        check_choice("motion", self.kind, MOTIONS[1:])
         if not 1 <= self.max_objects <= 8:
             raise ValueError(f"max_objects must be between 1 and 8, got {self.max_objects}")
 
@@ -69,11 +71,11 @@ def instance_masks(source: object, index: int) -> list[dict] | None:
     return source.masks(index) if hasattr(source, "masks") else None
 
 
-def camera_path(motion: Motion, seed: int, index: int, draw: object, image_shape: tuple[int, ...]) -> CameraPath:
-    return draw_camera_path(motion.shake, derive_seed(seed, CAMERA_PURPOSE), index, draw(COUNTER_ROLL), image_shape)
+def rotation_path(motion: Motion, seed: int, index: int, draw: object, image_shape: tuple[int, ...]) -> RotationPath:
+    return draw_rotation_path(motion.shake, derive_seed(seed, ROTATION_PURPOSE), index, draw(COUNTER_ROLL), image_shape)
 
 
-def margin_for(path: CameraPath | None, image_shape: tuple[int, ...]) -> int:
+def margin_for(path: RotationPath | None, image_shape: tuple[int, ...]) -> int:
     """Pixels around a crop that every camera pose keeps inside the region (the photo's corners move most)."""
     if path is None:
         return 1
@@ -118,7 +120,7 @@ def render_pair_planes(planes: np.ndarray, plan: object, motion: Motion, seed: i
     y, x, height, _ = plan.region
     margin, size = plan.margin, height - 2 * plan.margin
     full_h, full_w = image_shape[:2]
-    path: CameraPath | None = plan.camera_path
+    path: RotationPath | None = plan.rotation_path
     object_paths = []
     for k, (_, info) in enumerate(objects):
         length = OBJECT_LENGTH[0] + (OBJECT_LENGTH[1] - OBJECT_LENGTH[0]) * draw(COUNTER_OBJECTS + 1 + 2 * info["annotation"])
@@ -138,7 +140,7 @@ def render_pair_planes(planes: np.ndarray, plan: object, motion: Motion, seed: i
         shift[..., 0, 2], shift[..., 1, 2] = moves.real, moves.imag
         object_inverse = np.linalg.inv(camera[None] @ shift)
     blurred, blur_map = render(planes, camera_inverse, margin, size, masks=masks, object_inverse=object_inverse)
-    meta = {"kind": motion.kind, "poses": poses, "camera": path.describe() if path else None,
+    meta = {"kind": motion.kind, "poses": poses, "rotation": path.describe() if path else None,
             "objects": [info for _, info in objects],
             "blur_map": {"units": "px of path (PNG: 1/100 px)", "mean": round(float(blur_map.mean()), 4), "max": round(float(blur_map.max()), 4)}}
     return blurred, blur_map, meta

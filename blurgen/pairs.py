@@ -110,7 +110,7 @@ class PairPlan:
     kernel: np.ndarray | None  # None for motion blur, which has no single kernel
     kernel_meta: dict
     draws: CameraDraws
-    camera_path: object = None  # blurgen.motion.CameraPath of a motion pair
+    rotation_path: object = None  # blurgen.motion.RotationPath of a motion pair
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -174,9 +174,9 @@ class PairSynthesizer:
         height, width = image_shape[:2]
         path, margin = None, self.margin
         if self.motion is not None:
-            from blurgen.motion_pairs import camera_path, margin_for
+            from blurgen.motion_pairs import rotation_path, margin_for
 
-            path = camera_path(self.motion, self.seed, index, draw, image_shape)
+            path = rotation_path(self.motion, self.seed, index, draw, image_shape)
             margin = margin_for(path, image_shape)
         if self.crop is None:
             region = (0, 0, height, width)
@@ -259,7 +259,7 @@ class PairSynthesizer:
             annotations = instance_masks(self.source, plan.source_index)
             objects, fallback = choose_objects(annotations, image_shape, plan.region, plan.margin, self.motion.max_objects, draw)
         if self.motion.kind == "objects" and objects:
-            plan = replace(plan, camera_path=None)  # a still camera: only the objects move
+            plan = replace(plan, rotation_path=None)  # a still camera: only the objects move
         made = {}
 
         def blur(planes: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Every random draw in blurgen is a pure function of ``(seed, index, counter)``: sample ``index`` of
 a run with seed ``seed`` reads its draws at counters 0, 1, 2, ... of its own stream. Nothing
-depends on thread count, batch split or order, and there is no global state (DESIGN §5).
+depends on thread count, batch split or order, and there is no global state (docs/design.md §3).
 
 The stream is SplitMix64 (Steele, Lea & Flood 2014) used in counter mode: the key of a stream is
 ``mix64(mix64(seed + GOLDEN) + index * GOLDEN)`` and draw ``c`` is ``mix64(key + (c + 1) * GOLDEN)``.

@@ -1,7 +1,7 @@
 """Camera-shake trajectories: the Markov random walk of Boracchi & Foi (2012) as DeblurGAN codes it.
 
 A trajectory is ``iters`` positions of a point that moves at constant speed along a path of
-length ``max_len`` pixels (DESIGN §3). Per trajectory four parameters are drawn, ``centripetal``,
+length ``max_len`` pixels (docs/design.md §1). Per trajectory four parameters are drawn, ``centripetal``,
 ``prob_big_shake``, ``gaussian_shake`` and the initial angle ``phi``, plus ``expl`` (the
 "anxiety") when the spec gives a range or a set of values. Then, for each step::
 

@@ -1,6 +1,6 @@
 """A slow, plainly written pure-Python/NumPy version of the kernel engine, used as a test oracle.
 
-It follows DESIGN §3–§5 line by line with Python integers and floats, sharing no code with
+It follows docs/design.md §1–§3 line by line with Python integers and floats, sharing no code with
 ``blurgen`` (only the documented stream layout), so the numba engine can be checked against it.
 ``benchmarks/kernels.py`` also times it as the pure-Python baseline.
 """
@@ -58,7 +58,7 @@ def draw_params(key: int, expl_choices=(), expl_range=(0.0, 0.0), ranges=(0.7, 0
 
 
 def trajectory(seed: int, index: int, params: dict, max_len: float = 60.0, iters: int = 2000) -> np.ndarray:
-    """complex128 positions, shape (iters,), by the recurrence of DESIGN §3."""
+    """complex128 positions, shape (iters,), by the recurrence of docs/design.md §1."""
     key = stream_key(seed, index)
     expl = params["expl"]
     step = max_len / (iters - 1)

@@ -6,7 +6,8 @@ import torch
 
 from fixtures import textured, write
 from train.evaluate import restore, restore_images
-from train.loop import TrainConfig, train
+from train.config import TrainConfig
+from train.loop import train
 from train.models import Generator
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")

@@ -14,7 +14,7 @@ from blurgen.convolve import blur
 from blurgen.dataset import DatasetSpec
 from blurgen.distribute import build_dataset
 from blurgen.kernel import rasterise
-from blurgen.motion import CameraShake, intrinsics, project, rotation_homographies, shake_preset, translation_homographies
+from blurgen.motion import RotationShake, intrinsics, project, rotation_homographies, shake_preset, translation_homographies
 from blurgen.motion_pairs import Motion
 from blurgen.nonuniform import render
 from blurgen.nonuniform_torch import render_batch
@@ -31,7 +31,7 @@ def planes_of(rng: np.random.Generator, side: int) -> np.ndarray:
 def test_zero_motion_is_the_identity():
     rng = np.random.default_rng(0)
     region = textured(rng, 120, 120)
-    still = Motion("camera", CameraShake(None, 0.0))
+    still = Motion("camera", RotationShake(None, 0.0))
     synthesizer = PairSynthesizer([region], LiveKernels(), crop=64, motion=still)
     pair, _, blur_map = synthesizer.make_with_map(region, 0)
     assert np.array_equal(to_pixels(pair.blurred, 8), to_pixels(pair.sharp, 8)) and not blur_map.any()
@@ -128,7 +128,7 @@ def test_a_moving_object_blurs_only_its_swept_region_and_smears_over_the_backgro
     synthesizer = PairSynthesizer(source, LiveKernels(), camera_preset("none"), crop=128, seed=4, motion=Motion("objects"))
     pair, plan, blur_map = synthesizer.make_with_map(image, 0)
     moved = pair.meta["motion"]
-    assert moved["fallback"] is None and len(moved["objects"]) == 1 and moved["camera"] is None
+    assert moved["fallback"] is None and len(moved["objects"]) == 1 and moved["rotation"] is None
     reach = math.ceil(moved["objects"][0]["path_px"]) + 2  # no point of the object travels further from the middle
     y, x = plan.region[0] + plan.margin, plan.region[1] + plan.margin
     swept = np.zeros((128, 128), bool)
@@ -153,7 +153,7 @@ def test_pairs_without_usable_objects_fall_back_to_camera_blur_and_say_why(annot
     image = textured(np.random.default_rng(5), 200, 200)
     source = Annotated([image], [annotations]) if annotations is not None else [image]
     pair, _, blur_map = PairSynthesizer(source, LiveKernels(), crop=64, seed=1, motion=Motion("objects")).make_with_map(image, 0)
-    assert pair.meta["motion"]["fallback"] == reason and pair.meta["motion"]["camera"] is not None and blur_map.min() > 0
+    assert pair.meta["motion"]["fallback"] == reason and pair.meta["motion"]["rotation"] is not None and blur_map.min() > 0
 
 
 def digest(folder: Path) -> dict:
@@ -167,7 +167,7 @@ def test_motion_datasets_are_the_same_bytes_for_any_worker_count_with_blur_maps(
         write(tmp_path / "photos" / f"{i}.png", textured(rng, 150, 170))
     for workers in (1, 2):
         spec = DatasetSpec(out=tmp_path / f"w{workers}", source=FolderSource(tmp_path / "photos"), kernels=LiveKernels(size=15),
-                           camera=camera_preset("gamma"), crop=48, shard_size=1, motion=Motion("camera", shake_preset("kohler")))
+                           camera=camera_preset("gamma"), crop=48, shard_size=1, motion=Motion("rotation", shake_preset("kohler")))
         assert build_dataset(spec, workers=workers)["pairs"] == 3
     assert digest(tmp_path / "w1") == digest(tmp_path / "w2")
     maps = sorted((tmp_path / "w1" / "train").rglob("blurmap/*.png"))
@@ -177,9 +177,9 @@ def test_motion_datasets_are_the_same_bytes_for_any_worker_count_with_blur_maps(
 def test_the_torch_path_equals_the_cpu_path():
     rng = np.random.default_rng(7)
     shake = shake_preset("shake")
-    from blurgen.motion import draw_camera_path
+    from blurgen.motion import draw_rotation_path
 
-    inverses = [np.linalg.inv(draw_camera_path(shake, 0, i, 0.8, (400, 600)).homographies(299.5 - 50, 199.5 - 70)) for i in range(2)]
+    inverses = [np.linalg.inv(draw_rotation_path(shake, 0, i, 0.8, (400, 600)).homographies(299.5 - 50, 199.5 - 70)) for i in range(2)]
     count = max(map(len, inverses))
     padded, weights = np.tile(np.eye(3), (2, count, 1, 1)), np.zeros((2, count))
     for i, inverse in enumerate(inverses):
@@ -194,7 +194,8 @@ def test_the_torch_path_equals_the_cpu_path():
 
 
 def test_the_trainer_makes_motion_pairs_on_the_fly(tmp_path):
-    from train.loop import TrainConfig, train
+    from train.config import TrainConfig
+    from train.loop import train
 
     rng = np.random.default_rng(8)
     for i in range(3):

@@ -19,10 +19,11 @@ from blurgen.evalset import EvalsetExists, EvalsetSpec, build_evalset, fit_withi
 from blurgen.pairs import LiveKernels
 from blurgen.sources import FolderSource, SourceError, open_pairs
 from blurgen.sources.packaged import PackagedPhotos
-from train.checkpoint import CheckpointError
+from blurgen.settings import SettingError
 from train.evaluate import evaluate, restore, to_image, to_tensor
-from train.losses import L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, vgg_conv3_3
-from train.loop import TrainConfig, train
+from train.content import L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, vgg_conv3_3
+from train.config import TrainConfig
+from train.loop import train
 from train.models import Generator, make_critic
 from train.probe import critic_probe
 
@@ -146,7 +147,7 @@ def test_content_losses_have_their_stated_weights():
     perceptual = PerceptualLoss(vgg_conv3_3("random"))
     both, terms = ContentLoss("perceptual+l1", perceptual)(restored, sharp)
     assert float(both) == pytest.approx(PERCEPTUAL_WEIGHT * float(perceptual(restored, sharp)) + L1_WEIGHT * float(l1), rel=1e-5)
-    with pytest.raises(ValueError, match="--content"):
+    with pytest.raises(ValueError, match="content must be one of"):
         ContentLoss("ssim")
     with pytest.raises(ValueError, match="VGG"):
         ContentLoss("perceptual")
@@ -180,7 +181,7 @@ def test_resume_refuses_another_critic_content_or_init(tmp_path, change):
     make_gopro(tmp_path / "gopro", {"GOPR0372_07_00": 2}, size=(144, 176))
     train(gopro_config(tmp_path / "gopro", tmp_path / "run"), log=lambda _: None)
     key = next(iter(change))
-    with pytest.raises(CheckpointError, match=f"--{key} {change[key]} differs from the checkpoint's"):
+    with pytest.raises(SettingError, match=f"{key} {change[key]} differs from the checkpoint's"):
         train(gopro_config(tmp_path / "gopro", tmp_path / "run", steps=2, resume=True, **change), log=lambda _: None)
 
 
@@ -194,7 +195,7 @@ def test_paper_flag_and_deblur_pairs_report_blurred_and_restored(tmp_path, photo
     result = cli("train", "--mix", "wild", "--gopro", str(tmp_path / "gopro"), "--steps", "1", "--crop", "32", "--paper",
                  "--vgg-weights", "random", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
-    assert "paper init, instance norm, attention none, spectral norm none), critic paper" in result.stderr and "content perceptual," in result.stderr and "of 1 images" in result.stderr
+    assert "paper init, instance norm, attention none, spectral norm none)" in result.stderr and "; critic paper" in result.stderr and "content perceptual," in result.stderr and "of 1 images" in result.stderr
     build_evalset(tmp_path / "ev", SMALL, FolderSource(photos))
     report = tmp_path / "report.json"
     result = cli("deblur", str(tmp_path / "run" / "checkpoint.pt"), "--pairs", str(tmp_path / "ev"), "--report", str(report), "--device", "cpu")

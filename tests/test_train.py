@@ -11,10 +11,16 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from fixtures import make_gopro, textured, write
 from blurgen.sources import read_image
+from blurgen.settings import SettingError
 from train.checkpoint import CheckpointError, load_checkpoint
-from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, parse_ratio
-from train.losses import VggWeightsMissing, gradient_penalty, vgg_conv3_3
-from train.loop import TrainConfig, lr_factor, train
+from torch.utils.data import DataLoader
+
+from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, collate, parse_ratio
+from train.config import TrainConfig
+from train.content import VggWeightsMissing, vgg_conv3_3
+from train.gan import gradient_penalty
+from train.loop import train
+from train.state import lr_factor
 from train.metrics import psnr, ssim
 from train.models import Critic, Generator, parameter_count
 
@@ -69,7 +75,7 @@ def test_resume_continues_bit_for_bit(data, tmp_path):
     straight = train(config(data, tmp_path / "straight", steps=4, checkpoint_every=100), log=quiet)
     train(config(data, tmp_path / "resumed", steps=4, stop_at=2), log=quiet)
     assert load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["step"] == 2
-    resumed = train(config(data, tmp_path / "resumed", steps=4, resume=True, workers=2), log=quiet)
+    resumed = train(config(data, tmp_path / "resumed", steps=4, resume=True, workers=2, threads=2), log=quiet)
     assert [r["step"] for r in resumed["history"]] == [3, 4]
     assert resumed["history"] == straight["history"][2:]
     a = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
@@ -83,7 +89,7 @@ def test_resume_refuses_changed_settings_and_other_upsampling(data, tmp_path):
     train(config(data, tmp_path, steps=1), log=quiet)
     with pytest.raises(CheckpointError, match="--upsample transpose"):
         train(config(data, tmp_path, steps=2, resume=True, upsample="resize"), log=quiet)
-    with pytest.raises(CheckpointError, match="--batch-size"):
+    with pytest.raises(SettingError, match="batch_size 2 differs"):
         train(config(data, tmp_path, steps=2, resume=True, batch_size=2), log=quiet)
 
 
@@ -106,7 +112,18 @@ def test_comb_epochs_have_the_exact_ratio_and_visit_every_gopro_pair(data):
     assert parse_ratio("2:1") == (2, 1) and parse_ratio("3") == (3, 1)
     with pytest.raises(ValueError, match="ratio"):
         parse_ratio("a:b")
-    assert kinds_ranks[0].shape == (12,)
+    # What the trainer's loader delivers, epoch by epoch: 8 pairs blurred on the device and 4 GoPro pairs each.
+    loader = DataLoader(stream, batch_size=3, collate_fn=collate, sampler=StreamSampler(batch_size=3, steps=12))
+    per_epoch = {}
+    for step, batch in enumerate(loader):
+        synthetic = len(batch["device"]["position"]) if batch["device"] is not None else 0
+        gopro_pairs = len(batch["ready"]["position"]) if batch["ready"] is not None else 0
+        counts = per_epoch.setdefault(step * 3 // 12, [0, 0])
+        counts[0] += synthetic
+        counts[1] += gopro_pairs
+        assert synthetic + gopro_pairs == 3
+    assert per_epoch == {0: [8, 4], 1: [8, 4], 2: [8, 4]}
+    assert [int((kinds_ranks[0] == kind).sum()) for kind in (SYNTH, GOPRO)] == [8, 4]
 
 
 def test_ranks_read_disjoint_positions_that_cover_each_step():
@@ -218,11 +235,11 @@ def test_one_step_equals_the_straightforward_step(data, tmp_path):
     """The loop's step (deferred host syncs, fused bookkeeping) computes what the plain algorithm does."""
     from blurgen.camera import camera_preset
     from train.data import assemble, collate
-    from train.losses import critic_loss
-    from train.loop import build_stream
+    from train.data import build_stream
+    from train.gan import critic_loss
     from train.models import make_critic
 
-    settings = config(data, tmp_path, mix="wild", steps=1)
+    settings = config(data, tmp_path, mix="wild", steps=1, amp="off")
     logged = train(settings, log=quiet)["history"][0]
 
     camera = camera_preset(settings.camera)
@@ -246,8 +263,31 @@ def test_one_step_equals_the_straightforward_step(data, tmp_path):
         assert logged[key] == pytest.approx(float(value.detach()), rel=1e-5, abs=1e-6), key
 
 
-def test_lazy_gradient_penalty_runs_and_logs_the_last_penalty(data, tmp_path):
-    result = train(config(data, tmp_path, steps=2, gp_every=3), log=quiet)
-    assert all(np.isfinite(record["gp"]) and np.isfinite(record["grad_norm"]) for record in result["history"])
-    with pytest.raises(ValueError, match="--gp-every"):
-        train(config(data, tmp_path / "bad", gp_every=0), log=quiet)
+def test_lazy_gradient_penalty_adds_k_times_the_penalty_on_every_kth_critic_step_only():
+    from contextlib import nullcontext
+
+    from train.critic_step import CriticStep
+    from train.gan import GRADIENT_PENALTY_WEIGHT
+    from train.models import make_critic
+
+    torch.manual_seed(0)
+    sharp, restored = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+
+    def losses(gp_every: int) -> list[dict]:
+        torch.manual_seed(1)
+        critic = make_critic("nonorm")
+        optimizer = torch.optim.SGD(critic.parameters(), lr=0.0)  # the weights stay put: every step sees the same critic
+        update = CriticStep(critic, optimizer, torch.amp.GradScaler("cpu", enabled=False), gan="wgan-gp", critic_steps=1,
+                            gp_every=gp_every, autocast=nullcontext)
+        torch.manual_seed(2)  # the same interpolation factors
+        return [{key: float(value) for key, value in update.step(step, sharp, restored).items()} for step in (1, 2, 3, 4)]
+
+    every, lazy = losses(1), losses(3)
+    gap = every[0]["d_fake"] - every[0]["d_real"]
+    assert every[0]["critic"] == pytest.approx(gap + GRADIENT_PENALTY_WEIGHT * every[0]["gp"], rel=1e-6)
+    assert lazy[0]["critic"] == pytest.approx(gap + 3 * GRADIENT_PENALTY_WEIGHT * every[0]["gp"], rel=1e-6)  # step 0 of 3: ×3
+    for record in lazy[1:3]:  # critic steps 1 and 2: no penalty, its last value still shown
+        assert record["critic"] == pytest.approx(gap, rel=1e-6) and record["gp"] == lazy[0]["gp"]
+    assert lazy[3]["critic"] != pytest.approx(gap, rel=1e-6)  # critic step 3: the penalty again
+    with pytest.raises(SettingError, match="gp_every must be >= 1"):
+        train(TrainConfig(gp_every=0), log=quiet)

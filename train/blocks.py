@@ -1,4 +1,8 @@
-"""Building blocks the generator and critic variants share: normalisation, attention, spectral norm.
+"""Building blocks the generators and critics share: initialisation, normalisation, attention,
+spectral norm, padding to the sides an architecture needs, and parameter counts.
+
+* :func:`paper_init`: DeblurGAN's N(0, 0.02) initialisation; :func:`identity_start` zeroes a
+  generator's last layer so that its residual, and so its change to the input, starts at 0.
 
 * :func:`norm_layer`: ``instance`` (InstanceNorm without affine parameters, DeblurGAN's),
   ``batch`` (BatchNorm, as the Keras and TensorFlow ports used) or ``none``.
@@ -15,20 +19,38 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from blurgen.settings import check_choice
 
 NORMS = ("instance", "batch", "none")
 ATTENTIONS = ("none", "self", "channel", "both")
+INITS = ("identity", "paper")
+
+
+def paper_init(model: nn.Module) -> None:
+    """DeblurGAN's ``weights_init``: every (transposed) convolution's weights ~ N(0, 0.02), biases 0."""
+    for layer in model.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+def identity_start(last: nn.Module) -> None:
+    """Zero a generator's last layer: its residual is 0 and step 0 returns the input exactly."""
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:
+    check_choice("norm", kind, NORMS)
     if kind == "instance":
         return nn.InstanceNorm2d(channels, affine=False)
     if kind == "batch":
         return nn.BatchNorm2d(channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"--norm must be one of {', '.join(NORMS)}, got {kind!r}")
+    return nn.Identity()
 
 
 class ChannelAttention(nn.Module):
@@ -68,8 +90,7 @@ class SelfAttention(nn.Module):
 
 def attention_layers(kind: str, channels: int) -> list[nn.Module]:
     """The attention modules ``kind`` asks for at one place: self, channel, both (channel first) or none."""
-    if kind not in ATTENTIONS:
-        raise ValueError(f"--attention must be one of {', '.join(ATTENTIONS)}, got {kind!r}")
+    check_choice("attention", kind, ATTENTIONS)
     layers: list[nn.Module] = []
     if kind in ("channel", "both"):
         layers.append(ChannelAttention(channels))
@@ -87,3 +108,23 @@ def spectral(module: nn.Module, *, skip: tuple[nn.Module, ...] = ()) -> nn.Modul
         else:
             spectral(child, skip=skip)
     return module
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def pad_to_multiple(images: torch.Tensor, multiple: int = 4) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Reflect-pad B×C×H×W at the bottom and right to sides divisible by ``multiple``.
+
+    Returns the padded batch and the original (H, W), to crop the result back.
+    """
+    height, width = images.shape[-2:]
+    pad_h, pad_w = -height % multiple, -width % multiple
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(images, (0, pad_w, 0, pad_h), mode=mode), (height, width)
+
+
+def check_sides(images: torch.Tensor, multiple: int) -> None:
+    if images.shape[-1] % multiple or images.shape[-2] % multiple:
+        raise ValueError(f"image sides must be divisible by {multiple}, got {tuple(images.shape[-2:])}; use pad_to_multiple")

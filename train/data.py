@@ -29,9 +29,12 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate
 
 from blurgen.camera import Camera
-from blurgen.pairs import ImageTooSmall, PairSynthesizer, to_rgb
+from blurgen.motion import shake_preset
+from blurgen.motion_pairs import Motion
+from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, to_rgb
 from blurgen.pairs_torch import device_item, pairs_on_device, to_chw, to_uint8
-from blurgen.sources import BadImage, GoProPairs
+from blurgen.settings import SettingError, check_choice
+from blurgen.sources import BadImage, GoProPairs, open_source
 
 SYNTH, GOPRO = 0, 1
 MIXES = ("wild", "synth", "comb")
@@ -52,14 +55,13 @@ def parse_ratio(text: str) -> tuple[int, int]:
     if len(parts) == 1:
         parts.append(1)
     if len(parts) != 2 or min(parts) < 0 or sum(parts) == 0:
-        raise ValueError(f"--ratio must look like 2:1 (synthetic:GoPro), got {text!r}")
+        raise SettingError(f"{{ratio}} must look like 2:1 (synthetic:GoPro), got {text!r}")
     return parts[0], parts[1]
 
 
 def shares(mix: str, ratio: tuple[int, int]) -> tuple[int, int]:
     """(synthetic, GoPro) shares of a regime."""
-    if mix not in MIXES:
-        raise ValueError(f"--mix must be one of {', '.join(MIXES)}, got {mix!r}")
+    check_choice("mix", mix, MIXES)
     return {"wild": (0, 1), "synth": (1, 0), "comb": ratio}[mix]
 
 
@@ -75,11 +77,11 @@ class TrainingStream(Dataset):
         gopro: GoProPairs | None = None, synthesizer: PairSynthesizer | None = None,
     ) -> None:
         if synth_share and synthesizer is None:
-            raise ValueError("synthetic samples need a sharp source (--sharp)")
+            raise SettingError("synthetic samples need a sharp source ({sharp})")
         if gopro_share and gopro is None:
-            raise ValueError("GoPro samples need --gopro")
+            raise SettingError("GoPro samples need {gopro}")
         if epoch_size < 1:
-            raise ValueError(f"--epoch-size must be >= 1, got {epoch_size}")
+            raise SettingError(f"{{epoch_size}} must be >= 1, got {epoch_size}")
         self.seed, self.epoch_size, self.crop = seed, epoch_size, crop
         self.gopro, self.synthesizer = gopro, synthesizer
         self.synth_count = round(epoch_size * synth_share / (synth_share + gopro_share))
@@ -206,3 +208,32 @@ def assemble(batch: dict, camera: Camera, device: torch.device) -> tuple[torch.T
         sharp.append(made_sharp * 2 - 1)
         positions.append(batch["device"]["position"])
     return torch.cat(blurred), torch.cat(sharp), torch.cat(positions)
+
+
+def build_stream(config: object, camera: Camera) -> tuple[TrainingStream, int]:
+    """The data stream of a run's settings (``TrainConfig``), and its epoch size."""
+    synth_share, gopro_share = shares(config.mix, parse_ratio(config.ratio))
+    if gopro_share and not config.gopro:
+        raise SettingError(f"{{mix}} {config.mix} trains on GoPro pairs and needs {{gopro}} (a GoPro_Large root); "
+                           "{mix} synth trains on synthetic pairs alone")
+    gopro = GoProPairs(config.gopro, "train", config.gopro_blur) if gopro_share else None
+    synthesizer = None
+    if synth_share:
+        source = open_source(config.sharp, n=config.sharp_images if config.sharp is None else None, seed=config.seed)
+        if config.kernels:
+            from blurgen.bank import KernelBank
+
+            kernels = BankKernels(KernelBank.load(config.kernels))
+        else:
+            kernels = LiveKernels(seed=config.seed)
+        motion = Motion(config.motion, shake_preset(config.shake)) if config.motion != "uniform" else None
+        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed, motion=motion)
+    if config.epoch_size:
+        epoch_size = config.epoch_size
+    elif gopro is not None:  # one epoch sees every GoPro pair once, plus its share of synthetic pairs
+        epoch_size = round(len(gopro) * (synth_share + gopro_share) / gopro_share)
+    else:
+        epoch_size = len(synthesizer.source)
+    stream = TrainingStream(seed=config.seed, epoch_size=epoch_size, crop=config.crop, synth_share=synth_share,
+                            gopro_share=gopro_share, gopro=gopro, synthesizer=synthesizer)
+    return stream, epoch_size

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from train.losses import critic_loss
-from train.models import scores
+from train.critics import scores
+from train.gan import critic_loss
 
 
 def synthetic_crops(count: int, crop: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,11 +1,12 @@
 """A Pix2Pix-style U-Net generator (Isola et al. 2017) with DeblurGAN's global residual.
 
-Encoder: five 4×4 stride-2 convolutions 3→64→128→256→512→512 (LeakyReLU 0.2; normalisation
+Encoder: five 4×4 stride-2 convolutions 3→w→2w→4w→8w→8w, w = 64 the paper's base width
+(LeakyReLU 0.2; normalisation
 after all but the first). Decoder: five 4×4 stride-2 transposed convolutions back up, each
 taking the matching encoder features concatenated to its input (ReLU, normalisation, dropout 0.5
 in the two deepest), the last one to 3 channels and a tanh: the residual. Output =
 clamp(input + residual, -1, 1), as the ResNet generator. Sides must be divisible by 32
-(:func:`train.models.pad_to_multiple` with ``multiple=32``). ``attention`` puts channel and/or
+(:func:`train.blocks.pad_to_multiple` with ``multiple=32``). ``attention`` puts channel and/or
 self-attention at the bottleneck (1/32 of the resolution) and channel attention after every
 decoder stage; ``init="identity"`` zeroes the last layer so step 0 returns the input.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from train.blocks import attention_layers, norm_layer, spectral
+from blurgen.settings import check_choice
+from train.blocks import INITS, attention_layers, check_sides, identity_start, norm_layer, paper_init, spectral
 
-WIDTHS = (64, 128, 256, 512, 512)
+WIDTHS = (1, 2, 4, 8, 8)  # times the base width
 
 
 class UNetGenerator(nn.Module):
@@ -26,16 +28,14 @@ class UNetGenerator(nn.Module):
     multiple = 2 ** len(WIDTHS)
 
     def __init__(self, init: str = "identity", norm: str = "instance", attention: str = "none", spectral_norm: bool = False,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, ngf: int = 64) -> None:
         super().__init__()
-        from train.models import INITS, paper_init
-
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        check_choice("init", init, INITS)
         self.init = init
+        widths = [ngf * factor for factor in WIDTHS]
         self.down = nn.ModuleList()
         channels = 3
-        for level, width in enumerate(WIDTHS):
+        for level, width in enumerate(widths):
             layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, stride=2, padding=1)]
             layers += [norm_layer(norm, width)] if level else []
             layers.append(nn.LeakyReLU(0.2, True))
@@ -44,7 +44,7 @@ class UNetGenerator(nn.Module):
         self.bottleneck = nn.Sequential(*attention_layers(attention, channels))
         channel_only = "channel" if attention in ("channel", "both") else "none"
         self.up = nn.ModuleList()
-        for level, width in enumerate(list(WIDTHS[:-1][::-1]) + [3]):
+        for level, width in enumerate(widths[:-1][::-1] + [3]):
             inputs = channels if level == 0 else channels * 2  # after the first, the skip is concatenated
             layers = [nn.ConvTranspose2d(inputs, width, 4, stride=2, padding=1)]
             if width != 3:
@@ -55,14 +55,12 @@ class UNetGenerator(nn.Module):
         self.last = self.up[-1][0]
         paper_init(self)
         if init == "identity":
-            nn.init.zeros_(self.last.weight)
-            nn.init.zeros_(self.last.bias)
+            identity_start(self.last)
         if spectral_norm:
             spectral(self, skip=(self.last,))
 
     def forward(self, blurred: torch.Tensor) -> torch.Tensor:
-        if blurred.shape[-1] % self.multiple or blurred.shape[-2] % self.multiple:
-            raise ValueError(f"image sides must be divisible by {self.multiple}, got {tuple(blurred.shape[-2:])}; use pad_to_multiple")
+        check_sides(blurred, self.multiple)
         features = []
         x = blurred
         for stage in self.down:

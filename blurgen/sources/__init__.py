@@ -1,4 +1,4 @@
-"""Sharp-image sources (DESIGN §8): a folder, COCO, GoPro_Large sharp frames, or the built-in
+"""Sharp-image sources (docs/design.md §7): a folder, COCO, GoPro_Large sharp frames, or the built-in
 dead-leaves corpus. Every source has ``len``, ``[i]`` (an H×W(×C) uint8/uint16 image, or
 :class:`BadImage` with a reason), ``id(i)`` (a stable name) and ``describe()``.
 """

@@ -70,7 +70,7 @@ def motion_preview(image: np.ndarray, camera_name: str, shake_name: str, index: 
     """The 256×256 centre of ``image``, sharp and blurred by camera rotation (sample ``index`` of
     the ``shake_name`` preset, the photo's centre as principal point), with its blur map."""
     from blurgen.camera import expose_with
-    from blurgen.motion import draw_camera_path, shake_preset
+    from blurgen.motion import draw_rotation_path, shake_preset
     from blurgen.motion_pairs import COUNTER_ROLL, margin_for
     from blurgen.nonuniform import render
 
@@ -79,7 +79,7 @@ def motion_preview(image: np.ndarray, camera_name: str, shake_name: str, index: 
     def draw(counter: int) -> float:
         return uniform(key, np.uint64(counter))
 
-    path = draw_camera_path(shake_preset(shake_name), seed, index, draw(COUNTER_ROLL), np.shape(image))
+    path = draw_rotation_path(shake_preset(shake_name), seed, index, draw(COUNTER_ROLL), np.shape(image))
     margin = margin_for(path, np.shape(image))
     region = preview_region(image, margin)
     centre = (region.shape[0] - 1) / 2

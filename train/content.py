@@ -1,6 +1,6 @@
-"""DeblurGAN's losses: WGAN-GP for the critic and the generator, and the content losses.
+"""Content losses: how far the restored image is from the sharp one.
 
-Content losses (``--content``), on images in [-1, 1]:
+The losses (``--content``), on images in [-1, 1]:
 
 * ``perceptual`` (the paper's): 100 × the MSE between VGG-19 ``conv3_3`` features (before its
   ReLU) of the restored and the sharp image. Images are mapped to [0, 1] and normalised with the
@@ -26,10 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from blurgen.settings import check_choice
 from train.checkpoint import load_tensors
-from train.models import scores
 
-GRADIENT_PENALTY_WEIGHT = 10.0
 PERCEPTUAL_WEIGHT = 100.0
 L1_WEIGHT = 10.0
 CONTENTS = ("l1", "perceptual+l1", "perceptual", "mse")
@@ -43,45 +42,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 class VggWeightsMissing(FileNotFoundError):
     """The VGG-19 weights are not where ``--vgg-weights`` says (nothing is downloaded)."""
-
-
-def critic_loss(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor,
-                penalty_weight: float = GRADIENT_PENALTY_WEIGHT) -> tuple[torch.Tensor, dict]:
-    """WGAN-GP critic loss: D(restored) − D(sharp) + penalty_weight·GP (10, the paper's), with one
-    interpolation factor per sample; ``penalty_weight=0`` skips the penalty (lazy ``--gp-every``).
-
-    ``restored`` should be detached. The penalty is computed in float32 (outside autocast).
-    Returns the loss and detached diagnostics: ``critic`` (the loss), ``d_real`` and ``d_fake``
-    (mean scores), ``wasserstein`` (their gap, D(real) − D(fake)) and, with the penalty, ``gp``
-    (the penalty before its weight) and ``grad_norm`` (mean ‖∇D(x̂)‖₂, which it pulls towards 1).
-    """
-    real = head_mean(critic(sharp))
-    fake = head_mean(critic(restored))
-    loss = fake - real
-    parts = {"d_real": real.detach(), "d_fake": fake.detach(), "wasserstein": (real - fake).detach()}
-    if penalty_weight:
-        penalty, norms = gradient_penalty(critic, sharp, restored)
-        loss = loss + penalty_weight * penalty
-        parts.update(gp=penalty.detach(), grad_norm=norms.mean().detach())
-    return loss, {"critic": loss.detach(), **parts}
-
-
-def head_mean(output: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """The mean score of a critic's output, averaged over its heads (one, or two for the double-scale critic)."""
-    heads = scores(output)
-    return sum(head.mean() for head in heads) / len(heads)
-
-
-def gradient_penalty(critic: nn.Module, sharp: torch.Tensor, restored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """mean over samples of (‖∇D(x̂)‖₂ − 1)², x̂ = ε·sharp + (1−ε)·restored, ε ~ U(0, 1) per sample;
-    and the (B,) gradient norms themselves."""
-    with torch.autocast(device_type=sharp.device.type, enabled=False):
-        epsilon = torch.rand(sharp.shape[0], 1, 1, 1, device=sharp.device)
-        mixed = (epsilon * sharp.float() + (1 - epsilon) * restored.float()).requires_grad_(True)
-        total = sum(head.sum() for head in scores(critic(mixed)))
-        (gradients,) = torch.autograd.grad(total, mixed, create_graph=True)
-        norms = gradients.flatten(1).norm(2, dim=1)
-        return ((norms - 1.0) ** 2).mean(), norms
 
 
 class PerceptualLoss(nn.Module):
@@ -114,8 +74,7 @@ class ContentLoss(nn.Module):
 
     def __init__(self, kind: str, perceptual: PerceptualLoss | None = None) -> None:
         super().__init__()
-        if kind not in CONTENTS:
-            raise ValueError(f"--content must be one of {', '.join(CONTENTS)}, got {kind!r}")
+        check_choice("content", kind, CONTENTS)
         if "perceptual" in kind and perceptual is None:
             raise ValueError(f"--content {kind} needs the VGG-19 perceptual network")
         self.kind = kind
@@ -156,8 +115,7 @@ def vgg_conv3_3(weights: str, *, net: str = "vgg19", seed: int = 0) -> nn.Sequen
     """VGG-19 or VGG-16 up to conv3_3 (their first 15 layers have the same shapes; the weights
     differ), with ``weights`` = ``imagenet`` (torchvision's cache, never downloaded), ``random``
     (an explicit choice, seeded) or a path to that network's state dict."""
-    if net not in VGG_FILES:
-        raise ValueError(f"--perceptual-net must be one of {', '.join(VGG_FILES)}, got {net!r}")
+    check_choice("perceptual_net", net, PERCEPTUAL_NETS)
     name = net.upper().replace("VGG", "VGG-")
     if weights == "random":
         with torch.random.fork_rng(devices=[]):

@@ -1,0 +1,228 @@
+"""The training options, each written once: its default, help, choices, the paper's value, and
+whether a resumed run must keep it.
+
+:class:`TrainConfig` is the table. Everything else is derived from it: the ``train`` command's
+options (:mod:`train.cli`), validation (:func:`check`), the ``--paper`` switch
+(:func:`paper_config`), the resume check (:func:`check_resumable`) and the checkpoint's record of
+the run (``dataclasses.asdict``). Adding an option is one field here, plus the code that uses it.
+
+Errors are :class:`blurgen.settings.SettingError`: they name the setting (``batch_size``), and the
+command line shows its option (``--batch-size``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from blurgen.camera import CAMERA_PRESETS
+from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
+from blurgen.settings import SettingError, check_choice
+from blurgen.sources.gopro import BLUR_KINDS
+from train.blocks import ATTENTIONS, INITS, NORMS
+from train.content import CONTENTS, PERCEPTUAL_NETS
+from train.critics import CRITICS
+from train.data import MIXES
+from train.gan import GANS
+from train.models import GENERATOR_SIZES, GENERATORS, UPSAMPLES, generator_class
+
+AMP_MODES = ("bf16", "fp16", "off")
+PAPER_EPOCHS = 300
+UNSET = object()  # no paper value / no value for checkpoints that predate the option
+
+
+@dataclass(frozen=True)
+class Option:
+    """One training option's description (the metadata of a :class:`TrainConfig` field).
+
+    ``paper``: the value ``--paper`` sets (UNSET: the paper says nothing); ``paper_fixed``: an
+    explicit other value with ``--paper`` is an error (else ``--paper`` only fills the default).
+    ``kept``: a resumed run must keep it; ``legacy``: the value a checkpoint written before the
+    option existed used (UNSET: every checkpoint records it). ``flags``: the command-line names
+    (default ``--field-name``; a second is a former name kept working). ``path``: given as a path.
+    ``cli``: on the command line at all.
+    """
+
+    help: str
+    choices: tuple = ()
+    minimum: float | None = None
+    paper: Any = UNSET
+    paper_fixed: bool = True
+    kept: bool = False
+    legacy: Any = UNSET
+    flags: tuple[str, ...] = ()
+    path: bool = False
+    cli: bool = True
+
+
+def option(default: Any, help: str, **description: Any) -> Any:
+    return field(default=default, metadata={"option": Option(help, **description)})
+
+
+@dataclass
+class TrainConfig:
+    """The ``train`` command's settings (``train --help``); the defaults are the modern ones."""
+
+    # The data
+    mix: str = option("comb", "wild (GoPro only), synth (synthetic only) or comb (both).", choices=MIXES, kept=True)
+    gopro: str | None = option(None, "GoPro_Large root (its train/ split is used).", path=True)
+    gopro_blur: str = option("blur", "Which GoPro blurred frames.", choices=BLUR_KINDS)
+    sharp: str | None = option(None, "Sharp images for synthetic pairs: any source 'blurgen dataset --src' takes. Default: the "
+                               "built-in corpus. (--sharp: the former name.)", flags=("--src", "--sharp"), path=True)
+    sharp_images: int = option(1000, "Images of the built-in corpus when no --src is given.", minimum=1, cli=False)
+    kernels: str | None = option(None, "Kernel bank for synthetic pairs (default: sampled live, deblurgan preset).", path=True)
+    ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
+    camera: str = option("none", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera').",
+                         choices=tuple(CAMERA_PRESETS), kept=True)
+    motion: str = option("uniform", "Synthetic blur: uniform (one kernel per pair, made on the device), rotation (camera "
+                         "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
+                         "'camera' is the former name of rotation.", choices=MOTIONS, kept=True, legacy="uniform")
+    shake: str = option("shake", "With --motion rotation or mixed: the shake preset.", choices=SHAKES)
+    crop: int = option(256, "Training crop side in px (a multiple of 4 for resnet, 32 for unet; any for nafnet).",
+                       minimum=16, kept=True)
+    seed: int = option(0, "Seed of the data stream and the initial weights.", minimum=0, kept=True)
+    # The networks
+    generator: str = option("resnet", "resnet (DeblurGAN's), unet (Pix2Pix-style encoder-decoder with skips) or nafnet "
+                            "(NAFNet: layer norm, SimpleGate, simplified channel attention, U-shaped).",
+                            choices=GENERATORS, paper="resnet", kept=True, legacy="resnet")
+    ngf: int | None = option(None, "Generator width: channels of its first layer (default 64 for resnet and unet, 32 for nafnet).",
+                             minimum=1, paper=64, kept=True, legacy=64)
+    blocks: int | None = option(None, "Generator depth: resnet's ResBlocks (default 9), nafnet's blocks at its deepest "
+                                "encoder level (default 28, as NAFNet-width32 for GoPro); the unet has none.",
+                                minimum=1, paper=9, kept=True, legacy=9)
+    ndf: int = option(64, "Critic width: channels of its first layer.", minimum=1, paper=64, kept=True, legacy=64)
+    upsample: str = option("transpose", "Generator upsampling: transpose (the paper's) or resize (no checkerboard artefacts).",
+                           choices=UPSAMPLES)
+    init: str = option("identity", "Generator initialisation: identity (last conv zeroed: step 0 returns the input) or "
+                       "paper (N(0, 0.02)).", choices=INITS, paper="paper", kept=True, legacy="paper")
+    norm: str = option("instance", "Generator normalisation: instance (the paper's), batch or none (resnet and unet).",
+                       choices=NORMS, paper="instance", kept=True, legacy="instance")
+    attention: str = option("none", "Generator attention at the bottleneck (and channel attention after each resolution "
+                            "change; resnet and unet).", choices=ATTENTIONS, paper="none", kept=True, legacy="none")
+    spectral_norm: str = option("none", "Spectral normalisation added to: none, critic, or both nets (the generator's last "
+                                "layer, which starts at zero, excepted).", choices=("none", "critic", "both"),
+                                paper="none", kept=True, legacy="none")
+    critic: str = option("spectral", "Critic: spectral (PatchGAN without InstanceNorm, spectral norm), nonorm (without "
+                         "InstanceNorm), paper (with InstanceNorm, as the paper) or double (DeblurGAN-v2's patch + "
+                         "whole-image critic).", choices=CRITICS, paper="paper", kept=True, legacy="paper")
+    # The objective
+    gan: str = option("wgan-gp", "GAN objective: wgan-gp (the paper's), vanilla (sigmoid cross-entropy), lsgan or ragan-ls "
+                      "(DeblurGAN-v2's; pair it with --critic double).", choices=GANS, paper="wgan-gp", kept=True,
+                      legacy="wgan-gp")
+    content: str = option("l1", "Content loss: l1 (10 x L1 of the pixels), perceptual+l1 (adds 100 x VGG conv3_3 MSE), "
+                          "perceptual (the paper's, alone) or mse (10 x L2 of the pixels).", choices=CONTENTS,
+                          paper="perceptual", kept=True, legacy="perceptual")
+    perceptual_net: str = option("vgg19", "Perceptual-loss network: conv3_3 of vgg19 (the paper's) or vgg16.",
+                                 choices=PERCEPTUAL_NETS, paper="vgg19", kept=True, legacy="vgg19")
+    vgg_weights: str = option("imagenet", "Perceptual-loss VGG weights: imagenet (torchvision's cache; never downloaded), "
+                              "random, or a path.")
+    adv_weight: float = option(1.0, "Weight of the adversarial term (the paper's 1).", minimum=0.0, paper=1.0, kept=True, legacy=1.0)
+    critic_steps: int = option(5, "Critic steps per generator step (the paper: 5; fewer is faster and changes the algorithm).", minimum=1)
+    gp_every: int = option(1, "Gradient penalty on every k-th critic step only, its weight times k (lazy regularisation, "
+                           "as StyleGAN2's R1); 1 = every step, the paper's.", minimum=1, kept=True, legacy=1)
+    # The schedule
+    steps: int | None = option(None, "Generator steps in all (overrides --epochs).", minimum=1)
+    epochs: int | None = option(None, f"Epochs (default {PAPER_EPOCHS}: the paper's 150 constant + 150 decaying).",
+                                minimum=1, paper=PAPER_EPOCHS, paper_fixed=False)
+    epoch_size: int | None = option(None, "Samples per epoch (default: every GoPro pair once plus its synthetic share; "
+                                    "synth: the sharp source's size).", minimum=1)
+    batch_size: int = option(16, "Per GPU (or CPU process). The paper used 1 (see --paper).", minimum=1, paper=1, kept=True)
+    lr: float = option(1e-4, "Adam learning rate of both nets (betas 0.5, 0.999).")
+    # The machine
+    device: str = option("auto", "auto, cpu, cuda or cuda:N.")
+    amp: str = option("bf16", "Mixed precision: bf16 (on CUDA, and on CPUs with bf16 instructions: AVX512-BF16 or AMX; "
+                      "fp32 on other CPUs), fp16 (CUDA only) or off (fp32, the paper's).", choices=AMP_MODES, paper="off")
+    compile: bool = option(False, "torch.compile the generator.")
+    workers: int | None = option(None, "DataLoader workers per process (default: chosen with --threads so that they fit the cores).",
+                                 minimum=0)
+    threads: int | None = option(None, "Torch threads of the training process (default: the cores the workers leave free).",
+                                 minimum=1)
+    # The run
+    out: str = option("runs/deblurgan", "Run folder: checkpoint.pt, metrics.jsonl, tensorboard/.", path=True)
+    resume: bool = option(False, "Continue exactly from <out>/checkpoint.pt.")
+    overwrite: bool = option(False, "Delete the run already in --out and start again (without it, such a run is refused).")
+    val: str | None = option(None, "Pairs to validate on: GoPro_Large (its test/), 'blurgen evalset' or 'blurgen dataset' "
+                             "output, blur/ + sharp/ folders, or .tar shards.", path=True)
+    val_every: int = option(1000, "Validate every N steps.", minimum=1)
+    val_images: int | None = option(None, "Validate on the first N pairs only. (--val-images: the former name.)",
+                                    minimum=1, flags=("--val-limit", "--val-images"))
+    checkpoint_every: int = option(1000, "Write the checkpoint every N steps (and at the end).", minimum=1)
+    log_every: int = option(50, "Console line every N steps.", minimum=1)
+    image_every: int = option(500, "TensorBoard image grid every N steps.", minimum=1, cli=False)
+    stop_at: int | None = option(None, "Stop at this step with a checkpoint (for jobs with a time limit; continue with --resume).",
+                                 minimum=1)
+
+
+def options() -> dict[str, Option]:
+    """Each setting's :class:`Option`, in the table's order."""
+    return {f.name: f.metadata["option"] for f in dataclasses.fields(TrainConfig)}
+
+
+def defaults() -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+
+
+def paper_config(config: TrainConfig) -> TrainConfig:
+    """``config`` with the paper's value of every option that has one; a value the user chose that
+    differs from both the default and the paper's is a :class:`SettingError`."""
+    changes, default = {}, defaults()
+    for name, described in options().items():
+        if described.paper is UNSET:
+            continue
+        given = getattr(config, name)
+        if given == default[name]:
+            changes[name] = described.paper
+        elif described.paper_fixed and given != described.paper:
+            raise SettingError(f"--paper sets {{{name}}} {described.paper}; drop {{{name}}} {given} or --paper")
+    return dataclasses.replace(config, **changes)
+
+
+def resolved(config: TrainConfig) -> TrainConfig:
+    """``config`` with the generator's own sizes filled in where ``ngf``/``blocks`` were left unset,
+    and former names of values replaced by the current ones."""
+    width, depth = GENERATOR_SIZES[config.generator]
+    return dataclasses.replace(config, ngf=config.ngf or width, blocks=config.blocks or depth,
+                               motion=MOTION_ALIASES.get(config.motion, config.motion))
+
+
+def check(config: TrainConfig) -> None:
+    """Every setting's choices and bounds, and the rules between settings, checked before anything
+    is built or written (a :class:`SettingError`)."""
+    for name, described in options().items():
+        value = getattr(config, name)
+        if described.choices:
+            check_choice(name, value, described.choices + (tuple(MOTION_ALIASES) if name == "motion" else ()))
+        if described.minimum is not None and value is not None and value < described.minimum:
+            raise SettingError(f"{{{name}}} must be >= {described.minimum:g}, got {value}")
+    multiple = generator_class(config.generator).multiple
+    if config.crop % multiple:
+        raise SettingError(f"{{crop}} must be a multiple of {multiple} for the {config.generator} generator, got {config.crop}")
+    if config.generator == "unet" and config.blocks is not None:
+        raise SettingError("{blocks} sizes the resnet and nafnet generators; the unet's depth is fixed")
+    if config.generator == "nafnet" and (config.norm, config.attention) != ("instance", "none"):
+        raise SettingError("{generator} nafnet has its own layer norm and channel attention: drop {norm} and {attention}")
+    if config.motion != "uniform" and config.kernels:
+        raise SettingError(f"{{motion}} {config.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
+    if config.resume and config.overwrite:
+        raise SettingError("{resume} continues the run in {out} and {overwrite} deletes it: choose one")
+
+
+def check_used(config: TrainConfig) -> None:
+    """For the command line: an option given that the chosen settings would ignore is a :class:`SettingError`."""
+    if (config.vgg_weights != "imagenet" or config.perceptual_net != "vgg19") and "perceptual" not in config.content:
+        which = "vgg_weights" if config.vgg_weights != "imagenet" else "perceptual_net"
+        raise SettingError(f"{{{which}}} is for the perceptual loss, which {{content}} {config.content} does not use: "
+                           "drop it, or add {content} perceptual+l1")
+
+
+def check_resumable(config: TrainConfig, saved: dict) -> None:
+    """A :class:`SettingError` naming the first kept setting ``config`` changes from a checkpoint's record."""
+    for name, described in options().items():
+        if not described.kept:
+            continue
+        before = saved.get(name, described.legacy)
+        if name == "motion":
+            before = MOTION_ALIASES.get(before, before)
+        if before != getattr(config, name):
+            raise SettingError(f"{{{name}}} {getattr(config, name)} differs from the checkpoint's {before}; a resumed run must keep it")

@@ -1,0 +1,34 @@
+"""The generator's update: one Adam step on adv_weight · (the adversarial term of ``--gan``) + the
+content loss, through the critic (whose parameters the critic's step left frozen)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import torch
+from torch import nn
+
+from train.content import ContentLoss
+from train.gan import generator_objective
+
+
+class GeneratorStep:
+    """``step(restored, sharp)``: restored is the generator's output on the batch (with its graph);
+    returns the terms of the loss (detached tensors on the device)."""
+
+    def __init__(self, critic: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *, gan: str,
+                 content: ContentLoss, adv_weight: float, autocast: Callable[[], AbstractContextManager]) -> None:
+        self.critic, self.optimizer, self.scaler = critic, optimizer, scaler
+        self.gan, self.content, self.adv_weight, self.autocast = gan, content, adv_weight, autocast
+
+    def step(self, restored: torch.Tensor, sharp: torch.Tensor) -> dict:
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.autocast():
+            adversarial = generator_objective(self.gan, self.critic, restored, sharp)
+            content, terms = self.content(restored.float(), sharp.float())
+            loss = self.adv_weight * adversarial + content
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return {"adversarial": adversarial.detach(), "content": content.detach(), **terms, "loss_g": loss.detach()}

@@ -1,0 +1,100 @@
+"""The whole training state in one place: both networks, their optimisers, learning-rate schedules
+and gradient scalers. One helper makes it, one saves it, one restores it, so that a resumed run
+continues exactly.
+
+Adam, β 0.5/0.999, the same learning rate for both nets (the paper's). The learning rate is
+constant for the first half of the steps and falls linearly to 0 over the second (the paper: 150
++ 150 epochs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from train.checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
+from train.config import TrainConfig, check_resumable
+from train.machine import Distributed
+from train.models import make_critic_for, make_generator
+
+PARTS = ("generator", "critic", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d", "scaler_g", "scaler_d")
+
+
+def lr_factor(total_steps: int) -> Callable[[int], float]:
+    """1 for the first half of the steps, then linearly down to 0 at the last step."""
+    half = total_steps // 2
+
+    def factor(step: int) -> float:
+        if step < half:
+            return 1.0
+        return max(0.0, (total_steps - step) / max(1, total_steps - half))
+
+    return factor
+
+
+@dataclass
+class TrainingState:
+    generator: nn.Module
+    critic: nn.Module
+    optimizer_g: torch.optim.Optimizer
+    optimizer_d: torch.optim.Optimizer
+    scheduler_g: torch.optim.lr_scheduler.LambdaLR
+    scheduler_d: torch.optim.lr_scheduler.LambdaLR
+    scaler_g: torch.amp.GradScaler
+    scaler_d: torch.amp.GradScaler
+
+    def state_dict(self) -> dict:
+        return {name: getattr(self, name).state_dict() for name in PARTS}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name in PARTS:
+            getattr(self, name).load_state_dict(state[name])
+
+    def schedule_step(self) -> None:
+        self.scheduler_g.step()
+        self.scheduler_d.step()
+
+
+def build_state(config: TrainConfig, device: torch.device, steps: int, fp16: bool) -> TrainingState:
+    """Fresh networks (seeded by ``config.seed``, the same on every rank) and their optimisers."""
+    torch.manual_seed(config.seed)
+    generator = make_generator(asdict(config)).to(device)
+    critic = make_critic_for(asdict(config)).to(device)
+    fused = device.type == "cuda"  # one fused kernel per optimizer step on CUDA instead of a loop over parameters
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999), fused=fused)
+    optimizer_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999), fused=fused)
+    return TrainingState(
+        generator, critic, optimizer_g, optimizer_d,
+        torch.optim.lr_scheduler.LambdaLR(optimizer_g, lr_factor(steps)), torch.optim.lr_scheduler.LambdaLR(optimizer_d, lr_factor(steps)),
+        torch.amp.GradScaler(device.type, enabled=fp16), torch.amp.GradScaler(device.type, enabled=fp16),
+    )
+
+
+def restore_state(state: TrainingState, path: Path, config: TrainConfig, run: Distributed) -> int:
+    """Load a checkpoint into ``state`` and this rank's random-number state; returns its step.
+    A setting the run must keep but ``config`` changes is a :class:`SettingError`."""
+    saved = load_checkpoint(path, upsample=config.upsample)
+    check_resumable(config, saved["args"])
+    state.load_state_dict(saved)
+    restore_rng(saved["rng"][run.rank] if run.rank < len(saved["rng"]) else saved["rng"][0])
+    return int(saved["step"])
+
+
+def save_state(state: TrainingState, path: Path, config: TrainConfig, run: Distributed, step: int) -> None:
+    """Rank 0 writes the checkpoint (atomically), with every rank's random-number state. Under DDP
+    it first checks that the ranks' critics, averaged by hand, still agree."""
+    states = [rng_state()]
+    if run.world > 1:
+        states = [None] * run.world
+        dist.all_gather_object(states, rng_state())
+        sums = [None] * run.world
+        dist.all_gather_object(sums, float(sum(p.double().sum() for p in state.critic.parameters())))
+        if len(set(sums)) != 1:
+            raise RuntimeError(f"the critic's weights differ between ranks at step {step}: {sums}")
+    if run.main:
+        save_checkpoint(path, {**state.state_dict(), "step": step, "rng": states, "args": asdict(config)})
