@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -84,3 +86,17 @@ def make_gopro(root: Path, scenes: dict[str, int], split: str = "train", size: t
             write(root / split / scene / "sharp" / name, sharp)
             write(root / split / scene / "blur" / name, blurred)
             write(root / split / scene / "blur_gamma" / name, blurred)
+
+
+def cli(command: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``train`` or ``deblur`` with ``args`` in a fresh interpreter, as a user would from a shell."""
+    code = "import sys; from train.cli import main, deblur_main; sys.argv[0] = sys.argv[1]; del sys.argv[1]; (main if sys.argv[0] == 'train' else deblur_main)()"
+    return subprocess.run([sys.executable, "-c", code, command, *args], capture_output=True, text=True, timeout=600)
+
+
+def wild_config(gopro: Path, out: Path, **changes):
+    """A one-step WILD run on a GoPro fixture, tiny and on the CPU, with ``changes``."""
+    from train.config import TrainConfig
+
+    return TrainConfig(**{**dict(mix="wild", gopro=str(gopro), out=str(out), steps=1, batch_size=2, crop=32, workers=0, device="cpu",
+                                 log_every=1, image_every=100, critic_steps=1), **changes})

@@ -1,18 +1,14 @@
 """Training on the machine a user has: network sizes, bf16 on the CPU, NAFNet, and threads that
 fit the cores."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
 
-from fixtures import make_gopro, textured, write
+from fixtures import cli, textured, wild_config, write
 from blurgen.settings import SettingError
 from blurgen.sources import read_image
 from train.checkpoint import load_checkpoint
-from train.config import TrainConfig
 from train.critics import Critic
 from train.evaluate import restore, to_image, to_tensor
 from train.loop import train
@@ -22,21 +18,6 @@ from train.models import Generator, NAFNet, make_generator, parameter_count
 needs_bf16 = pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 instructions")
 
 
-@pytest.fixture(scope="module")
-def gopro(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gopro")
-    make_gopro(root, {"GOPR0372_07_00": 2}, size=(144, 176))
-    return root
-
-
-def settings(gopro, out, **changes) -> TrainConfig:
-    return TrainConfig(**{**dict(mix="wild", gopro=str(gopro), out=str(out), steps=1, batch_size=2, crop=32, workers=0,
-                                 device="cpu", log_every=1, image_every=100, critic_steps=1), **changes})
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from train.cli import main, deblur_main; sys.argv[0] = sys.argv[1]; del sys.argv[1]; (main if sys.argv[0] == 'train' else deblur_main)()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
 
 
 def test_size_options_change_the_parameter_counts_as_the_architectures_say():
@@ -70,7 +51,7 @@ def test_sizes_survive_the_checkpoint_through_deblur_and_resume_only_as_themselv
                  "--device", "cpu", "--out", str(run), "--ngf", "16", "--blocks", "2", "--ndf", "8", "--resume")
     assert result.returncode == 2 and "--ngf 16 differs from the checkpoint's 8" in result.stderr
     with pytest.raises(SettingError, match="ndf 16 differs"):
-        train(settings(gopro, run, steps=2, resume=True, ngf=8, blocks=2, ndf=16), log=lambda _: None)
+        train(wild_config(gopro, run, steps=2, resume=True, ngf=8, blocks=2, ndf=16), log=lambda _: None)
     result = cli("train", "--mix", "wild", "--gopro", str(gopro), "--steps", "1", "--crop", "32", "--device", "cpu",
                  "--out", str(tmp_path / "paper"), "--paper", "--blocks", "4")
     assert result.returncode == 2 and "--paper sets --blocks 9" in result.stderr
@@ -79,7 +60,7 @@ def test_sizes_survive_the_checkpoint_through_deblur_and_resume_only_as_themselv
 @needs_bf16
 def test_bf16_on_the_cpu_trains_a_step_and_the_identity_start_stays_exact(gopro, tmp_path):
     lines = []
-    result = train(settings(gopro, tmp_path / "run", ngf=8, blocks=2, ndf=8), log=lines.append)
+    result = train(wild_config(gopro, tmp_path / "run", ngf=8, blocks=2, ndf=8), log=lines.append)
     assert np.isfinite(result["history"][0]["loss_g"]) and any("bf16 autocast" in line for line in lines)
     assert amp_dtype("bf16", torch.device("cpu")) == torch.bfloat16
     torch.manual_seed(0)
@@ -115,5 +96,5 @@ def test_threads_and_workers_fit_the_cores(monkeypatch, cores):
 
 def test_the_console_states_the_thread_plan(gopro, tmp_path):
     lines = []
-    train(settings(gopro, tmp_path / "run", ngf=8, blocks=1, ndf=8, workers=1, threads=1), log=lines.append)
+    train(wild_config(gopro, tmp_path / "run", ngf=8, blocks=1, ndf=8, workers=1, threads=1), log=lines.append)
     assert any("1 torch thread(s), 1 data worker(s) of 1 thread each" in line for line in lines)

@@ -3,15 +3,13 @@ identity start, the discriminating critic, content losses, diagnostics and the c
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from fixtures import make_gopro, textured, write
+from fixtures import cli, make_gopro, textured, write
 from blurgen.camera import camera_preset
 from blurgen.dataset import DatasetSpec
 from blurgen.distribute import build_dataset
@@ -183,11 +181,6 @@ def test_resume_refuses_another_critic_content_or_init(tmp_path, change):
     key = next(iter(change))
     with pytest.raises(SettingError, match=f"{key} {change[key]} differs from the checkpoint's"):
         train(gopro_config(tmp_path / "gopro", tmp_path / "run", steps=2, resume=True, **change), log=lambda _: None)
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from train.cli import main, deblur_main; sys.argv[0] = sys.argv[1]; del sys.argv[1]; (main if sys.argv[0] == 'train' else deblur_main)()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
 
 
 def test_paper_flag_and_deblur_pairs_report_blurred_and_restored(tmp_path, photos):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from fixtures import make_gopro, textured, write
+from fixtures import cli, make_gopro, textured, write
 from blurgen.sources import read_image
 from blurgen.settings import SettingError
 from train.checkpoint import CheckpointError, load_checkpoint
@@ -182,11 +182,6 @@ def test_missing_vgg_weights_are_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "bad.pth").write_bytes(b"junk")
     with pytest.raises(VggWeightsMissing, match="not a VGG-19"):
         vgg_conv3_3(str(tmp_path / "bad.pth"))
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from train.cli import main, deblur_main; sys.argv[0] = sys.argv[1]; del sys.argv[1]; (main if sys.argv[0] == 'train' else deblur_main)()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
 
 
 def test_cli_train_then_deblur_keeps_odd_sizes_and_grey(data, tmp_path):

@@ -2,15 +2,13 @@
 GAN objectives, perceptual networks; each trains, restores through `deblur`, and resumes only as itself."""
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from fixtures import make_gopro, textured, write
+from fixtures import cli, textured, wild_config, write
 from blurgen.sources import read_image
 from train.blocks import SelfAttention
 from train.nafnet import NAFBlock
@@ -129,16 +127,10 @@ def test_vgg16_is_a_perceptual_net_and_its_missing_weights_are_named(tmp_path, m
         vgg_conv3_3("imagenet", net="vgg16")
 
 
-@pytest.fixture(scope="module")
-def gopro(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gopro")
-    make_gopro(root, {"GOPR0372_07_00": 2}, size=(144, 176))
-    return root
 
 
 def settings(gopro, out, **changes) -> TrainConfig:
-    return TrainConfig(**{**dict(mix="wild", gopro=str(gopro), out=str(out), steps=1, batch_size=2, crop=32, vgg_weights="random",
-                                 workers=0, device="cpu", log_every=1, image_every=100, critic_steps=2), **changes})
+    return wild_config(gopro, out, **{"vgg_weights": "random", "critic_steps": 2, **changes})
 
 
 RUNS = [
@@ -149,11 +141,6 @@ RUNS = [
 ]
 
 
-def deblur(*args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from train.cli import deblur_main; sys.argv[0] = 'deblur'; deblur_main()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.parametrize("variant", RUNS, ids=[str(v) for v in RUNS])
 def test_each_variant_trains_restores_through_deblur_and_resumes_only_as_itself(gopro, tmp_path, variant):
     result = train(settings(gopro, tmp_path / "run", **variant), log=lambda _: None)
@@ -162,7 +149,7 @@ def test_each_variant_trains_restores_through_deblur_and_resumes_only_as_itself(
     assert all(state["args"][key] == value for key, value in variant.items())
     image = textured(np.random.default_rng(0), 45, 71)
     write(tmp_path / "in.png", image)
-    outcome = deblur(str(tmp_path / "run" / "checkpoint.pt"), str(tmp_path / "in.png"), "--out", str(tmp_path / "out"), "--device", "cpu",
+    outcome = cli("deblur", str(tmp_path / "run" / "checkpoint.pt"), str(tmp_path / "in.png"), "--out", str(tmp_path / "out"), "--device", "cpu",
                      "--amp", "off")
     assert outcome.returncode == 0, outcome.stderr
     generator = make_generator(state["args"])

@@ -92,13 +92,18 @@ def deblur(
     checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train'.")],
     images: Annotated[Optional[list[Path]], typer.Argument(help="Images to restore (any size; grey or RGB).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for restored images (PNG, same stem).")] = Path("restored"),
-    pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: GoPro_Large (its test/), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
+    pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: a benchmark's test set (GoPro_Large, RealBlur-J/R or RSBlur: their root or list file; HIDE_dataset), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="With --pairs: write PSNR/SSIM of restored and blurred images, per image and mean, here (JSON).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="With --pairs: the first N pairs only.", min=1)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     upsample: Annotated[Optional[str], typer.Option(help="Fail unless the checkpoint uses this upsampling.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Images of the same size restored together.", min=1)] = 8,
     amp: Annotated[str, typer.Option(help="bf16 (default: on CUDA, and on CPUs with bf16 instructions; the input passes at full precision, only the residual is bf16) or off (fp32).")] = "bf16",
+    protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image) or realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score). Default: the benchmark's own.")] = None,
+    detect: Annotated[bool, typer.Option("--detect", help="With --pairs: also run an object detector on the sharp, blurred and restored images and score it with COCOeval.")] = False,
+    detector: Annotated[str, typer.Option(help="With --detect: fasterrcnn, retinanet or ssdlite (torchvision's COCO detectors).")] = "fasterrcnn",
+    detector_weights: Annotated[str, typer.Option("--detector-weights", help="With --detect: coco (torchvision's cache; never downloaded), random, or a path.")] = "coco",
+    detect_threshold: Annotated[float, typer.Option("--detect-threshold", help="With --detect: the score above which the detector's boxes on the sharp image are the pseudo ground truth.", min=0.0, max=1.0)] = 0.5,
 ) -> None:
     """Restore blurred images with a trained generator, or measure it on (blurred, sharp) pairs.
 
@@ -107,11 +112,14 @@ def deblur(
     """
     if pairs is not None and images:
         raise fail("give either images to restore or --pairs to evaluate, not both")
-    if pairs is None and (report is not None or limit is not None):
-        raise fail(f"{'--report' if report is not None else '--limit'} applies to --pairs only")
+    given = [name for name, value in (("--report", report), ("--limit", limit), ("--protocol", protocol), ("--detect", detect or None)) if value is not None]
+    if pairs is None and given:
+        raise fail(f"{given[0]} applies to --pairs only")
     generator, target, amp_dtype, step = load_generator(checkpoint, device=device, upsample=upsample, amp=amp)
     if pairs is not None:
-        evaluate_pairs(generator, pairs, target, amp_dtype, report=report, limit=limit, checkpoint=checkpoint, step=step)
+        detection = dict(name=detector, weights=detector_weights, threshold=detect_threshold) if detect else None
+        evaluate_pairs(generator, pairs, target, amp_dtype, report=report, limit=limit, checkpoint=checkpoint, step=step,
+                       protocol=protocol, detection=detection)
     elif not images:
         raise fail("give images to restore, or --pairs to evaluate")
     else:
@@ -148,22 +156,40 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
     return generator, target, amp_dtype, int(state["step"])
 
 
-def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | None, limit: int | None, checkpoint: Path, step: int) -> None:
-    """``deblur --pairs``: PSNR/SSIM of restored and blurred images, with progress, a summary and the report."""
+def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | None, limit: int | None, checkpoint: Path, step: int,
+                   protocol: str | None = None, detection: dict | None = None) -> None:
+    """``deblur --pairs``: PSNR/SSIM of restored and blurred images (and, with ``detection``, a
+    detector's AP on each), with progress, a summary and the report."""
     from blurgen.sources import SourceError, open_pairs
+    from train.detection import DetectionEvaluation, DetectorWeightsMissing, coco_truth_for, load_detector
     from train.evaluate import evaluate, summary_line
+    from train.protocols import check_protocol
 
     try:
+        if protocol is not None:
+            check_protocol(protocol)
         found = open_pairs(pairs)
         if report is not None:
             writable_file(report)
-    except SourceError as error:
+        detector = load_detector(detection["name"], detection["weights"], target) if detection else None
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
+    except (SourceError, DetectorWeightsMissing) as error:
         raise fail(str(error)) from None
     except OSError as error:
         raise fail(f"cannot write --report {report}: {error.strerror or error}") from None
     described = found.describe()
     total = len(found) if limit is None else min(limit, len(found))
-    typer.echo(f"{pairs}: {described['pairs']} pairs ({described['layout']} layout, {described['groups']} group(s)); evaluating {total}", err=True)
+    protocol = protocol or found.protocol
+    benchmark = f"{described['benchmark']} benchmark, " if described.get("benchmark") else ""
+    typer.echo(f"{pairs}: {described['pairs']} pairs ({benchmark}{described['layout']} layout, {described['groups']} group(s)); "
+               f"evaluating {total} with the {protocol} protocol", err=True)
+    scorer, coco_missing = None, None
+    if detector is not None:
+        coco_truth, coco_missing = coco_truth_for(found, limit)
+        scorer = DetectionEvaluation(detector, threshold=detection["threshold"], device=target, coco_truth=coco_truth)
+        if coco_missing:
+            typer.echo(coco_missing, err=True)
     done = [0]
 
     def progress(row: dict) -> None:
@@ -171,13 +197,37 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
         typer.echo(f"[{done[0]}/{total}] {row['id']}: PSNR {row['psnr']:.2f} dB (blurred {row['psnr_blurred']:.2f}), "
                    f"SSIM {row['ssim']:.4f} (blurred {row['ssim_blurred']:.4f})", err=True)
 
-    result = evaluate(generator, found, target, limit=limit, amp_dtype=amp_dtype, on_pair=progress)
+    result = evaluate(generator, found, target, limit=limit, amp_dtype=amp_dtype, protocol=protocol, on_pair=progress,
+                      on_images=scorer.add if scorer else None)
     result.update(checkpoint=str(checkpoint), step=step, pairs=described)
+    if scorer is not None:
+        result["detection"] = {"detector": detection["name"], "weights": detection["weights"], **scorer.report(coco_missing)}
     if report is not None:
         report.write_text(json.dumps(result, indent=2) + "\n")
     if not result["images"]:
         raise fail(f"no pair could be evaluated (skipped: {result['skipped']})")
     typer.echo(summary_line(result))
+    if scorer is not None:
+        typer.echo(detection_table(result["detection"]))
+
+
+def shown(value: float, spec: str) -> str:
+    """A figure, or n/a where there was nothing to measure (no true box, no AP lost to blur)."""
+    return "n/a" if value != value else format(value, spec)
+
+
+def detection_table(detection: dict) -> str:
+    """The detection rows (sharp, blurred, restored) for each ground truth, and the share recovered."""
+    lines = [f"detection ({detection['detector']}, weights {detection['weights']}): AP@[.5:.95] / AP50 / AR@100"]
+    for truth, label in (("pseudo", f"vs its own detections on the sharp images (score >= {detection['threshold']:g})"), ("coco", "vs COCO annotations")):
+        if truth not in detection:
+            continue
+        rows = detection[truth]
+        lines.append(f"  {label}: {rows['sharp']['true_boxes']} boxes")
+        for row in ("sharp", "blurred", "restored"):
+            lines.append(f"    {row:<9} " + " / ".join(shown(rows[row][key], ".3f") for key in ("ap", "ap50", "recall")))
+        lines.append(f"    share of the blur-induced AP loss recovered: {shown(rows['recovered'], '.1%')}")
+    return "\n".join(lines)
 
 
 def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path, batch_size: int) -> None:

@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from blurgen.sources import BadImage
+from train.blocks import pad_to_multiple
 from train.metrics import PROTOCOL, psnr, ssim
-from train.models import pad_to_multiple
+from train.protocols import REALBLUR_PROTOCOL, check_protocol, realblur_scores
 
 METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain")
 
@@ -70,18 +71,24 @@ def to_image(restored: torch.Tensor, grey: bool, bit_depth: int = 8) -> np.ndarr
 
 
 def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit: int | None = None,
-             amp_dtype: torch.dtype | None = None, on_pair: Callable[[dict], None] | None = None) -> dict:
+             amp_dtype: torch.dtype | None = None, protocol: str | None = None, on_pair: Callable[[dict], None] | None = None,
+             on_images: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None) -> dict:
     """PSNR and SSIM of the restored images and of the blurred inputs, on full-size pairs.
 
     ``pairs`` is anything with ``len``, ``[i]`` → (blurred, sharp) arrays and ``id(i)``
-    (:func:`blurgen.sources.open_pairs`). Per image and as means over images: ``psnr``, ``ssim``
-    (restored vs sharp), ``psnr_blurred``, ``ssim_blurred`` (input vs sharp) and the gains
-    ``psnr_gain`` (dB) and ``ssim_gain``. Unreadable pairs and pairs whose two images differ in
-    size are skipped and counted. ``on_pair`` sees each row as it is made (progress).
+    (:func:`blurgen.sources.open_pairs`). ``protocol`` is ``plain`` or ``realblur``
+    (:mod:`train.protocols`); by default the one the pairs' benchmark publishes. Per image and as
+    means over images: ``psnr``, ``ssim`` (restored vs sharp), ``psnr_blurred``, ``ssim_blurred``
+    (input vs sharp) and the gains ``psnr_gain`` (dB) and ``ssim_gain``. Unreadable pairs and
+    pairs whose two images differ in size are skipped and counted. ``on_pair`` sees each row as it
+    is made (progress); ``on_images`` each pair's index and its blurred, sharp and restored 8-bit
+    RGB images (H×W×3 uint8).
     """
+    protocol = protocol or getattr(pairs, "protocol", "plain")
+    check_protocol(protocol)
     was_training = generator.training
     generator.eval()
-    rows, skipped = [], {}
+    rows, skipped, unaligned = [], {}, 0
     for index in range(len(pairs) if limit is None else min(limit, len(pairs))):
         try:
             blurred, sharp = pairs[index]
@@ -93,20 +100,33 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
             continue
         blurred_tensor, target = to_tensor(blurred, device), to_tensor(sharp, device)
         restored = restore(generator, blurred_tensor, amp_dtype)
-        row = {"id": pairs.id(index), "psnr": float(psnr(restored, target)[0]), "ssim": float(ssim(restored, target)[0]),
-               "psnr_blurred": float(psnr(blurred_tensor, target)[0]), "ssim_blurred": float(ssim(blurred_tensor, target)[0])}
+        row = {"id": pairs.id(index)}
+        if protocol == "plain":
+            row.update(psnr=float(psnr(restored, target)[0]), ssim=float(ssim(restored, target)[0]),
+                       psnr_blurred=float(psnr(blurred_tensor, target)[0]), ssim_blurred=float(ssim(blurred_tensor, target)[0]))
+        images = [to_image(tensor, grey=False) for tensor in (blurred_tensor, target, restored)] if protocol != "plain" or on_images else None
+        if protocol == "realblur":
+            scored, scored_blurred = realblur_scores(images[2], images[1]), realblur_scores(images[0], images[1])
+            unaligned += (not scored["aligned"]) + (not scored_blurred["aligned"])
+            row.update(psnr=scored["psnr"], ssim=scored["ssim"], psnr_blurred=scored_blurred["psnr"], ssim_blurred=scored_blurred["ssim"])
         row["psnr_gain"] = row["psnr"] - row["psnr_blurred"]
         row["ssim_gain"] = row["ssim"] - row["ssim_blurred"]
         rows.append(row)
         if on_pair is not None:
             on_pair(row)
+        if on_images is not None:
+            on_images(index, *images)
     generator.train(was_training)
     mean = {key: float(np.mean([row[key] for row in rows])) if rows else float("nan") for key in METRICS}
-    return {"images": len(rows), "skipped": skipped, "mean": mean, "per_image": rows, "protocol": PROTOCOL}
+    report = {"images": len(rows), "skipped": skipped, "mean": mean, "per_image": rows, "protocol_name": protocol,
+              "protocol": PROTOCOL if protocol == "plain" else REALBLUR_PROTOCOL}
+    if protocol == "realblur":
+        report["alignment_failed"] = unaligned  # images scored with the identity warp because ECC did not converge
+    return report
 
 
 def summary_line(report: dict) -> str:
     """One line: restored vs blurred-input PSNR/SSIM means and the gains."""
     mean = report["mean"]
-    return (f"{report['images']} pairs: PSNR {mean['psnr']:.2f} dB (blurred input {mean['psnr_blurred']:.2f}, gain {mean['psnr_gain']:+.2f}), "
+    return (f"{report['images']} pairs ({report.get('protocol_name', 'plain')} protocol): PSNR {mean['psnr']:.2f} dB (blurred input {mean['psnr_blurred']:.2f}, gain {mean['psnr_gain']:+.2f}), "
             f"SSIM {mean['ssim']:.4f} (blurred input {mean['ssim_blurred']:.4f}, gain {mean['ssim_gain']:+.4f})")

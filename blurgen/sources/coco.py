@@ -92,3 +92,23 @@ class CocoSource:
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_coco": None}
+
+
+def boxes_in_crop(annotations: list[dict], crop_box: dict, min_visible: float = 0.5) -> list[tuple[list[float], int]]:
+    """COCO annotations (``bbox`` = [x, y, w, h] in the source image, ``category_id``) moved into a
+    crop (``crop_box``: x, y, width, height in the source image): boxes clipped to the crop and
+    kept when at least ``min_visible`` of their area lies inside it; crowd regions are left out.
+    Returns ([x, y, w, h] in crop pixels, category id) pairs."""
+    x0, y0, width, height = (float(crop_box[key]) for key in ("x", "y", "width", "height"))
+    kept = []
+    for annotation in annotations:
+        if annotation.get("iscrowd"):
+            continue
+        x, y, w, h = (float(v) for v in annotation["bbox"])
+        left, top = max(x - x0, 0.0), max(y - y0, 0.0)
+        right, bottom = min(x + w - x0, width), min(y + h - y0, height)
+        if right <= left or bottom <= top or w * h <= 0:
+            continue
+        if (right - left) * (bottom - top) >= min_visible * w * h:
+            kept.append(([left, top, right - left, bottom - top], int(annotation["category_id"])))
+    return kept

@@ -1,6 +1,7 @@
 """(blurred, sharp) pairs from any paired layout, for evaluation and validation.
 
-Three layouts are read, and :func:`open_pairs` says which it found:
+These layouts are read, and :func:`open_pairs` says which it found (and which public benchmark,
+when it recognises one: :mod:`blurgen.sources.benchmarks`):
 
 * ``folders``: a folder with ``blur/`` and ``sharp/`` holding files of the same names (plain
   paired folders, and ``blurgen evalset`` output); or a tree whose groups each hold such a pair
@@ -9,6 +10,8 @@ Three layouts are read, and :func:`open_pairs` says which it found:
   GoPro_Large root that has a ``test/`` split, the test split is read.
 * ``webdataset``: a ``.tar`` shard, or a folder of them, whose members are
   ``<key>.blur.<ext>`` and ``<key>.sharp.<ext>`` (``blurgen dataset --format webdataset``).
+* ``list``: a benchmark's list file of ``<sharp> <blurred>`` lines (RealBlur-J, RealBlur-R,
+  RSBlur), or a root that holds one; ``hide``: HIDE's ``GT/`` and ``test/`` folders.
 
 Names must match exactly: a blurred file without a sharp partner (or the reverse) is a
 :class:`SourceError` naming the first such file, never a silently shorter set. Folders whose
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from blurgen.sources.benchmarks import LIST_FILES, default_protocol, find_list_file, hide_items, is_hide, list_items
 from blurgen.sources.gopro import BLUR_KINDS
 from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, decode_image, read_image
 
@@ -58,6 +62,12 @@ class FolderPairs:
     root: Path
     items: tuple[tuple[str, Path, Path], ...]  # (id, blurred path, sharp path)
     layout: str = "folders"
+    benchmark: str | None = None  # the public benchmark recognised, if any
+
+    @property
+    def protocol(self) -> str:
+        """The scoring protocol its benchmark publishes: ``realblur`` (aligned) or ``plain``."""
+        return default_protocol(self.benchmark)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -71,7 +81,7 @@ class FolderPairs:
 
     def describe(self) -> dict:
         groups = {Path(item[0]).parent.as_posix() for item in self.items}
-        return {"layout": self.layout, "root": str(self.root), "pairs": len(self), "groups": len(groups)}
+        return {"layout": self.layout, "benchmark": self.benchmark, "root": str(self.root), "pairs": len(self), "groups": len(groups)}
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ class TarPairs:
     root: Path
     items: tuple[tuple[str, Path, tarfile.TarInfo, tarfile.TarInfo], ...]  # (id, tar, blurred, sharp)
     layout: str = "webdataset"
+    benchmark: str | None = None
+    protocol: str = "plain"
 
     def __len__(self) -> int:
         return len(self.items)
@@ -94,7 +106,7 @@ class TarPairs:
         return self.items[index][0]
 
     def describe(self) -> dict:
-        return {"layout": self.layout, "root": str(self.root), "pairs": len(self),
+        return {"layout": self.layout, "benchmark": None, "root": str(self.root), "pairs": len(self),
                 "groups": len({item[1] for item in self.items})}
 
 
@@ -142,7 +154,31 @@ def folder_pairs(root: Path, blur: str) -> FolderPairs:
         items += [(name if prefix == "." else f"{prefix}/{name}", blur_dir / name, group / "sharp" / name) for name in names]
     if not items:
         raise SourceError(f"the paired folders under {root} hold no images")
-    return FolderPairs(root, tuple(items))
+    gopro = all(Path(item[0]).parts[0].startswith("GOPR") for item in items)  # GoPro_Large's scenes are GOPRnnnn_nn_nn
+    return FolderPairs(root, tuple(items), benchmark="GoPro" if gopro and len(Path(items[0][0]).parts) > 1 else None)
+
+
+def dataset_metadata(pairs: FolderPairs) -> tuple[dict, list[dict]]:
+    """For ``blurgen dataset --format files`` output: its ``dataset.json`` settings and each pair's
+    metadata line (``meta.jsonl``), in the pairs' order; a :class:`SourceError` for other layouts."""
+    import json
+
+    settings_file = pairs.items[0][1].parent.parent.parent / "dataset.json" if pairs.layout == "folders" else None
+    if settings_file is None or not settings_file.is_file():
+        raise SourceError(f"{pairs.root} is not 'blurgen dataset --format files' output (no dataset.json beside its shards)")
+    settings = json.loads(settings_file.read_text())
+    by_group: dict[Path, dict[str, dict]] = {}
+    metadata = []
+    for _, blurred, _ in pairs.items:
+        group = blurred.parent.parent
+        if group not in by_group:
+            lines = (group / "meta.jsonl").read_text().splitlines() if (group / "meta.jsonl").is_file() else []
+            by_group[group] = {record["key"]: record for record in map(json.loads, lines)}
+        record = by_group[group].get(blurred.stem)
+        if record is None:
+            raise SourceError(f"{group}/meta.jsonl has no line for {blurred.name}")
+        metadata.append(record)
+    return settings, metadata
 
 
 def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | TarPairs:
@@ -155,10 +191,17 @@ def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | 
     root = Path(path)
     if not root.exists():
         raise SourceError(f"{root} does not exist")
+    if root.is_file() and root.suffix == ".txt":
+        return FolderPairs(root.parent, tuple(list_items(root)), layout="list", benchmark=LIST_FILES.get(root.name))
     if root.is_file():
         if not tarfile.is_tarfile(root):
-            raise SourceError(f"{root} is a file but not a tar shard; give a folder of pairs or a .tar")
+            raise SourceError(f"{root} is a file but not a tar shard or a benchmark list; give a folder of pairs, a .tar or a .txt list")
         return tar_pairs(root, [root])
+    listed = find_list_file(root)
+    if listed is not None:
+        return FolderPairs(root, tuple(list_items(listed)), layout="list", benchmark=LIST_FILES[listed.name])
+    if is_hide(root):
+        return FolderPairs(root, tuple(hide_items(root)), layout="hide", benchmark="HIDE")
     if (root / "test").is_dir() and pair_groups(root / "test") and not (root / "sharp").is_dir():
         root = root / "test"  # a GoPro_Large root: evaluate on its test split
     if pair_groups(root):
@@ -169,4 +212,4 @@ def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | 
     return folder_pairs(root, blur)
 
 
-__all__ = ["FolderPairs", "TarPairs", "open_pairs"]
+__all__ = ["FolderPairs", "TarPairs", "dataset_metadata", "open_pairs"]
