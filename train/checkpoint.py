@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 CHECKPOINT_VERSION = 1
+BUILTIN = Path(__file__).parent / "weights" / "builtin.pt"  # the generator shipped with blurgen: ``deblur builtin``
 
 
 class CheckpointError(ValueError):
@@ -47,8 +48,9 @@ def load_tensors(path: Path) -> object:
 
 
 def load_checkpoint(path: str | os.PathLike, *, upsample: str | None = None) -> dict:
-    """Load a checkpoint on the CPU (weights only). ``upsample``, when given, must match its generator."""
-    path = Path(path)
+    """Load a checkpoint on the CPU (weights only); ``builtin`` is the generator shipped with blurgen.
+    ``upsample``, when given, must match its generator."""
+    path = BUILTIN if str(path) == "builtin" else Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:

@@ -89,7 +89,7 @@ train_app.command()(train)
 
 @deblur_app.command()
 def deblur(
-    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train'.")],
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train', or builtin: the small model shipped with blurgen (trained on photographs on a CPU; see the README).")],
     images: Annotated[Optional[list[Path]], typer.Argument(help="Images to restore (any size; grey or RGB).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for restored images (PNG, same stem).")] = Path("restored"),
     pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: a benchmark's test set (GoPro_Large, RealBlur-J/R or RSBlur: their root or list file; HIDE_dataset), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
