@@ -100,7 +100,7 @@ def training_row(label: str, photos: str, **settings) -> dict:
         lines: list[str] = []
         result = train(config, log=lines.append)
         flops = step_flops(config, torch.device(config.device)) / config.batch_size
-    plan = next((line.split(", ")[-2:] for line in lines if "torch thread" in line), None)
+    plan = next((line[line.index("torch thread") - 2:] for line in lines if "torch thread" in line), None)  # the plan the run printed
     return {"what": label, "images_per_s": result["images_per_s"], "data_wait_fraction": result["data_wait_fraction"],
             "flops_per_image_step": flops, "achieved_flops": flops * result["images_per_s"], "threads": plan,
             **{key: settings.get(key) for key in ("generator", "ngf", "blocks", "ndf", "batch_size", "crop", "steps", "amp",

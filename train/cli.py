@@ -27,7 +27,7 @@ def option_flags(name: str) -> tuple[str, ...]:
 
 
 def cli_name(name: str) -> str:
-    return option_flags(name)[0]
+    return option_flags(name)[0].split("/")[0]  # --compile/--no-compile: --compile
 
 
 def train_parameters() -> list[inspect.Parameter]:
@@ -44,8 +44,6 @@ def train_parameters() -> list[inspect.Parameter]:
         if described.choices and not all(str(choice) in help for choice in described.choices):
             help += f" One of: {', '.join(described.choices)}."
         flags = option_flags(name)
-        if kind is bool and name == "compile":
-            flags = ("--compile/--no-compile",)
         extra = {"min": described.minimum} if described.minimum is not None else {}
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults()[name],
                                             annotation=Annotated[kind, typer.Option(*flags, help=help, **extra)]))

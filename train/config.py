@@ -133,7 +133,7 @@ class TrainConfig:
     device: str = option("auto", "auto, cpu, cuda or cuda:N.")
     amp: str = option("bf16", "Mixed precision: bf16 (on CUDA, and on CPUs with bf16 instructions: AVX512-BF16 or AMX; "
                       "fp32 on other CPUs), fp16 (CUDA only) or off (fp32, the paper's).", choices=AMP_MODES, paper="off")
-    compile: bool = option(False, "torch.compile the generator.")
+    compile: bool = option(False, "torch.compile the generator.", flags=("--compile/--no-compile",))
     workers: int | None = option(None, "DataLoader workers per process (default: chosen with --threads so that they fit the cores).",
                                  minimum=0)
     threads: int | None = option(None, "Torch threads of the training process (default: the cores the workers leave free).",
