@@ -31,6 +31,7 @@ from blurgen.kernel import (
 from blurgen.presets import DEFAULT_PRESET, preset_name, trajectory_spec
 from blurgen.rng import check_seed
 from blurgen.trajectory import TrajectoryParams, spec_arrays, trajectory_from_params
+from blurgen.writers import write_atomic
 
 BANK_FORMAT = "blurgen.kernel-bank"
 BANK_VERSION = 1
@@ -136,12 +137,7 @@ class KernelBank:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the bank to ``path`` (an ``.npz``) atomically: a reader never sees half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(self.to_bytes())
-        os.replace(partial, path)
-        return path
+        return write_atomic(Path(path), self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> KernelBank:

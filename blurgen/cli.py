@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from blurgen.settings import SettingError, check_choice
+from blurgen.stopping import INTERRUPTED_EXIT, stop_on_sigterm
 from rich.table import Table
 
 app = typer.Typer(
@@ -34,6 +35,12 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def interrupted(message: str) -> typer.Exit:
+    """Ctrl-C or SIGTERM: one line saying where the command stopped and how to go on; status 130."""
+    typer.secho(f"interrupted: {message}", err=True, fg="yellow")
+    return typer.Exit(INTERRUPTED_EXIT)
+
+
 @app.command()
 def kernels(
     n: Annotated[int, typer.Option("--n", help="Number of trajectories (kernel sets) to sample.", min=1)] = 1000,
@@ -47,6 +54,7 @@ def kernels(
     exposure: Annotated[str, typer.Option(help="Exposure fraction (1, 0.5, 1/2) or 'all' for 1/100, 1/10, 1/2, 1 per trajectory.")] = "1",
     workers: Annotated[Optional[int], typer.Option(help="Threads (default: all cores). The output does not depend on it.")] = None,
     png_dir: Annotated[Optional[Path], typer.Option("--png-dir", help="Also write one 16-bit PNG per kernel here.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a kernel bank already in --out.")] = False,
 ) -> None:
     """Sample camera-shake blur kernels into a kernel bank (kernels.npz) with a contact sheet (kernels.png)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -55,6 +63,8 @@ def kernels(
     from blurgen.presets import preset_file_settings
     from blurgen.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
+    if (out / "kernels.npz").exists() and not overwrite:
+        raise fail(f"--out {out} already holds a kernel bank (kernels.npz); use another --out, or --overwrite to replace it")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -77,6 +87,12 @@ def kernels(
             task = progress.add_task("sampling", total=n)
             bank = sample_kernels(n, workers=workers, progress=lambda done: progress.advance(task, done), **options)
         sampled = time.perf_counter() - loaded
+    except KeyboardInterrupt:
+        raise interrupted(f"nothing written to {out} (the bank is written whole at the end); run the command again") from None
+    except MemoryError:
+        need = n * len(parse_exposures(exposure)) * size * size * 4 / 2**30
+        raise fail(f"--n {n} kernels of {size}x{size} px need {need:,.1f} GiB, more than this machine could allocate: "
+                   "sample fewer (several banks) or use a smaller --kernel-size") from None
     except (ValueError, TypeError) as error:
         raise fail(str(error)) from None
 
@@ -116,7 +132,7 @@ def dataset(
     camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "none",
     seed: Annotated[int, typer.Option(help="Run seed; pair i depends only on (seed, i).", min=0)] = 0,
     format: Annotated[str, typer.Option("--format", help="files (GoPro-style folders of PNGs) or webdataset (tar shards).")] = "files",
-    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: all cores). The output does not depend on it.", min=1)] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: one per core, fewer for a small job: one per 16 source images left to do). The output does not depend on it.", min=1)] = None,
     num_shards: Annotated[int, typer.Option("--jobs", "--num-shards", help="Split the work into this many jobs (e.g. a Slurm array) ... (--num-shards: the former name.)", min=1)] = 1,
     shard_index: Annotated[int, typer.Option("--job-index", "--shard-index", help="... and run job number I (0-based) here. (--shard-index: the former name.)", min=0)] = 0,
     distributor: Annotated[str, typer.Option(help="local (process pool) or ray (cluster; pip install 'blurgen[ray]').")] = "local",
@@ -133,7 +149,7 @@ def dataset(
 
     from blurgen.bank import BankFormatError, KernelBank
     from blurgen.camera import camera_preset
-    from blurgen.dataset import DatasetMismatch, DatasetSpec
+    from blurgen.dataset import DatasetMismatch, DatasetSpec, warm_up
     from blurgen.distribute import build_dataset
     from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
     from blurgen.motion_pairs import Motion
@@ -177,8 +193,21 @@ def dataset(
     except (SourceError, BankFormatError, ValueError, TypeError) as error:
         raise fail(str(error)) from None
 
+    from blurgen.distribute import select_shards, shards_done
+
+    try:
+        mine = select_shards(spec.shards(), num_shards, shard_index)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    if not mine:
+        summary.print(f"job {shard_index} of {num_shards} has nothing to do: the dataset has {len(spec.shards())} shard(s), "
+                      f"fewer than --jobs {num_shards}")
+        return
     started = time.perf_counter()
     try:
+        with console.status("loading blurgen's compiled code (a first run compiles it: about 10 s on 2 cores)"):
+            warm_up(spec)
+        loaded = time.perf_counter() - started
         with Progress(
             "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=console, transient=True,
@@ -189,6 +218,10 @@ def dataset(
                 on_image=lambda k: progress.advance(task, k),
                 on_plan=lambda total: progress.update(task, total=total, description="source images"),
             )
+    except KeyboardInterrupt:
+        complete, total = shards_done(spec, num_shards, shard_index)
+        raise interrupted(f"{complete} of {total} shard(s) complete in {spec.split_dir}; run the same command again to "
+                          "write the rest (complete shards are kept, unfinished ones redone)") from None
     except (DatasetMismatch, OSError, RuntimeError, ValueError) as error:
         raise fail(str(error)) from None
     seconds = time.perf_counter() - started
@@ -202,12 +235,17 @@ def dataset(
     if motion in ("objects", "mixed"):
         fell_back = report["motion_fallbacks"]
         table.add_row("motion", f"{motion}; rotation blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
-    table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now)")
-    table.add_row("seconds", f"{seconds:.1f}")
+    empty = f", {report['without_pairs']} without any pair (not marked complete)" if report["without_pairs"] else ""
+    table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now{empty})")
+    compiled = " (numba compiled it: a first run; later runs load it from its cache)" if loaded > 3 else ""
+    table.add_row("seconds", f"{seconds:.1f}, of which code load {loaded:.1f}{compiled}")
     new_pairs = report["pairs_now"]
-    table.add_row("pairs/s", f"{new_pairs / seconds:,.1f}" if seconds > 0 else "-")
+    table.add_row("pairs/s", f"{new_pairs / (seconds - loaded):,.1f}" if seconds > loaded else "-")
     table.add_row("written", f"{spec.split_dir}/ ({format})")
     summary.print(table)
+    for reason, names in report["skipped_files"].items():
+        more = skipped.get(reason, len(names)) - len(names)
+        console.print(f"[yellow]skipped ({reason}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
     for failure in report["failures"][:5]:
         console.print(f"[yellow]failed:[/] {failure}")
     if not report["pairs"]:
@@ -241,6 +279,9 @@ def evalset(
                            max_side=max_side or None)
         with console.status("blurring photos") as status:
             settings = build_evalset(out, spec, source, on_pair=lambda key: status.update(f"blurred {key}"))
+    except KeyboardInterrupt:
+        raise interrupted(f"nothing written to {out} (the set is written under a temporary name and renamed when whole); "
+                          "run the command again") from None
     except (EvalsetExists, SourceError, ValueError, TypeError) as error:
         raise fail(str(error)) from None
     except OSError as error:
@@ -341,7 +382,7 @@ def view(
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        typer.echo("blurgen view: stopped", err=True)
     finally:
         server.server_close()
 
@@ -361,4 +402,5 @@ def info(bank: Annotated[Path, typer.Argument(help="A kernel bank (.npz).")]) ->
 
 
 def main() -> None:
+    stop_on_sigterm()
     app()

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from blurgen.bank import KernelBank
+from blurgen.writers import write_atomic
 
 SHEET_MAX_WIDTH = 1600  # px; cells are magnified by an integer factor up to this width
 _GAP = 2
@@ -78,11 +79,10 @@ def contact_sheet(bank: KernelBank, *, max_kernels: int = 400, title: str = "") 
 
 def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write ``image`` (uint8 or uint16, H×W or H×W×3 BGR) as PNG, raising if OpenCV cannot."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), image):
-        raise OSError(f"could not write {path}")
-    return path
+    encoded, data = cv2.imencode(".png", image)
+    if not encoded:
+        raise OSError(f"could not encode {path} as PNG")
+    return write_atomic(Path(path), data.tobytes())
 
 
 def write_kernel_pngs(bank: KernelBank, directory: str | os.PathLike) -> list[Path]:

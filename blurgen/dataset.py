@@ -12,7 +12,6 @@ jobs (``num_shards``/``shard_index``) or distributor.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,7 +24,7 @@ import numpy as np
 from blurgen.camera import Camera
 from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer
 from blurgen.sources.images import TOO_SMALL, BadImage
-from blurgen.writers import WRITERS, make_writable
+from blurgen.writers import WRITERS, make_writable, write_atomic
 
 DATASET_FORMAT = "blurgen.dataset"
 DATASET_VERSION = 1
@@ -123,9 +122,12 @@ def stats_path(spec: DatasetSpec, shard: Shard) -> Path:
 
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary name and rename it, so a reader sees all of it or nothing."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(partial, path)
+    write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def holds_finished_shards(split_dir: Path) -> bool:
+    """Whether a split folder holds a complete shard of either layout (a shard's stats file)."""
+    return any(split_dir.glob("shard-*/stats.json")) or any(split_dir.glob("shard-*.stats.json"))
 
 
 def prepare_output(spec: DatasetSpec) -> None:
@@ -138,47 +140,56 @@ def prepare_output(spec: DatasetSpec) -> None:
     record = spec.split_dir / "dataset.json"
     if record.exists():
         existing = json.loads(record.read_text())
-        if existing != described:
+        if existing != described and holds_finished_shards(spec.split_dir):
             changed = sorted(k for k in set(existing) | set(described) if existing.get(k) != described.get(k))
             raise DatasetMismatch(
                 f"{spec.split_dir} holds a dataset made with other settings ({', '.join(changed)}); "
                 "use another --out or --split, or delete it"
             )
-        return
-    write_json_atomic(record, described)
+        if existing == described:
+            return
+    write_json_atomic(record, described)  # new, or replacing the settings of a folder that holds no pair yet
 
 
 def is_complete(spec: DatasetSpec, shard: Shard) -> bool:
     return stats_path(spec, shard).exists()
 
 
+def source_name(source: object, index: int) -> str:
+    """A source image's stable name (its path or id), for the list of skipped files."""
+    name = getattr(source, "id", None)
+    return str(name(index)) if name is not None else str(index)
+
+
 def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None] | None = None) -> dict:
     """Make and write every pair of ``shard``; return its stats (also written, last, to disk).
 
-    Bad source images are skipped and counted by reason; nothing here raises for one image. A
-    shard in which every image failed for another reason (the settings, the machine) raises
-    :class:`ShardFailed` and is left incomplete, so a re-run retries it.
+    Bad source images are skipped, counted and named by reason (``skipped_files``); nothing here
+    raises for one image. A shard that yields no pair is not committed and its stats are not
+    written (``"complete": False``): it holds nothing to keep, and must not stop a rerun with
+    corrected settings. A shard in which every image failed for another reason (the settings,
+    the machine) raises :class:`ShardFailed`.
     """
     started = time.perf_counter()
     synthesizer = spec.synthesizer()
     writer = WRITERS[spec.format](spec.split_dir, shard.name, spec.png_compression)
-    skipped: Counter[str] = Counter()
+    skipped: dict[str, list[str]] = {}
     fallbacks: Counter[str] = Counter()  # motion pairs that fell back to camera blur, by reason
     failures: list[str] = []
     pairs = 0
     for source_index in range(shard.start, shard.stop):
+        reason = None
         try:
             image = spec.source[source_index]
             bit_depth = 16 if np.asarray(image).dtype == np.uint16 else 8
             made = [synthesizer.make_with_map(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
         except BadImage as error:
-            skipped[error.reason] += 1
+            reason = error.reason
         except ImageTooSmall:
-            skipped[TOO_SMALL] += 1
+            reason = TOO_SMALL
         except Exception as error:  # one odd file must not end a long run; keep what went wrong
-            skipped[FAILED] += 1
-            if len(failures) < 10:
-                failures.append(f"{source_index}: {type(error).__name__}: {error}")
+            reason = FAILED
+            failures.append(f"{source_name(spec.source, source_index)}: {type(error).__name__}: {error}")
         else:
             for pair, plan, blur_map in made:
                 meta = {k: v for k, v in pair.meta.items() if k != "camera"}  # the camera is in dataset.json
@@ -187,26 +198,46 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
                 fallback = pair.meta.get("motion", {}).get("fallback")
                 if fallback:
                     fallbacks[fallback] += 1
+        if reason is not None:
+            skipped.setdefault(reason, []).append(source_name(spec.source, source_index))
         if on_image is not None:
             on_image(1)
-    if not pairs and skipped[FAILED]:
+    if not pairs and FAILED in skipped:
         writer.abandon()
         raise ShardFailed(f"shard {shard.name}: every image failed, for reasons that are not the input's "
                           f"(so it is not marked complete; a re-run retries it): {failures[0]}")
-    writer.commit()
     seconds = time.perf_counter() - started
     stats = {
         "shard": shard.name,
         "sources": shard.stop - shard.start,
         "pairs": pairs,
-        "skipped": dict(sorted(skipped.items())),
+        "skipped": {reason: len(names) for reason, names in sorted(skipped.items())},
+        "skipped_files": dict(sorted(skipped.items())),
         "motion_fallbacks": dict(sorted(fallbacks.items())),
         "failures": failures,
         "seconds": round(seconds, 3),
         "pairs_per_s": round(pairs / seconds, 2) if seconds > 0 else 0.0,
+        "complete": pairs > 0,
     }
+    if not pairs:
+        writer.abandon()
+        return stats
+    writer.commit()
     write_json_atomic(stats_path(spec, shard), stats)
     return stats
+
+
+def warm_up(spec: DatasetSpec, tries: int = 3) -> None:
+    """Make (and drop) one pair, so numba's compiled code is loaded, or compiled and cached on a
+    first run, once in this process before any worker needs it. An image that fails is passed
+    over: the shards report it."""
+    synthesizer = spec.synthesizer()
+    for index in range(min(tries, len(spec.source))):
+        try:
+            synthesizer.make_with_map(spec.source[index], index * spec.per_image)
+            return
+        except Exception:  # noqa: BLE001 - counted where it matters, in the shard that holds it
+            continue
 
 
 def read_stats(spec: DatasetSpec, shard: Shard) -> dict:

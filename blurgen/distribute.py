@@ -16,9 +16,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from blurgen.dataset import DatasetSpec, Shard, is_complete, prepare_output, read_stats, write_shard
 from blurgen.sources.images import NOT_AN_IMAGE
+from blurgen.stopping import ignore_interrupts, interrupts_held_off
 
 OnImage = Callable[[int], None]
 OnShard = Callable[[dict], None]
+
+NAMED_PER_REASON = 20  # skipped files named in the summary; a shard's stats name every one
+IMAGES_PER_WORKER = 16  # a spawned worker takes about a second to start: the time of some 13 built-in pairs
 
 _worker_spec: DatasetSpec | None = None
 _worker_progress: multiprocessing.Queue | None = None
@@ -34,6 +38,7 @@ def _init_worker(spec: DatasetSpec, progress: multiprocessing.Queue) -> None:
     global _worker_spec, _worker_progress
     import cv2
 
+    ignore_interrupts()
     cv2.setNumThreads(1)  # one process per core already; OpenCV threads would only contend
     _worker_spec, _worker_progress = spec, progress
 
@@ -43,21 +48,36 @@ def _run_in_worker(shard: Shard) -> dict:
 
 
 def run_local(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shard: OnShard, workers: int) -> None:
-    """A pool of ``workers`` processes (spawned: numba's threads and fork do not mix)."""
+    """A pool of ``workers`` processes (spawned: numba's threads and fork do not mix).
+
+    On Ctrl-C, SIGTERM or a failed shard, the workers are stopped at once (the shards they were
+    writing stay under temporary names, redone by a rerun) and the exception goes on.
+    """
     if workers <= 1 or len(shards) <= 1:
         run_inline(spec, shards, on_image, on_shard)
         return
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
-    with ProcessPoolExecutor(min(workers, len(shards)), mp_context=context, initializer=_init_worker,
-                             initargs=(spec, progress)) as pool:
-        pending = {pool.submit(_run_in_worker, shard) for shard in shards}
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(min(workers, len(shards)), mp_context=context, initializer=_init_worker, initargs=(spec, progress))
+    try:
+        with interrupts_held_off():
+            pending = {pool.submit(_run_in_worker, shard) for shard in shards}
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             drain(progress, on_image)
             for future in done:
                 on_shard(future.result())
         drain(progress, on_image)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        workers_started = [child for child in multiprocessing.active_children() if child not in before]
+        for child in workers_started:
+            child.terminate()
+        for child in workers_started:
+            child.join(timeout=5)
+        raise
+    pool.shutdown()
 
 
 def drain(progress: multiprocessing.Queue, on_image: OnImage) -> None:
@@ -92,21 +112,34 @@ def run_ray(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shard:
         ref = task.remote(spec_ref, shard)
         sizes[ref] = shard.stop - shard.start
         pending.append(ref)
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        for ref in done:
-            stats = ray.get(ref)
-            on_image(sizes[ref])
-            on_shard(stats)
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                stats = ray.get(ref)
+                on_image(sizes[ref])
+                on_shard(stats)
+    except BaseException:
+        for ref in pending:  # Ctrl-C or a failed shard: stop the rest on the cluster too
+            ray.cancel(ref, force=True)
+        raise
 
 
 DISTRIBUTORS = {"local": run_local, "ray": run_ray}
 
 
+def local_workers(spec: DatasetSpec, todo: list[Shard]) -> int:
+    """Worker processes for the work left: one per core, but no more than there are shards or
+    blocks of :data:`IMAGES_PER_WORKER` images (a spawned worker needs about a second to import
+    and load its compiled code)."""
+    images = sum(shard.stop - shard.start for shard in todo)
+    return max(1, min(os.cpu_count() or 1, len(todo), images // IMAGES_PER_WORKER))
+
+
 def select_shards(shards: list[Shard], num_shards: int, shard_index: int) -> list[Shard]:
     """Job ``shard_index`` of ``num_shards``: a contiguous block of the dataset's shards."""
     if num_shards < 1 or not 0 <= shard_index < num_shards:
-        raise ValueError(f"need 0 <= --shard-index < --num-shards, got {shard_index} of {num_shards}")
+        raise ValueError(f"--job-index must be between 0 and --jobs - 1 ({num_shards - 1}), got {shard_index}")
     count = len(shards)
     return shards[shard_index * count // num_shards : (shard_index + 1) * count // num_shards]
 
@@ -125,7 +158,9 @@ def build_dataset(
     """Write this job's shards of ``spec`` (skipping complete ones) and return a summary:
 
     ``shards``, ``already_complete``, ``written_now``, ``pairs`` (all of this job's shards),
-    ``pairs_now`` (written by this call), ``skipped`` (by reason), ``motion_fallbacks`` (pairs
+    ``pairs_now`` (written by this call), ``without_pairs`` (shards of this call that yielded
+    no pair: not marked complete), ``skipped`` (by reason), ``skipped_files`` (the first
+    :data:`NAMED_PER_REASON` names per reason; each shard's stats name all), ``motion_fallbacks`` (pairs
     that asked for moving objects and got camera blur, by reason), ``failures`` and ``sources``
     (images covered by this job's shards). ``on_plan(k)`` is told, before any work, that k
     source images remain to do (a progress bar's total).
@@ -147,12 +182,20 @@ def build_dataset(
         if on_shard is not None:
             on_shard(stats)
 
-    DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or os.cpu_count() or 1)
+    DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(spec, todo))
+    return summarise(spec, mine, complete, finished, now)
+
+
+def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finished: list[dict], now: list[dict]) -> dict:
+    """The summary :func:`build_dataset` returns, from the stats of this job's shards."""
     skipped: dict[str, int] = {}
+    named: dict[str, list[str]] = {}
     fallbacks: dict[str, int] = {}
     for stats in finished:
         for reason, count in stats["skipped"].items():
             skipped[reason] = skipped.get(reason, 0) + count
+        for reason, names in stats.get("skipped_files", {}).items():
+            named.setdefault(reason, []).extend(names)
         for reason, count in stats.get("motion_fallbacks", {}).items():
             fallbacks[reason] = fallbacks.get(reason, 0) + count
     non_images = getattr(getattr(spec.source, "source", spec.source), "non_images", 0)
@@ -161,11 +204,19 @@ def build_dataset(
     return {
         "shards": len(mine),
         "already_complete": len(complete),
-        "written_now": len(todo),
+        "written_now": sum(1 for stats in now if stats.get("complete", True)),
+        "without_pairs": sum(1 for stats in now if not stats.get("complete", True)),
         "sources": sum(shard.stop - shard.start for shard in mine),
         "pairs": sum(stats["pairs"] for stats in finished),
         "pairs_now": sum(stats["pairs"] for stats in now),
         "skipped": dict(sorted(skipped.items())),
+        "skipped_files": {reason: names[:NAMED_PER_REASON] for reason, names in sorted(named.items())},
         "motion_fallbacks": dict(sorted(fallbacks.items())),
         "failures": [f for stats in finished for f in stats.get("failures", [])],
     }
+
+
+def shards_done(spec: DatasetSpec, num_shards: int = 1, shard_index: int = 0) -> tuple[int, int]:
+    """(complete, all) shards of this job on disk: what an interrupted run leaves for a rerun."""
+    mine = select_shards(spec.shards(), num_shards, shard_index)
+    return sum(is_complete(spec, shard) for shard in mine), len(mine)

@@ -102,6 +102,12 @@ def splat(xs: np.ndarray, ys: np.ndarray, n: int, scale: float, offset_x: float,
 
 
 @njit(cache=True)
+def splat_span(low: float, high: float, size: int) -> tuple[int, int]:
+    """First and last pixel index that :func:`splat` can write for positions in [low, high]."""
+    return min(max(int(math.floor(low)), 0), size - 2), min(max(int(math.floor(high)), 0), size - 2) + 1
+
+
+@njit(cache=True)
 def kernels_from_path(xs: np.ndarray, ys: np.ndarray, counts: np.ndarray, kernels: np.ndarray, stats: np.ndarray) -> None:
     """Rasterise one path into ``kernels`` (float32 F×K×K), one per exposure prefix length.
 
@@ -112,7 +118,7 @@ def kernels_from_path(xs: np.ndarray, ys: np.ndarray, counts: np.ndarray, kernel
     size = kernels.shape[1]
     half = (size - 1) / 2.0
     geometry = prefix_geometry(xs, ys, counts)
-    accumulator = np.empty((size, size))
+    accumulator = np.zeros((size, size))
     for f in range(counts.shape[0]):
         n = counts[f]
         sum_x, sum_y, sum_squares, min_x, max_x, min_y, max_y, path_length = geometry[f]
@@ -120,12 +126,22 @@ def kernels_from_path(xs: np.ndarray, ys: np.ndarray, counts: np.ndarray, kernel
         mean_y = sum_y / n
         reach = max(max_x - mean_x, mean_x - min_x, max_y - mean_y, mean_y - min_y)
         scale = half / reach if reach > half else 1.0
-        accumulator[:, :] = 0.0
-        splat(xs, ys, n, scale, half - mean_x * scale, half - mean_y * scale, accumulator)
-        inverse_total = 1.0 / accumulator.sum()
+        offset_x = half - mean_x * scale
+        offset_y = half - mean_y * scale
+        # The pixels the splat can touch: x·scale + offset is monotonic, so its extremes are those
+        # of the path. Outside them the accumulator is exactly 0, which adds nothing to a sum.
+        col_low, col_high = splat_span(min_x * scale + offset_x, max_x * scale + offset_x, size)
+        row_low, row_high = splat_span(min_y * scale + offset_y, max_y * scale + offset_y, size)
+        splat(xs, ys, n, scale, offset_x, offset_y, accumulator)
+        total = 0.0
+        for row in range(row_low, row_high + 1):  # row by row, as accumulator.sum() adds: the same bits
+            for col in range(col_low, col_high + 1):
+                total += accumulator[row, col]
+        inverse_total = 1.0 / total
         for row in range(size):
             for col in range(size):
                 kernels[f, row, col] = accumulator[row, col] * inverse_total
+        accumulator[row_low : row_high + 1, col_low : col_high + 1] = 0.0
         stats[f, 0] = path_length * scale
         stats[f, 1] = max(max_x - min_x, max_y - min_y) * scale
         stats[f, 2] = math.sqrt(max(sum_squares / n - mean_x * mean_x - mean_y * mean_y, 0.0)) * scale

@@ -44,6 +44,16 @@ def make_writable(folder: Path) -> None:
     probe.unlink()
 
 
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary name beside ``path`` and rename it: a reader, or a run
+    stopped halfway, sees the whole file or none of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return path
+
+
 def remove(path: Path) -> None:
     """Delete a file or folder if it is there."""
     if path.is_dir():

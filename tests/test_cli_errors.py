@@ -5,6 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -81,11 +82,17 @@ BAD = [
     ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--upsample", "bogus"], "--upsample"),
     pytest.param("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--device", "cuda"], "--device cuda", marks=NO_GPU),
     ("blurgen", ["kernels", "--n", "2", "--expl", "1e308", "--out", "{ws}/k1"], "expl"),
+    ("blurgen", ["kernels", "--n", "50000000", "--out", "{ws}/k2"], "GiB"),
     ("blurgen", ["dataset", "--src", "{ws}/broken", "--out", "{ws}/d1"], "no pair was written"),
     ("blurgen", ["dataset", "--src", "{ws}/photos", "--kernel-size", "100001", "--out", "{ws}/d2"], "--kernel-size"),
     ("blurgen", ["dataset", "--src", "{ws}/photos", "--kernels", "{ws}/bank", "--preset", "strong", "--out", "{ws}/d3"], "--preset"),
     ("blurgen", ["dataset", "--src", "{ws}/photos", "--coco-split", "val2017", "--out", "{ws}/d4"], "--coco-split"),
     ("blurgen", ["info", "{ws}/photos"], "no .npz"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/b/x.png", "--out", "{ws}/b"], "would overwrite the input"),
+    ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--tile", "100"], "--tile 100 px is too small"),
+    ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--generator", "unet", "--out", "{ws}/t12", *TRAIN], "at least 64"),
+    ("blurgen", ["kernels", "--n", "2", "--kernel-size", "15", "--out", "{ws}/bank"], "--overwrite"),
+    ("blurgen", ["dataset", "--src", "{ws}/photos", "--jobs", "3", "--job-index", "3", "--out", "{ws}/d5"], "--job-index must be between 0 and --jobs - 1"),
 ]
 
 
@@ -139,7 +146,8 @@ def test_a_shard_that_fails_for_reasons_other_than_its_images_is_not_marked_comp
 
 def test_png_dir_holds_only_the_current_banks_kernels(tmp_path):
     assert run("blurgen", "kernels", "--n", "6", "--kernel-size", "15", "--out", str(tmp_path), "--png-dir", str(tmp_path / "png")).exit_code == 0
-    assert run("blurgen", "kernels", "--n", "2", "--kernel-size", "15", "--out", str(tmp_path), "--png-dir", str(tmp_path / "png")).exit_code == 0
+    assert run("blurgen", "kernels", "--n", "2", "--kernel-size", "15", "--out", str(tmp_path), "--png-dir", str(tmp_path / "png"),
+               "--overwrite").exit_code == 0
     assert len(list((tmp_path / "png").iterdir())) == 2
 
 
@@ -150,3 +158,44 @@ def test_a_saved_viewer_preset_brings_its_size_exposures_and_seed(tmp_path):
     assert run("blurgen", "kernels", "--n", "3", "--preset", str(preset), "--out", str(tmp_path / "b")).exit_code == 0
     info = json.loads(run("blurgen", "info", str(tmp_path / "b")).stdout)["info"]
     assert (info["size"], info["seed"], info["exposures"], info["preset"]) == (21, 7, [0.5, 1.0], "mine")
+
+
+def test_deblur_restores_images_of_any_size(ws, tmp_path):
+    rng = np.random.default_rng(1)
+    sizes = {"strip": (3, 500), "dot": (1, 1), "column": (37, 2)}
+    for name, (height, width) in sizes.items():
+        write(tmp_path / f"{name}.png", textured(rng, height, width))
+    result = run("deblur", str(ws / "run" / "checkpoint.pt"), *[str(tmp_path / f"{name}.png") for name in sizes], "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    for name, size in sizes.items():
+        assert cv2.imread(str(tmp_path / "r" / f"{name}.png")).shape[:2] == size
+
+
+def test_a_job_with_no_shard_to_write_succeeds(tmp_path):
+    result = run("blurgen", "dataset", "--limit", "8", "--shard-size", "2", "--jobs", "8", "--job-index", "0", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" in result.output and not (tmp_path / "train").exists()
+
+
+def test_a_run_that_wrote_no_pair_does_not_block_the_corrected_one(ws, tmp_path):
+    args = ["dataset", "--src", str(ws / "photos"), "--kernel-size", "15", "--out", str(tmp_path)]
+    first = run("blurgen", *args, "--crop", "500")  # larger than every photo
+    assert first.exit_code == 2 and "no pair was written" in first.output
+    assert run("blurgen", *args, "--crop", "500").exit_code == 2  # still nothing, not "already complete"
+    corrected = run("blurgen", *args, "--crop", "32")
+    assert corrected.exit_code == 0, corrected.output
+    assert len(list((tmp_path / "train" / "shard-00000" / "blur").iterdir())) == 3
+
+
+def test_skipped_files_are_named(ws, tmp_path):
+    for name in ("0.png", "1.png"):
+        (tmp_path / "src").mkdir(exist_ok=True)
+        (tmp_path / "src" / name).write_bytes((ws / "photos" / name).read_bytes())
+    (tmp_path / "src" / "empty.png").write_bytes(b"")
+    (tmp_path / "src" / "junk.jpg").write_bytes(b"not a jpeg")
+    result = run("blurgen", "dataset", "--src", str(tmp_path / "src"), "--kernel-size", "15", "--crop", "32", "--out", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.output
+    stats = json.loads((tmp_path / "d" / "train" / "shard-00000" / "stats.json").read_text())
+    named = [Path(name).name for names in stats["skipped_files"].values() for name in names]
+    assert sorted(named) == ["empty.png", "junk.jpg"] and sum(stats["skipped"].values()) == 2
+    assert "empty.png" in result.output and "junk.jpg" in result.output

@@ -163,5 +163,5 @@ def test_each_variant_trains_restores_through_deblur_and_resumes_only_as_itself(
 
 
 def test_unet_crops_must_fit_its_resolution_levels(gopro, tmp_path):
-    with pytest.raises(ValueError, match="multiple of 32 for the unet"):
+    with pytest.raises(ValueError, match="multiple of 32 and at least 64 for the unet"):
         train(settings(gopro, tmp_path, generator="unet", crop=48), log=lambda _: None)

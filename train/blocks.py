@@ -114,15 +114,27 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def pad_to_multiple(images: torch.Tensor, multiple: int = 4) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Reflect-pad B×C×H×W at the bottom and right to sides divisible by ``multiple``.
+def pad_to_multiple(images: torch.Tensor, multiple: int = 4, smallest: int = 1) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad B×C×H×W at the bottom and right to sides divisible by ``multiple`` and at least ``smallest``.
 
-    Returns the padded batch and the original (H, W), to crop the result back.
+    The padding mirrors the image (repeatedly where it is wider than the image, so a 3-px-high
+    strip pads to any height), and repeats the edge of a 1-px side. Returns the padded batch and
+    the original (H, W), to crop the result back.
     """
     height, width = images.shape[-2:]
-    pad_h, pad_w = -height % multiple, -width % multiple
-    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-    return F.pad(images, (0, pad_w, 0, pad_h), mode=mode), (height, width)
+    target_h = max(smallest, height + -height % multiple)
+    target_h += -target_h % multiple
+    target_w = max(smallest, width + -width % multiple)
+    target_w += -target_w % multiple
+    padded = images
+    while padded.shape[-2] < target_h or padded.shape[-1] < target_w:
+        now_h, now_w = padded.shape[-2:]
+        pad_h, pad_w = min(target_h - now_h, now_h - 1), min(target_w - now_w, now_w - 1)
+        if (now_h < target_h and pad_h == 0) or (now_w < target_w and pad_w == 0):  # a 1-px side mirrors nothing
+            padded = F.pad(padded, (0, target_w - now_w, 0, target_h - now_h), mode="replicate")
+        else:
+            padded = F.pad(padded, (0, pad_w, 0, pad_h), mode="reflect")
+    return padded, (height, width)
 
 
 def check_sides(images: torch.Tensor, multiple: int) -> None:

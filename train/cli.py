@@ -13,8 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from blurgen.cli import fail
+from blurgen.cli import fail, interrupted
 from blurgen.settings import SettingError, check_choice, option_name
+from blurgen.stopping import stop_on_sigterm
 from train.config import UNSET, TrainConfig, check_used, defaults, options, paper_config
 
 train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -64,6 +65,7 @@ def train(paper: bool = False, **settings: object) -> None:
     from blurgen.sources import SourceError
     from train.checkpoint import CheckpointError
     from train.content import VggWeightsMissing
+    from train.loop import TrainingInterrupted
     from train.loop import train as run
 
     paths = {name for name, described in options().items() if described.path}
@@ -73,12 +75,23 @@ def train(paper: bool = False, **settings: object) -> None:
             config = paper_config(config)
         check_used(config)
         result = run(config, log=lambda line: typer.echo(line, err=True))
+    except TrainingInterrupted as stopped:
+        checkpoint = Path(config.out) / "checkpoint.pt"
+        kept = (f"its last checkpoint is step {stopped.saved} ({checkpoint}); continue with the same command and --resume"
+                if stopped.saved is not None else "no checkpoint was written yet; start it again")
+        raise interrupted(f"training stopped during step {stopped.step}; {kept}") from None
+    except KeyboardInterrupt:
+        raise interrupted("training stopped while starting; nothing to resume, start it again") from None
     except SettingError as error:
         raise fail(error.for_cli(cli_name)) from None
     except (VggWeightsMissing, CheckpointError, SourceError, ValueError, OSError) as error:
         raise fail(str(error)) from None
-    if os.environ.get("RANK", "0") == "0":
-        typer.echo(f"done at step {result['step']}; checkpoint {result['checkpoint']}", err=True)
+    if os.environ.get("RANK", "0") != "0":
+        return
+    if result["stopped_by"]:
+        raise interrupted(f"training stopped at step {result['step']} ({result['stopped_by']}) with a checkpoint "
+                          f"({result['checkpoint']}); continue with the same command and --resume")
+    typer.echo(f"done at step {result['step']}; checkpoint {result['checkpoint']}", err=True)
 
 
 train.__signature__ = inspect.Signature(train_parameters())
@@ -96,6 +109,11 @@ def deblur(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     upsample: Annotated[Optional[str], typer.Option(help="Fail unless the checkpoint uses this upsampling.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Images of the same size restored together.", min=1)] = 8,
+    tile: Annotated[int, typer.Option(help="Images of more than tile² pixels are restored in overlapping windows of this side, blended "
+                                           "(0: whole images, as large as memory allows). Memory then stays bounded whatever the image "
+                                           "size: the windows' activations (measured on the CPU: 0.3 GB for builtin, 0.7 GB for the "
+                                           "paper-sized ResNet) plus 16 bytes per pixel; a 24-megapixel photo took 1.4 GB in all with builtin "
+                                           "(4.8 GB whole), 15 megapixels 1.5 to 2.2 GB over several runs.", min=0)] = 1024,
     amp: Annotated[str, typer.Option(help="bf16 (default: on CUDA, and on CPUs with bf16 instructions; the input passes at full precision, only the residual is bf16) or off (fp32).")] = "bf16",
     protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image) or realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score). Default: the benchmark's own.")] = None,
     detect: Annotated[bool, typer.Option("--detect", help="With --pairs: also run an object detector on the sharp, blurred and restored images and score it with COCOeval.")] = False,
@@ -114,14 +132,21 @@ def deblur(
     if pairs is None and given:
         raise fail(f"{given[0]} applies to --pairs only")
     generator, target, amp_dtype, step = load_generator(checkpoint, device=device, upsample=upsample, amp=amp)
+    if tile:
+        from train.tiles import BLEND, MARGIN, window_geometry
+
+        try:
+            window_geometry(generator, tile, MARGIN, BLEND)
+        except ValueError as error:
+            raise fail(f"--{error}") from None
     if pairs is not None:
         detection = dict(name=detector, weights=detector_weights, threshold=detect_threshold) if detect else None
         evaluate_pairs(generator, pairs, target, amp_dtype, report=report, limit=limit, checkpoint=checkpoint, step=step,
-                       protocol=protocol, detection=detection)
+                       protocol=protocol, detection=detection, tile=tile)
     elif not images:
         raise fail("give images to restore, or --pairs to evaluate")
     else:
-        restore_files(generator, images, target, amp_dtype, out=out, batch_size=batch_size)
+        restore_files(generator, images, target, amp_dtype, out=out, batch_size=batch_size, tile=tile)
 
 
 def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: str) -> tuple:
@@ -155,7 +180,7 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
 
 
 def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | None, limit: int | None, checkpoint: Path, step: int,
-                   protocol: str | None = None, detection: dict | None = None) -> None:
+                   protocol: str | None = None, detection: dict | None = None, tile: int = 1024) -> None:
     """``deblur --pairs``: PSNR/SSIM of restored and blurred images (and, with ``detection``, a
     detector's AP on each), with progress, a summary and the report."""
     from blurgen.sources import SourceError, open_pairs
@@ -195,8 +220,11 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
         typer.echo(f"[{done[0]}/{total}] {row['id']}: PSNR {row['psnr']:.2f} dB (blurred {row['psnr_blurred']:.2f}), "
                    f"SSIM {row['ssim']:.4f} (blurred {row['ssim_blurred']:.4f})", err=True)
 
-    result = evaluate(generator, found, target, limit=limit, amp_dtype=amp_dtype, protocol=protocol, on_pair=progress,
-                      on_images=scorer.add if scorer else None)
+    try:
+        result = evaluate(generator, found, target, limit=limit, amp_dtype=amp_dtype, protocol=protocol, on_pair=progress,
+                          on_images=scorer.add if scorer else None, tile=tile)
+    except KeyboardInterrupt:
+        raise interrupted(f"evaluation stopped after {done[0]} of {total} pairs; no report written; run it again") from None
     result.update(checkpoint=str(checkpoint), step=step, pairs=described)
     if scorer is not None:
         result["detection"] = {"detector": detection["name"], "weights": detection["weights"], **scorer.report(coco_missing)}
@@ -228,22 +256,18 @@ def detection_table(detection: dict) -> str:
     return "\n".join(lines)
 
 
-def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path, batch_size: int) -> None:
+def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path, batch_size: int, tile: int) -> None:
     """``deblur IMAGES``: each restored image to ``out`` as PNG of the same stem; unreadable ones skipped and counted."""
     import numpy as np
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from blurgen.sources import BadImage, read_image
     from blurgen.sources.images import encode_png
+    from blurgen.writers import write_atomic
     from train.evaluate import restore_images
 
-    names: dict[str, Path] = {}
-    for path in images:
-        name = f"{path.stem}.png"
-        if name in names:
-            raise fail(f"{names[name]} and {path} would both be written to {out / name}; restore them in separate runs or rename one")
-        names[name] = path
-    if out.exists() and not out.is_dir():
-        raise fail(f"--out {out} is a file; give a folder for the restored images")
+    names = output_names(images, out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -259,15 +283,53 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
                 typer.secho(f"skipped {error}", err=True, fg="yellow")
                 skipped += 1
 
+    def failed(name: str, error: Exception) -> None:
+        nonlocal skipped
+        typer.secho(f"skipped {names[name]}: the generator failed on it ({str(error).splitlines()[0]})", err=True, fg="yellow")
+        skipped += 1
+
     restored_count = 0
-    for name, image in restore_images(generator, readable(), target, batch_size=batch_size, amp_dtype=amp_dtype):
-        (out / name).write_bytes(encode_png(image))
-        restored_count += 1
-        typer.echo(f"[{restored_count}/{len(names)}] {names[name]} -> {out / name}")
+    with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                  transient=True) as progress:
+        windows = {}
+
+        def window_done(name: str, done: int, total: int) -> None:
+            if name not in windows:
+                windows[name] = progress.add_task(f"{names[name].name}: windows", total=total)
+            progress.update(windows[name], completed=done, visible=done < total)
+
+        try:
+            for name, image in restore_images(generator, readable(), target, batch_size=batch_size, amp_dtype=amp_dtype, tile=tile,
+                                              on_window=window_done, on_error=failed):
+                write_atomic(out / name, encode_png(image))
+                restored_count += 1
+                progress.console.print(f"[{restored_count}/{len(names)}] {names[name]} -> {out / name}", highlight=False, soft_wrap=True, markup=False)
+        except KeyboardInterrupt:
+            raise interrupted(f"restored {restored_count} of {len(names)} image(s) into {out} (each file written whole); "
+                              "restore the others in a new run") from None
     if not restored_count:
         raise fail(f"nothing was restored: all {skipped} image(s) were skipped")
     if skipped:
         typer.secho(f"restored {restored_count}, skipped {skipped}", err=True, fg="yellow")
+
+
+def output_names(images: list[Path], out: Path) -> dict[str, Path]:
+    """Each input's output name in ``out`` (its stem, .png); a fail() for two inputs with one name,
+    an output that would replace an input, or an ``out`` that is a file."""
+    names: dict[str, Path] = {}
+    for path in images:
+        name = f"{path.stem}.png"
+        if name in names:
+            raise fail(f"{names[name]} and {path} would both be written to {out / name}; restore them in separate runs or rename one")
+        names[name] = path
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out} is a file; give a folder for the restored images")
+    inputs = {path.resolve(): path for path in images}
+    for name in names:
+        replaced = inputs.get((out / name).resolve())
+        if replaced is not None:
+            raise fail(f"--out {out} would overwrite the input {replaced} with its restoration; give another --out")
+    return names
 
 
 def writable_file(path: Path) -> None:
@@ -278,10 +340,12 @@ def writable_file(path: Path) -> None:
 
 
 def main() -> None:
+    stop_on_sigterm()
     train_app(prog_name="train")
 
 
 def deblur_main() -> None:
+    stop_on_sigterm()
     deblur_app(prog_name="deblur")
 
 

@@ -79,7 +79,7 @@ class TrainConfig:
                          "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
                          "'camera' is the former name of rotation.", choices=MOTIONS, kept=True, legacy="uniform")
     shake: str = option("shake", "With --motion rotation or mixed: the shake preset.", choices=SHAKES)
-    crop: int = option(256, "Training crop side in px (a multiple of 4 for resnet, 32 for unet; any for nafnet).",
+    crop: int = option(256, "Training crop side in px (resnet: a multiple of 4, at least 8; unet: a multiple of 32, at least 64 with instance norm; nafnet: any).",
                        minimum=16, kept=True)
     seed: int = option(0, "Seed of the data stream and the initial weights.", minimum=0, kept=True)
     # The networks
@@ -195,9 +195,11 @@ def check(config: TrainConfig) -> None:
             check_choice(name, value, described.choices + (tuple(MOTION_ALIASES) if name == "motion" else ()))
         if described.minimum is not None and value is not None and value < described.minimum:
             raise SettingError(f"{{{name}}} must be >= {described.minimum:g}, got {value}")
-    multiple = generator_class(config.generator).multiple
-    if config.crop % multiple:
-        raise SettingError(f"{{crop}} must be a multiple of {multiple} for the {config.generator} generator, got {config.crop}")
+    generator = generator_class(config.generator)
+    multiple, smallest = generator.multiple, generator.smallest_side(config.norm)
+    if config.crop % multiple or config.crop < smallest:
+        raise SettingError(f"{{crop}} must be a multiple of {multiple} and at least {smallest} for the {config.generator} generator "
+                           f"with {config.norm} norm ({', '.join(str(smallest + k * multiple) for k in range(3))}, ...), got {config.crop}")
     if config.generator == "unet" and config.blocks is not None:
         raise SettingError("{blocks} sizes the resnet and nafnet generators; the unet's depth is fixed")
     if config.generator == "nafnet" and (config.norm, config.attention) != ("instance", "none"):

@@ -13,6 +13,7 @@ from blurgen.sources import BadImage
 from train.blocks import pad_to_multiple
 from train.metrics import PROTOCOL, psnr, ssim
 from train.protocols import REALBLUR_PROTOCOL, check_protocol, realblur_scores
+from train.tiles import TILE, restore_tiled
 
 METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain")
 
@@ -29,50 +30,101 @@ def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
 
 @torch.no_grad()
 def restore(generator: nn.Module, blurred: torch.Tensor, amp_dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Run the generator on B×3×H×W in [-1, 1] of any H, W (reflect-padded to the multiple its
-    architecture needs, 4 or 32, then cropped)."""
-    padded, (height, width) = pad_to_multiple(blurred, getattr(generator, "multiple", 4))
+    """Run the generator on B×3×H×W in [-1, 1] of any H, W ≥ 1 (mirror-padded to the sides its
+    architecture needs, then cropped) as one piece; :func:`restore_image` bounds the memory."""
+    padded, (height, width) = pad_to_multiple(blurred, getattr(generator, "multiple", 4), getattr(generator, "smallest", 1))
     context = torch.autocast(blurred.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
     with context:
         restored = generator(padded)
     return restored[:, :, :height, :width].float()
 
 
+def needs_windows(image: np.ndarray, tile: int) -> bool:
+    """Whether an image is restored window by window (more pixels than one ``tile``² window)."""
+    return tile > 0 and image.shape[0] * image.shape[1] > tile * tile
+
+
+def restore_image(generator: nn.Module, image: np.ndarray, device: torch.device, *, amp_dtype: torch.dtype | None = None,
+                  tile: int = TILE, on_window: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """One H×W(×C) uint8/uint16 image → restored 1×3×H×W in [-1, 1]: whole, or in overlapping
+    windows (:mod:`train.tiles`) when it has more than ``tile``² pixels (0: always whole)."""
+    if not needs_windows(image, tile):
+        return restore(generator, to_tensor(image, device), amp_dtype)
+    rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
+    restored = restore_tiled(generator, rgb, device, amp_dtype=amp_dtype, tile=tile, on_window=on_window)
+    return torch.from_numpy(restored).permute(2, 0, 1)[None]
+
+
 def restore_images(generator: nn.Module, images: Iterable[tuple[object, np.ndarray]], device: torch.device, *,
-                   batch_size: int = 8, amp_dtype: torch.dtype | None = None) -> Iterator[tuple[object, np.ndarray]]:
+                   batch_size: int = 8, amp_dtype: torch.dtype | None = None, tile: int = TILE,
+                   on_window: Callable[[object, int, int], None] | None = None,
+                   on_error: Callable[[object, Exception], None] | None = None) -> Iterator[tuple[object, np.ndarray]]:
     """Restore a stream of (key, H×W(×C) uint8/uint16 image) pairs; yields (key, restored image) in order.
 
     Consecutive images of the same size go through the generator together, up to ``batch_size``
-    at a time; grey images come back grey and 16-bit ones 16-bit.
+    at a time; an image of more than ``tile``² pixels goes alone, window by window
+    (``on_window(key, done, total)`` after each). Grey images come back grey and 16-bit ones
+    16-bit. With ``on_error``, an image the generator fails on (a RuntimeError, such as running
+    out of memory) is reported there and left out, and the stream goes on.
     """
     batch: list[tuple[object, np.ndarray]] = []
 
-    def run() -> Iterator[tuple[object, np.ndarray]]:
+    def restored_batch() -> list[tuple[object, np.ndarray]]:
+        if len(batch) == 1 and needs_windows(batch[0][1], tile):
+            key, image = batch[0]
+            progress = (lambda done, total: on_window(key, done, total)) if on_window else None
+            rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
+            restored = restore_tiled(generator, rgb, device, amp_dtype=amp_dtype, tile=tile, on_window=progress)
+            return [(key, to_pixels(restored, grey=image.ndim == 2, bit_depth=bit_depth(image)))]
         restored = restore(generator, torch.cat([to_tensor(image, device) for _, image in batch]), amp_dtype)
-        for i, (key, image) in enumerate(batch):
-            yield key, to_image(restored[i : i + 1], grey=image.ndim == 2, bit_depth=16 if image.dtype == np.uint16 else 8)
+        return [(key, to_image(restored[i : i + 1], grey=image.ndim == 2, bit_depth=bit_depth(image))) for i, (key, image) in enumerate(batch)]
+
+    def run() -> Iterator[tuple[object, np.ndarray]]:
+        try:
+            done = restored_batch()
+        except RuntimeError as error:
+            if on_error is None:
+                raise
+            done = []
+            for key, _ in batch:
+                on_error(key, error)
         batch.clear()
+        yield from done
 
     for key, image in images:
-        if batch and (image.shape[:2] != batch[0][1].shape[:2] or len(batch) == batch_size):
+        if batch and (image.shape[:2] != batch[0][1].shape[:2] or len(batch) == batch_size or needs_windows(image, tile)
+                      or needs_windows(batch[0][1], tile)):
             yield from run()
         batch.append((key, image))
     if batch:
         yield from run()
 
 
+def bit_depth(image: np.ndarray) -> int:
+    return 16 if image.dtype == np.uint16 else 8
+
+
 def to_image(restored: torch.Tensor, grey: bool, bit_depth: int = 8) -> np.ndarray:
     """1×3×H×W in [-1, 1] → H×W×3 RGB (or H×W grey, the channels' mean) uint8/uint16."""
+    return to_pixels(restored[0].permute(1, 2, 0).float().cpu().numpy().copy(), grey, bit_depth)
+
+
+def to_pixels(values: np.ndarray, grey: bool, bit_depth: int = 8) -> np.ndarray:
+    """H×W×3 float32 in [-1, 1] → H×W×3 RGB (or H×W grey) uint8/uint16, scaling ``values`` in
+    place (no full-size temporary: a large photo's restoration is hundreds of MB)."""
     top = 65535 if bit_depth == 16 else 255
-    values = ((restored[0].permute(1, 2, 0).clamp(-1, 1) + 1) / 2).cpu().numpy()
+    np.clip(values, -1.0, 1.0, out=values)
+    values += 1.0
+    values *= top / 2
     if grey:
         values = values.mean(axis=2)
-    return np.rint(values * top).astype(np.uint16 if bit_depth == 16 else np.uint8)
+    np.rint(values, out=values)
+    return values.astype(np.uint16 if bit_depth == 16 else np.uint8)
 
 
 def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit: int | None = None,
              amp_dtype: torch.dtype | None = None, protocol: str | None = None, on_pair: Callable[[dict], None] | None = None,
-             on_images: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None) -> dict:
+             on_images: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None, tile: int = TILE) -> dict:
     """PSNR and SSIM of the restored images and of the blurred inputs, on full-size pairs.
 
     ``pairs`` is anything with ``len``, ``[i]`` → (blurred, sharp) arrays and ``id(i)``
@@ -82,7 +134,8 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     (input vs sharp) and the gains ``psnr_gain`` (dB) and ``ssim_gain``. Unreadable pairs and
     pairs whose two images differ in size are skipped and counted. ``on_pair`` sees each row as it
     is made (progress); ``on_images`` each pair's index and its blurred, sharp and restored 8-bit
-    RGB images (H×W×3 uint8).
+    RGB images (H×W×3 uint8). Images of more than ``tile``² pixels are restored in windows
+    (:func:`restore_image`).
     """
     protocol = protocol or getattr(pairs, "protocol", "plain")
     check_protocol(protocol)
@@ -99,7 +152,7 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
             skipped["size_mismatch"] = skipped.get("size_mismatch", 0) + 1
             continue
         blurred_tensor, target = to_tensor(blurred, device), to_tensor(sharp, device)
-        restored = restore(generator, blurred_tensor, amp_dtype)
+        restored = restore_image(generator, blurred, device, amp_dtype=amp_dtype, tile=tile).to(device)
         row = {"id": pairs.id(index)}
         if protocol == "plain":
             row.update(psnr=float(psnr(restored, target)[0]), ssim=float(ssim(restored, target)[0]),

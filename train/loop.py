@@ -25,7 +25,8 @@ from torch.utils.data import DataLoader
 from blurgen.camera import camera_preset
 from blurgen.settings import SettingError
 from blurgen.sources import open_pairs
-from blurgen.writers import make_writable, remove
+from blurgen.stopping import StopAtBoundary, ignore_interrupts
+from blurgen.writers import make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.content import ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.critic_step import CriticStep
@@ -63,8 +64,9 @@ def check_writable(out: Path) -> None:
         raise SettingError(f"cannot write to {{out}} {out}: {error.strerror or error}") from None
 
 
-def open_run_folder(out: Path, config: TrainConfig) -> object:
-    """Rank 0: clear an overwritten run, record the settings, open TensorBoard."""
+def open_run_folder(out: Path, config: TrainConfig, start_step: int = 0) -> object:
+    """Rank 0: clear an overwritten run, record the settings, open TensorBoard. A resumed run
+    drops what the interrupted one logged after its checkpoint, which it is about to redo."""
     from torch.utils.tensorboard import SummaryWriter
 
     if config.overwrite and not config.resume:
@@ -72,7 +74,17 @@ def open_run_folder(out: Path, config: TrainConfig) -> object:
             remove(out / name)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
-    return SummaryWriter(str(out / "tensorboard"))
+    if config.resume:
+        keep_metrics_until(out / "metrics.jsonl", start_step)
+    return SummaryWriter(str(out / "tensorboard"), purge_step=start_step + 1 if config.resume else None)
+
+
+def keep_metrics_until(path: Path, step: int) -> None:
+    """Drop the rows of ``metrics.jsonl`` after ``step`` (rewritten whole, atomically)."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines(keepends=True) if line.strip() and json.loads(line)["step"] <= step]
+    write_atomic(path, "".join(kept).encode())
 
 
 def content_loss_for(config: TrainConfig) -> ContentLoss:
@@ -82,12 +94,17 @@ def content_loss_for(config: TrainConfig) -> ContentLoss:
     return ContentLoss(config.content, perceptual)
 
 
+def quiet_worker(worker_id: int) -> None:
+    """A data worker leaves Ctrl-C to the training process, which stops the workers itself."""
+    ignore_interrupts()
+
+
 def make_loader(stream: TrainingStream, config: TrainConfig, plan: ThreadPlan, steps: int, start_step: int, run: Distributed,
                 cuda: bool) -> DataLoader:
     return DataLoader(
         stream, batch_size=config.batch_size, collate_fn=collate, num_workers=plan.workers, pin_memory=cuda,
         sampler=StreamSampler(batch_size=config.batch_size, steps=steps, start_step=start_step, rank=run.rank, world=run.world),
-        prefetch_factor=4 if plan.workers else None,
+        prefetch_factor=4 if plan.workers else None, worker_init_fn=quiet_worker,
         # Its own generator: making an iterator draws a seed, which must not move the training RNG.
         generator=torch.Generator().manual_seed(config.seed),
     )
@@ -142,42 +159,70 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         torch.backends.cudnn.benchmark = True  # NCHW with the fastest algorithms for the fixed crop (measured on an H100)
     start_step = restore_state(state, out / "checkpoint.pt", config, run) if config.resume else 0
     generator = wrap_generator(state.generator, run, device, config.compile)
-    if run.main and start_step == 0:
+    if run.main:
+        if config.resume:
+            log(f"resumed {out / 'checkpoint.pt'} at step {start_step} of {steps}")
         describe_run(config, state, log, epoch_size=epoch_size, steps=steps, global_batch=global_batch, device=device,
                      precision=describe_amp(config.amp, dtype, device), plan=plan)
     loader = make_loader(stream, config, plan, steps, start_step, run, device.type == "cuda")
     logger = MetricLogger(out=out, gan=config.gan, steps=steps, log_every=config.log_every, global_batch=global_batch, log=log,
-                          writer=open_run_folder(out, config) if run.main else None)
+                          writer=open_run_folder(out, config, start_step) if run.main else None)
     mixed = partial(autocast, device, dtype)
     critic_step = CriticStep(state.critic, state.optimizer_d, state.scaler_d, gan=config.gan, critic_steps=config.critic_steps,
                              gp_every=config.gp_every, autocast=mixed, world=run.world)
     generator_step = GeneratorStep(state.critic, state.optimizer_g, state.scaler_g, gan=config.gan, content=content,
                                    adv_weight=config.adv_weight, autocast=mixed)
-    step = start_step
-    for step, batch in enumerate(loader, start=start_step + 1):
-        fetched = time.perf_counter()
-        blurred, sharp, _ = assemble(batch, camera, device)
-        with mixed():
-            restored = generator(blurred)
-        terms = {**critic_step.step(step, sharp, restored.detach()), **generator_step.step(restored, sharp)}
-        logger.step(step, step == start_step + 1, fetched, state.scheduler_g.get_last_lr()[0], terms)
-        state.schedule_step()
-        stopping = config.stop_at is not None and step >= config.stop_at
-        after_step(config, step, steps, stopping, state=state, logger=logger, run=run, device=device, dtype=dtype,
-                   val_pairs=val_pairs, batch=(blurred, restored, sharp))
-        if stopping:
-            break
+    step, saved = start_step, start_step if config.resume else None
+    with StopAtBoundary() as stop:
+        try:
+            for step, batch in enumerate(loader, start=start_step + 1):
+                fetched = time.perf_counter()
+                blurred, sharp, _ = assemble(batch, camera, device)
+                with mixed():
+                    restored = generator(blurred)
+                terms = {**critic_step.step(step, sharp, restored.detach()), **generator_step.step(restored, sharp)}
+                logger.step(step, step == start_step + 1, fetched, state.scheduler_g.get_last_lr()[0], terms)
+                state.schedule_step()
+                signalled = any_rank(stop.stopping(), run, device)
+                stopping = signalled or (config.stop_at is not None and step >= config.stop_at)
+                if after_step(config, step, steps, stopping, state=state, logger=logger, run=run, device=device, dtype=dtype,
+                              val_pairs=val_pairs, batch=(blurred, restored, sharp)):
+                    saved = step
+                if stopping:
+                    break
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(step, saved) from None
+        finally:
+            if logger.writer is not None:
+                logger.writer.close()
     logger.flush()
-    if logger.writer is not None:
-        logger.writer.close()
     if run.world > 1:
         dist.barrier()
-    return {"step": step, "history": logger.history, "checkpoint": str(out / "checkpoint.pt"), **logger.speed()}
+    return {"step": step, "history": logger.history, "checkpoint": str(out / "checkpoint.pt"), "stopped_by": stop.requested,
+            **logger.speed()}
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM in the middle of a step that did not end within the grace time: the run
+    stopped at ``step``, and its last checkpoint is ``saved`` (None: none yet)."""
+
+    def __init__(self, step: int, saved: int | None) -> None:
+        super().__init__(step, saved)
+        self.step, self.saved = step, saved
+
+
+def any_rank(flag: bool, run: Distributed, device: torch.device) -> bool:
+    """Whether ``flag`` holds on any rank, so that all ranks stop at the same step."""
+    if run.world == 1:
+        return flag
+    value = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
 
 
 def after_step(config: TrainConfig, step: int, steps: int, stopping: bool, *, state: TrainingState, logger: MetricLogger,
-               run: Distributed, device: torch.device, dtype: torch.dtype | None, val_pairs: object, batch: tuple) -> None:
-    """Image grids, validation and checkpoints when their turn comes."""
+               run: Distributed, device: torch.device, dtype: torch.dtype | None, val_pairs: object, batch: tuple) -> bool:
+    """Image grids, validation and checkpoints when their turn comes; whether a checkpoint was written."""
     last = step == steps
     if run.main and (step % config.image_every == 0 or last):
         logger.images(step, *batch)
@@ -189,3 +234,5 @@ def after_step(config: TrainConfig, step: int, steps: int, stopping: bool, *, st
     if step % config.checkpoint_every == 0 or last or stopping:
         logger.flush()
         save_state(state, Path(config.out) / "checkpoint.pt", config, run, step)
+        return True
+    return False

@@ -82,6 +82,11 @@ class NAFNet(nn.Module):
 
     multiple = 1  # pads itself
     padded_to = 2**LEVELS
+    smallest = 1
+
+    @staticmethod
+    def smallest_side(norm: str) -> int:
+        return 1
 
     def __init__(self, init: str = "identity", width: int = 32, blocks: int = 28, middle: int = 1) -> None:
         super().__init__()

@@ -63,12 +63,18 @@ class Generator(nn.Module):
 
     multiple = 4
 
+    @staticmethod
+    def smallest_side(norm: str) -> int:
+        """The smallest side it takes: 2 px at a quarter of the resolution, for its mirrored borders."""
+        return 8
+
     def __init__(self, upsample: Upsample = "transpose", init: str = "identity", ngf: int = 64, blocks: int = 9,
                  dropout: float = 0.5, norm: str = "instance", attention: str = "none", spectral_norm: bool = False) -> None:
         super().__init__()
         check_choice("upsample", upsample, UPSAMPLES)
         check_choice("init", init, INITS)
         self.upsample, self.init = upsample, init
+        self.smallest = self.smallest_side(norm)
         channel_only = "channel" if attention in ("channel", "both") else "none"
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm_layer(norm, ngf), nn.ReLU(True)]
         for scale in (1, 2):

@@ -27,11 +27,17 @@ class UNetGenerator(nn.Module):
 
     multiple = 2 ** len(WIDTHS)
 
+    @classmethod
+    def smallest_side(cls, norm: str) -> int:
+        """The smallest side it takes: InstanceNorm needs more than one pixel at 1/32 of it."""
+        return 2 * cls.multiple if norm == "instance" else cls.multiple
+
     def __init__(self, init: str = "identity", norm: str = "instance", attention: str = "none", spectral_norm: bool = False,
                  dropout: float = 0.5, ngf: int = 64) -> None:
         super().__init__()
         check_choice("init", init, INITS)
         self.init = init
+        self.smallest = self.smallest_side(norm)
         widths = [ngf * factor for factor in WIDTHS]
         self.down = nn.ModuleList()
         channels = 3

@@ -22,11 +22,11 @@ __all__ = [
 
 
 class FirstN:
-    """The first ``n`` images of a source (its sorted order), for ``--n``."""
+    """The first ``n`` images of a source (its sorted order), for ``--limit``."""
 
     def __init__(self, source: object, n: int) -> None:
         if n < 1:
-            raise SourceError(f"--n must be >= 1, got {n}")
+            raise SourceError(f"--limit must be >= 1, got {n}")
         self.source = source
         self.n = min(n, len(source))
 

@@ -1,0 +1,83 @@
+"""Stopping a long command the way a user does: Ctrl-C (SIGINT) or ``kill``/``scancel`` (SIGTERM).
+
+Both become :class:`KeyboardInterrupt` in the main process, so one ``except KeyboardInterrupt``
+per command cleans up (worker processes stopped, half-written output left under names a rerun
+never trusts) and says in one line where it stopped. Worker processes ignore SIGINT, which the
+terminal sends to the whole process group: their parent alone decides and stops them.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop this process as Ctrl-C does (call from the main thread, at start-up)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def ignore_interrupts() -> None:
+    """In a worker process: leave SIGINT to the parent, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def interrupts_held_off() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started, so they begin life ignoring it too
+    (an ignored signal stays ignored across exec); restored on exit."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class StopAtBoundary:
+    """Context manager for work in steps: the first SIGINT or SIGTERM sets :attr:`requested` so
+    the work can stop cleanly at its next step boundary (call :meth:`stopping` there); if it has
+    not within ``grace`` seconds, or on a second signal, :class:`KeyboardInterrupt` is raised.
+    Outside the main thread it does nothing (signals only reach the main thread)."""
+
+    def __init__(self, grace: float = 1.5) -> None:
+        self.grace = grace
+        self.requested: str | None = None
+        self.previous: dict[int, object] = {}
+
+    def _signalled(self, signum: int, frame: object) -> None:
+        if self.requested is not None:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        self.requested = signal.Signals(signum).name
+        signal.setitimer(signal.ITIMER_REAL, self.grace)
+
+    def _grace_over(self, signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(self.requested)
+
+    def stopping(self) -> bool:
+        """At a step boundary: whether to stop now (a signal came); the grace timer stops, so
+        what follows (a checkpoint) is not cut short."""
+        if self.requested is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        return self.requested is not None
+
+    def __enter__(self) -> StopAtBoundary:
+        try:
+            for signum, handler in ((signal.SIGINT, self._signalled), (signal.SIGTERM, self._signalled),
+                                    (signal.SIGALRM, self._grace_over)):
+                self.previous[signum] = signal.signal(signum, handler)
+        except ValueError:  # not the main thread
+            self.previous.clear()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for signum, handler in self.previous.items():
+                signal.signal(signum, handler)
