@@ -128,7 +128,7 @@ def run_ray(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shard:
 DISTRIBUTORS = {"local": run_local, "ray": run_ray}
 
 
-def local_workers(spec: DatasetSpec, todo: list[Shard]) -> int:
+def local_workers(todo: list[Shard]) -> int:
     """Worker processes for the work left: one per core, but no more than there are shards or
     blocks of :data:`IMAGES_PER_WORKER` images (a spawned worker needs about a second to import
     and load its compiled code)."""
@@ -182,7 +182,7 @@ def build_dataset(
         if on_shard is not None:
             on_shard(stats)
 
-    DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(spec, todo))
+    DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(todo))
     return summarise(spec, mine, complete, finished, now)
 
 

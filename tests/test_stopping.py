@@ -3,18 +3,21 @@ behind, nothing half-written that a rerun trusts, and a rerun that ends as if no
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from fixtures import textured, write
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads child processes from /proc")
 
-PROGRAMS = {"blurgen": "from blurgen.cli import main", "train": "from train.cli import main"}
+PROGRAMS = {"blurgen": "from blurgen.cli import main", "train": "from train.cli import main",
+            "deblur": "from train.cli import deblur_main as main"}
 
 
 def start(program: str, *args: str) -> subprocess.Popen:
@@ -101,13 +104,17 @@ def test_sigterm_stops_training_at_a_step_with_a_checkpoint_and_resume_logs_each
     assert steps == list(range(1, stopped_at + 4))
 
 
-def test_ctrl_c_stops_kernel_sampling_without_writing_a_bank(tmp_path):
-    process = start("blurgen", "kernels", "--n", "200000", "--kernel-size", "21", "--out", str(tmp_path))
+@pytest.mark.parametrize("command, written", [
+    (["kernels", "--n", "200000", "--kernel-size", "21"], "kernels.npz"),
+    (["evalset", "--max-side", "0", "--per-image", "8"], "evalset.json"),
+])
+def test_ctrl_c_stops_a_command_that_writes_its_output_whole_without_writing_it(tmp_path, command, written):
+    process = start("blurgen", *command, "--out", str(tmp_path / "out"))
     time.sleep(3)
     seconds, stderr = stop(process, signal.SIGINT)
     assert process.returncode == 130 and seconds < 3, (seconds, stderr)
-    assert "interrupted: nothing written" in stderr
-    assert not (tmp_path / "kernels.npz").exists()
+    assert "interrupted: nothing written" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out" / written).exists()
 
 
 def test_a_resume_after_a_kill_drops_the_steps_logged_after_the_last_checkpoint(tmp_path):
@@ -123,3 +130,19 @@ def test_a_resume_after_a_kill_drops_the_steps_logged_after_the_last_checkpoint(
     assert resumed.returncode == 0, resumed.stderr
     steps = [json.loads(row)["step"] for row in metrics.read_text().splitlines()]
     assert steps == list(range(1, 13))
+
+
+def test_ctrl_c_stops_deblur_with_every_written_image_whole(tmp_path):
+    rng = np.random.default_rng(0)
+    names = [f"{i}.png" for i in range(3)]
+    for name in names:
+        write(tmp_path / name, textured(rng, 2000, 3000))  # several windows each: seconds per image
+    process = start("deblur", "builtin", *[str(tmp_path / name) for name in names], "--out", str(tmp_path / "r"))
+    wait_for(lambda: (tmp_path / "r").exists())
+    time.sleep(2)
+    seconds, stderr = stop(process, signal.SIGINT)
+    assert process.returncode == 130 and seconds < 3, (seconds, stderr)
+    line = next(line for line in stderr.splitlines() if line.startswith("interrupted:"))
+    restored = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert f"restored {len(restored)} of 3 image(s)" in line and len(restored) < 3
+    assert all(not name.startswith(".") for name in restored)  # no partial file left behind

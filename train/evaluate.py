@@ -124,7 +124,7 @@ def to_pixels(values: np.ndarray, grey: bool, bit_depth: int = 8) -> np.ndarray:
 
 def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit: int | None = None,
              amp_dtype: torch.dtype | None = None, protocol: str | None = None, on_pair: Callable[[dict], None] | None = None,
-             on_images: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None, tile: int = TILE) -> dict:
+             on_images: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None, tile: int = 0) -> dict:
     """PSNR and SSIM of the restored images and of the blurred inputs, on full-size pairs.
 
     ``pairs`` is anything with ``len``, ``[i]`` → (blurred, sharp) arrays and ``id(i)``
@@ -134,8 +134,8 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     (input vs sharp) and the gains ``psnr_gain`` (dB) and ``ssim_gain``. Unreadable pairs and
     pairs whose two images differ in size are skipped and counted. ``on_pair`` sees each row as it
     is made (progress); ``on_images`` each pair's index and its blurred, sharp and restored 8-bit
-    RGB images (H×W×3 uint8). Images of more than ``tile``² pixels are restored in windows
-    (:func:`restore_image`).
+    RGB images (H×W×3 uint8). Images are restored whole, as benchmarks score them, unless
+    ``tile`` > 0: then those of more than ``tile``² pixels are restored in windows (:func:`restore_image`).
     """
     protocol = protocol or getattr(pairs, "protocol", "plain")
     check_protocol(protocol)
