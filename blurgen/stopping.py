@@ -68,9 +68,11 @@ class StopAtBoundary:
         return self.requested is not None
 
     def __enter__(self) -> StopAtBoundary:
+        wanted = [(signal.SIGTERM, self._signalled), (signal.SIGALRM, self._grace_over)]
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started with Ctrl-C ignored (nohup ... &): keep it so
+            wanted.append((signal.SIGINT, self._signalled))
         try:
-            for signum, handler in ((signal.SIGINT, self._signalled), (signal.SIGTERM, self._signalled),
-                                    (signal.SIGALRM, self._grace_over)):
+            for signum, handler in wanted:
                 self.previous[signum] = signal.signal(signum, handler)
         except ValueError:  # not the main thread
             self.previous.clear()

@@ -21,7 +21,10 @@ PROGRAMS = {"blurgen": "from blurgen.cli import main", "train": "from train.cli 
 
 
 def start(program: str, *args: str) -> subprocess.Popen:
-    code = f"import sys; sys.argv[0] = {program!r}; {PROGRAMS[program]}; main()"
+    """The command as a terminal starts it: Ctrl-C is a KeyboardInterrupt even when this test runs
+    in a background job (which starts its children with SIGINT ignored)."""
+    code = (f"import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); sys.argv[0] = {program!r}; "
+            f"{PROGRAMS[program]}; main()")
     return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
