@@ -56,7 +56,7 @@ def python_rate(n: int, exposures: tuple[float, ...]) -> float:
 
 def cli_wall_seconds(n: int) -> float:
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "blurgen", "kernels", "--n", str(n), "--out", out]
+        command = [sys.executable, "-m", "blurgen", "kernels", "--n", str(n), "--out", out, "--overwrite"]
         subprocess.run(command, check=True, capture_output=True)  # fills numba's cache if empty
         walls = []
         for _ in range(3):
