@@ -50,8 +50,7 @@ def restore_image(generator: nn.Module, image: np.ndarray, device: torch.device,
     windows (:mod:`train.tiles`) when it has more than ``tile``² pixels (0: always whole)."""
     if not needs_windows(image, tile):
         return restore(generator, to_tensor(image, device), amp_dtype)
-    rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
-    restored = restore_tiled(generator, rgb, device, amp_dtype=amp_dtype, tile=tile, on_window=on_window)
+    restored = restore_tiled(generator, image, device, amp_dtype=amp_dtype, tile=tile, on_window=on_window)
     return torch.from_numpy(restored).permute(2, 0, 1)[None]
 
 
@@ -73,8 +72,7 @@ def restore_images(generator: nn.Module, images: Iterable[tuple[object, np.ndarr
         if len(batch) == 1 and needs_windows(batch[0][1], tile):
             key, image = batch[0]
             progress = (lambda done, total: on_window(key, done, total)) if on_window else None
-            rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
-            restored = restore_tiled(generator, rgb, device, amp_dtype=amp_dtype, tile=tile, on_window=progress)
+            restored = restore_tiled(generator, image, device, amp_dtype=amp_dtype, tile=tile, on_window=progress)
             return [(key, to_pixels(restored, grey=image.ndim == 2, bit_depth=bit_depth(image)))]
         restored = restore(generator, torch.cat([to_tensor(image, device) for _, image in batch]), amp_dtype)
         return [(key, to_image(restored[i : i + 1], grey=image.ndim == 2, bit_depth=bit_depth(image))) for i, (key, image) in enumerate(batch)]

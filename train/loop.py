@@ -173,6 +173,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     generator_step = GeneratorStep(state.critic, state.optimizer_g, state.scaler_g, gan=config.gan, content=content,
                                    adv_weight=config.adv_weight, autocast=mixed)
     step, saved = start_step, start_step if config.resume else None
+    stop_ranks = stop_group(run, device)
     with StopAtBoundary() as stop:
         try:
             for step, batch in enumerate(loader, start=start_step + 1):
@@ -183,7 +184,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                 terms = {**critic_step.step(step, sharp, restored.detach()), **generator_step.step(restored, sharp)}
                 logger.step(step, step == start_step + 1, fetched, state.scheduler_g.get_last_lr()[0], terms)
                 state.schedule_step()
-                signalled = any_rank(stop.stopping(), run, device)
+                signalled = any_rank(stop.stopping(), stop_ranks)
                 stopping = signalled or (config.stop_at is not None and step >= config.stop_at)
                 if after_step(config, step, steps, stopping, state=state, logger=logger, run=run, device=device, dtype=dtype,
                               val_pairs=val_pairs, batch=(blurred, restored, sharp)):
@@ -211,12 +212,21 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.step, self.saved = step, saved
 
 
-def any_rank(flag: bool, run: Distributed, device: torch.device) -> bool:
-    """Whether ``flag`` holds on any rank, so that all ranks stop at the same step."""
+def stop_group(run: Distributed, device: torch.device) -> object:
+    """Under DDP, the process group in which ranks agree to stop: a CPU (gloo) one, so that
+    asking every step costs no device synchronisation; None for one process."""
     if run.world == 1:
+        return None
+    return dist.new_group(backend="gloo") if device.type == "cuda" else dist.group.WORLD
+
+
+def any_rank(flag: bool, group: object) -> bool:
+    """Whether ``flag`` holds on any rank of ``group`` (None: this process alone), so that all
+    ranks stop at the same step."""
+    if group is None:
         return flag
-    value = torch.tensor([float(flag)], device=device)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    value = torch.tensor([float(flag)])
+    dist.all_reduce(value, op=dist.ReduceOp.MAX, group=group)
     return bool(value.item())
 
 

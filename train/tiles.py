@@ -91,7 +91,8 @@ def window_geometry(generator: nn.Module, tile: int, margin: int, blend: int) ->
 def restore_tiled(generator: nn.Module, image: np.ndarray, device: torch.device, *, amp_dtype: torch.dtype | None = None,
                   tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
                   on_window: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Restore one H×W×3 uint8/uint16 RGB image window by window.
+    """Restore one H×W grey or H×W×C uint8/uint16 RGB(A) image window by window (grey as three
+    equal channels, alpha dropped, as :func:`train.evaluate.to_tensor` does).
 
     Returns H×W×3 float32 in [-1, 1] (the generator's range). ``on_window(done, total)`` is called
     after each window (progress within a large image). Raises ValueError if ``tile`` cannot hold
@@ -114,7 +115,8 @@ def restore_tiled(generator: nn.Module, image: np.ndarray, device: torch.device,
             window_w = min(side, padded_w)
             column_weights = edge_weights(window_w, column_index > 0, column_index < len(columns) - 1, margin, blend)
             source_columns = mirrored(np.arange(column, column + window_w), width)
-            window = image[source_rows[:, None], source_columns[None, :], :3].astype(np.float32) / top
+            window = image[source_rows[:, None], source_columns[None, :]].astype(np.float32) / top
+            window = np.repeat(window[:, :, None], 3, axis=2) if window.ndim == 2 else window[:, :, :3]
             values = torch.from_numpy(window).permute(2, 0, 1)[None].to(device) * 2 - 1
             with context:
                 restored = generator(values)
