@@ -1,36 +1,37 @@
-"""Quality benchmark: does training make real photographs sharper? Each row trains one
-configuration for the same number of images from the same seed, then restores a held-out set of
-real photographs (scikit-image's, blurred by `blurgen evalset` with kernels and a camera the
-runs never train on) and reports PSNR/SSIM of the restored images beside those of the blurred
-inputs.
+"""Quality benchmark: does a trained model deblur real photographs? Each row trains one
+configuration from the same seed with `train` (as a user would, one process at a time), then
+restores four paired sets with `deblur --pairs` and reports PSNR/SSIM of the restored images
+beside those of the blurred inputs:
 
-Rows (choose with --rows: names, or the groups base (the default), variants, all):
-  paper            DeblurGAN as published: batch 1, fp32, N(0, 0.02) init, InstanceNorm critic, perceptual loss
-  paper-batch      the paper's algorithm with our batch and precision (batch 16, bf16 on CUDA)
-  +identity        paper-batch + generator that starts at the identity
-  +critic          paper-batch + the spectral-norm critic without InstanceNorm
-  +content         paper-batch + the L1 content loss
-  default          what `train` does with no options
-  default+vgg      the default with --content perceptual+l1 (for users with ImageNet VGG-19 weights)
-  default+gp4      the default with --gp-every 4 (lazy gradient penalty: a speed option)
-  default+critic1  the default with --critic-steps 1 (one critic step per batch: a speed option)
-  variants         the default beside each family the GAN-deblurring literature tried: unet,
-                   attention (both kinds), batchnorm, sn-both (spectral norm on both nets),
-                   vanilla-gan, lsgan, ragan-ls (with the double-scale critic), vgg16
-                   (perceptual+l1 with VGG-16), mse; the table adds each row's training speed
-                   relative to the default's
-A second table ("critic probe") trains each critic alone on sharp vs blurred crops and ranks
-held-out pairs (train/probe.py): the reason the default critic exists.
+  evalset       `blurgen evalset`: scikit-image's colour photos, blurgen's kernels from a seed no
+                run trains on, camera gamma (28 pairs)
+  independent   `benchmarks/independent_blur.py`: the same photos blurred by a process blurgen
+                does not use (OpenCV line and random-walk kernels, half in sRGB, half in linear
+                light, σ = 1/255 noise; 28 pairs); the table splits its two halves
+  photos        fresh pairs of the built-in training photos (`blurgen dataset --builtin photos`,
+                another seed): the training distribution of the recipe
+  dead-leaves   fresh pairs of the built-in dead-leaves corpus (another seed)
+No training run sees the photos of the first two sets.
 
-Training data: the Synth regime from JPEG files on disk (built-in dead-leaves images written as
-JPEGs, as a real corpus would be). VGG-19 weights: --vgg-weights (random unless given; nothing is
-downloaded). On a CUDA machine: 256-px crops, batch 16, 1,024 images per row (about 4 minutes
-for all rows on one H100 by the step speeds measured there: the paper's batch-1 fp32 row is
-about half of it). Elsewhere a tiny CPU version: 64-px crops,
-batch 4, 96 images per row, photos downscaled to 192 px, so the script stays honest.
+Rows (--rows: names or the groups default, cameras, all):
+  recipe            the shipped model's recipe (README), for the headline budget (--headline-steps)
+  recipe-short      the recipe for the comparison budget (--steps): the baseline of the rows below
+  adversarial       + the adversarial term at train's default weight (WGAN-GP, spectral critic,
+                    one critic step per batch, penalty on every 4th)
+  paper             DeblurGAN's algorithm at the recipe's sizes: batch 1, fp32, N(0, 0.02) init,
+                    InstanceNorm critic, 5 critic steps with the penalty each, perceptual loss
+                    (--vgg-weights: random unless given), lr 1e-4; --paper-images images
+  dead-leaves       the recipe trained on the built-in dead-leaves corpus instead of the photos
+  camera-none       the recipe with training pairs blurred on the sRGB values
+  camera-realistic  the recipe with the realistic camera (linear light, saturation, noise)
 
-Usage: python benchmarks/quality.py [--rows paper,default] [--images N] [--vgg-weights PATH]
-Writes benchmarks/results/quality-{cuda,cpu}.json and .md.
+A row folder holding a finished run is not trained again, and a report newer than its checkpoint
+is not measured again, so the script continues after a stop. On a CUDA machine the rows use the
+full-size generator (ResNet 64/9, critic 64, 256-px crops, batch 16) for a budget that fits
+`benchmarks/gpu.sh`.
+
+Usage: python benchmarks/quality.py --runs runs/quality [--rows default] [--steps N] [--headline-steps N]
+Writes benchmarks/results/quality-{cpu,cuda}.json and .md (rows measured before are kept).
 """
 
 from __future__ import annotations
@@ -39,146 +40,169 @@ import argparse
 import json
 import os
 import platform
+import re
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import cv2
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # run as a script, this file's folder would make "train" mean this file
-
-from blurgen.evalset import EvalsetSpec, build_evalset  # noqa: E402
-from blurgen.sources import dead_leaves_image, open_pairs  # noqa: E402
-from train.checkpoint import load_checkpoint  # noqa: E402
-from train.evaluate import evaluate  # noqa: E402
-from train.config import TrainConfig  # noqa: E402
-from train.loop import train  # noqa: E402
-from train.models import CRITICS, make_critic, make_generator  # noqa: E402
-from train.probe import critic_probe  # noqa: E402
-
-PAPER = dict(init="paper", critic="paper", content="perceptual", adv_weight=1.0)
-ROWS: dict[str, dict] = {
-    "paper": dict(PAPER, batch_size=1, amp="off"),
-    "paper-batch": dict(PAPER),
-    "+identity": dict(PAPER, init="identity"),
-    "+critic": dict(PAPER, critic="spectral"),
-    "+content": dict(PAPER, content="l1"),
-    "default": {},
-    "default+vgg": dict(content="perceptual+l1"),
-    "default+gp4": dict(gp_every=4),
-    "default+critic1": dict(critic_steps=1),
+SMALL = ["--generator", "resnet", "--ngf", "16", "--blocks", "4", "--ndf", "8", "--crop", "96", "--batch-size", "8"]
+FULL = ["--generator", "resnet", "--ngf", "64", "--blocks", "9", "--ndf", "64", "--crop", "256", "--batch-size", "16"]
+RECIPE = ["--mix", "synth", "--builtin", "photos", "--lr", "5e-4", "--adv-weight", "0", "--camera", "gamma"]
+PAPER = ["--batch-size", "1", "--amp", "off", "--init", "paper", "--critic", "paper", "--content", "perceptual",
+         "--adv-weight", "1", "--critic-steps", "5", "--gp-every", "1", "--lr", "1e-4"]
+# Each row: the options it changes from the recipe (later options win), its budget, what it is.
+ROWS: dict[str, tuple[list[str], str, str]] = {
+    "recipe": ([], "headline", "the shipped model's recipe"),
+    "recipe-short": ([], "comparison", "the recipe, comparison budget"),
+    "adversarial": (["--adv-weight", "1", "--critic-steps", "1", "--gp-every", "4"], "comparison", "+ adversarial term (weight 1)"),
+    "paper": (PAPER, "paper", "DeblurGAN's algorithm, same sizes"),
+    "dead-leaves": (["--builtin", "dead-leaves"], "comparison", "trained on dead leaves"),
+    "camera-none": (["--camera", "none"], "comparison", "training camera none (sRGB blur)"),
+    "camera-realistic": (["--camera", "realistic"], "comparison", "training camera realistic"),
 }
-# The variants the GAN-deblurring literature tried, one family each against the default.
-VARIANTS: dict[str, dict] = {
-    "unet": dict(generator="unet"),
-    "attention": dict(attention="both"),
-    "batchnorm": dict(norm="batch"),
-    "sn-both": dict(spectral_norm="both"),
-    "vanilla-gan": dict(gan="vanilla"),
-    "lsgan": dict(gan="lsgan"),
-    "ragan-ls": dict(gan="ragan-ls", critic="double"),
-    "vgg16": dict(content="perceptual+l1", perceptual_net="vgg16"),
-    "mse": dict(content="mse"),
-}
-GROUPS = {"base": list(ROWS), "variants": ["default", *VARIANTS], "all": [*ROWS, *VARIANTS]}
+GROUPS = {"default": ["recipe", "recipe-short", "adversarial", "dead-leaves", "paper"],
+          "cameras": ["recipe-short", "camera-none", "camera-realistic"], "all": list(ROWS)}
+SETS = ("evalset", "independent", "photos", "dead-leaves")
+TRAIN = [sys.executable, "-c", "import sys; sys.argv[0] = 'train'; from train.cli import main; main()"]
+DEBLUR = [sys.executable, "-c", "import sys; sys.argv[0] = 'deblur'; from train.cli import deblur_main; deblur_main()"]
+BLURGEN = [sys.executable, "-m", "blurgen"]
+EVAL_SEED = 9001  # the built-in corpora's fresh pairs: a seed no training run uses
 
 
-def write_photos(folder: Path, count: int) -> None:
-    for i in range(count):
-        cv2.imwrite(str(folder / f"{i:04d}.jpg"), cv2.cvtColor(dead_leaves_image(0, i), cv2.COLOR_RGB2BGR))
+def run(command: list[str], log: Path | None = None) -> None:
+    """Run a command from the repository root, its console output appended to ``log`` when given."""
+    print("$", " ".join(command), flush=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if log is None:
+        subprocess.run(command, check=True, cwd=ROOT, env=env)
+        return
+    with open(log, "a") as handle:
+        subprocess.run(command, check=True, cwd=ROOT, env=env, stderr=handle)
 
 
-def run_row(name: str, changes: dict, common: dict, images: int, pairs: object, device: torch.device) -> dict:
-    settings = {**common, **changes}
-    settings["steps"] = max(1, images // settings["batch_size"])
-    with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
-        result = train(TrainConfig(out=out, **settings), log=lambda _: None)
-        minutes = (time.perf_counter() - started) / 60
-        state = load_checkpoint(result["checkpoint"])
-    generator = make_generator(state["args"])
-    generator.load_state_dict(state["generator"])
-    report = evaluate(generator.to(device), pairs, device)
-    last = result["history"][-1]
-    return {"row": name, "images": settings["steps"] * settings["batch_size"], "steps": settings["steps"],
-            "batch_size": settings["batch_size"], "amp": settings["amp"] if device.type == "cuda" else "off",
-            "init": settings.get("init", "identity"), "critic": settings.get("critic", "spectral"),
-            "content": settings.get("content", "l1"), "adv_weight": settings.get("adv_weight", 1.0),
-            "critic_steps": settings.get("critic_steps", 5), "gp_every": settings.get("gp_every", 1),
-            "variant": {key: settings[key] for key in ("generator", "norm", "attention", "spectral_norm", "gan", "perceptual_net") if key in settings},
-            "minutes": minutes, "images_per_s": result["images_per_s"], **report["mean"],
-            "final_gap": last["wasserstein"], "per_image": report["per_image"]}
+def finished(folder: Path, steps: int) -> bool:
+    metrics = folder / "metrics.jsonl"
+    return (folder / "checkpoint.pt").exists() and metrics.exists() and f'"step": {steps},' in metrics.read_text()
+
+
+def fresh(report: Path, checkpoint: Path) -> bool:
+    return report.exists() and report.stat().st_mtime > checkpoint.stat().st_mtime
+
+
+def gains(report: dict, names: set[str] | None = None) -> dict:
+    """Mean PSNR/SSIM gain over the blurred input, images improved, of a `deblur --report` (the images of ``names``)."""
+    rows = [row for row in report["per_image"] if names is None or row["id"] in names]
+    psnr = [row["psnr_gain"] for row in rows]
+    return {"images": len(rows), "psnr_gain": sum(psnr) / len(psnr), "improved": sum(gain > 0 for gain in psnr),
+            "ssim_gain": sum(row["ssim_gain"] for row in rows) / len(rows),
+            "psnr_blurred": sum(row["psnr_blurred"] for row in rows) / len(rows)}
+
+
+def make_sets(runs: Path) -> dict[str, Path]:
+    """The four evaluation sets under ``runs`` (made once)."""
+    folders = {name: runs / "sets" / name for name in SETS}
+    if not folders["evalset"].exists():
+        run([*BLURGEN, "evalset", "--out", str(folders["evalset"])])
+    if not folders["independent"].exists():
+        run([sys.executable, str(ROOT / "benchmarks" / "independent_blur.py"), "--out", str(folders["independent"])])
+    for corpus, limit in (("photos", []), ("dead-leaves", ["--limit", "24"])):
+        if not (folders[corpus] / "train" / "dataset.json").exists():
+            run([*BLURGEN, "dataset", "--builtin", corpus, *limit, "--crop", "256", "--camera", "gamma",
+                 "--seed", str(EVAL_SEED), "--out", str(folders[corpus])])
+    return folders
+
+
+def measure_row(name: str, arguments: list[str], steps: int, batch: int, runs: Path, sets: dict[str, Path],
+                light: dict[str, str]) -> dict:
+    folder = runs / name
+    if not finished(folder, steps):
+        resume = ["--resume"] if (folder / "checkpoint.pt").exists() else []
+        run([*TRAIN, *arguments, "--steps", str(steps), "--log-every", "250", "--checkpoint-every", "500",
+             "--out", str(folder), *resume], log=runs / f"{name}.log")
+    checkpoint = folder / "checkpoint.pt"
+    reports = {}
+    for set_name, pairs in sets.items():
+        report = folder / f"{set_name}.json"
+        if not fresh(report, checkpoint):
+            run([*DEBLUR, str(checkpoint), "--pairs", str(pairs), "--report", str(report)])
+        reports[set_name] = json.loads(report.read_text())
+    records = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    log = runs / f"{name}.log"
+    speeds = [float(speed) for speed in re.findall(r"([\d.]+) img/s", log.read_text())] if log.exists() else []
+    return {
+        "row": name, "steps": steps, "images": steps * batch, "options": " ".join(arguments),
+        "final_l1": records[-1].get("l1"), "images_per_s": sum(speeds) / len(speeds) if speeds else None,
+        **{set_name: gains(report) for set_name, report in reports.items()},
+        "independent_srgb": gains(reports["independent"], {n for n, kind in light.items() if kind == "sRGB"}),
+        "independent_linear": gains(reports["independent"], {n for n, kind in light.items() if kind == "linear"}),
+    }
+
+
+def cell(part: dict) -> str:
+    return f"{part['psnr_gain']:+.2f} dB ({part['improved']}/{part['images']}), SSIM {part['ssim_gain']:+.4f}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| row | images | evalset | independent | its sRGB half | its linear half | built-in photos pairs | dead-leaves pairs |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {row['row']} | {row['images']:,} | {cell(row['evalset'])} | {cell(row['independent'])} | "
+              f"{cell(row['independent_srgb'])} | {cell(row['independent_linear'])} | {cell(row['photos'])} | "
+              f"{cell(row['dead-leaves'])} |" for row in rows]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="base", help=f"comma-separated names or groups ({', '.join(GROUPS)}), from: {', '.join([*ROWS, *VARIANTS])}")
-    parser.add_argument("--images", type=int, default=None, help="training images per row (same for every row)")
-    parser.add_argument("--vgg-weights", default="random", help="imagenet (torchvision's cache), random, or a path")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results/quality-<device>.json)")
+    parser.add_argument("--runs", type=Path, required=True, help="folder for the runs and the evaluation sets")
+    parser.add_argument("--rows", default="default", help=f"comma-separated rows ({', '.join(ROWS)}) or groups ({', '.join(GROUPS)})")
+    parser.add_argument("--steps", type=int, default=None, help="comparison budget in steps (CPU 1500 = 12,000 images; CUDA 300)")
+    parser.add_argument("--headline-steps", type=int, default=None, help="the recipe row's steps (CPU 12,500 = 100,000 images; CUDA 600)")
+    parser.add_argument("--paper-images", type=int, default=None, help="the paper row's images at batch 1 (CPU 2,000; CUDA 2,400)")
+    parser.add_argument("--vgg-weights", default="random", help="the paper row's VGG-19: imagenet (torchvision's cache), random, or a path")
     args = parser.parse_args()
-    rows = [name for row in args.rows.split(",") if row.strip() for name in GROUPS.get(row.strip(), [row.strip()])]
-    unknown = [row for row in rows if row not in ROWS and row not in VARIANTS]
-    if unknown:
-        parser.error(f"unknown rows {unknown}; choose from {', '.join([*ROWS, *VARIANTS])} or a group ({', '.join(GROUPS)})")
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
-    crop, batch, images = (256, 16, 1024) if cuda else (64, 4, 96)
-    images = args.images or images
-    work = tempfile.TemporaryDirectory()
-    photos, evalset = Path(work.name) / "photos", Path(work.name) / "evalset"
-    photos.mkdir()
-    write_photos(photos, 256 if cuda else 32)
-    eval_spec = EvalsetSpec(seed=args.seed) if cuda else EvalsetSpec(seed=args.seed, per_image=2, max_side=192)
-    build_evalset(evalset, eval_spec)
-    pairs = open_pairs(evalset)
-    common = dict(mix="synth", sharp=str(photos), crop=crop, batch_size=batch, amp="bf16", seed=args.seed,
-                  vgg_weights=args.vgg_weights, workers=min(8, os.cpu_count() or 1), device=device.type,
-                  log_every=10**9, image_every=10**9, checkpoint_every=10**9)
+    import torch
 
-    probes = []
-    for kind in CRITICS:
-        torch.manual_seed(args.seed)
-        probes.append({"critic": kind, **critic_probe(make_critic(kind), seed=args.seed)})
-    results = []
-    for name in rows:
-        results.append(run_row(name, ROWS.get(name, VARIANTS.get(name)), common, images, pairs, device))
-        row = results[-1]
-        print(f"{name:<16} PSNR {row['psnr']:.2f} (blurred {row['psnr_blurred']:.2f}, gain {row['psnr_gain']:+.2f})  "
-              f"SSIM {row['ssim']:.4f} (gain {row['ssim_gain']:+.4f})  {row['minutes']:.1f} min", flush=True)
+    cuda = torch.cuda.is_available()
+    budgets = {"comparison": args.steps or (300 if cuda else 1500), "headline": args.headline_steps or (600 if cuda else 12_500),
+               "paper": args.paper_images or (2400 if cuda else 2000)}  # steps of one image
+    names = [name for part in args.rows.split(",") if part.strip() for name in GROUPS.get(part.strip(), [part.strip()])]
+    unknown = [name for name in names if name not in ROWS]
+    if unknown:
+        parser.error(f"unknown rows {unknown}; choose from {', '.join(ROWS)} or a group ({', '.join(GROUPS)})")
+    args.runs.mkdir(parents=True, exist_ok=True)
+    sets = make_sets(args.runs)
+    light = {pair["name"]: pair["light"] for pair in json.loads((sets["independent"] / "kernels.json").read_text())["pairs"]}
+    out = ROOT / "benchmarks" / "results" / f"quality-{'cuda' if cuda else 'cpu'}.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+    measured = {row["row"]: row for row in results.get("rows", []) if "evalset" in row}
+    for name in names:
+        changes, budget, what = ROWS[name]
+        arguments = [*RECIPE, *(FULL if cuda else SMALL), *changes]
+        batch = 1 if name == "paper" else 16 if cuda else 8
+        if name == "paper":
+            arguments += ["--vgg-weights", args.vgg_weights]
+        measured[name] = {**measure_row(name, arguments, budgets[budget], batch, args.runs, sets, light), "what": what}
+        write_results(out, [measured[row] for row in ROWS if row in measured], cuda)  # after each row: a stop loses none
+
+
+def write_results(out: Path, rows: list[dict], cuda: bool) -> None:
+    import torch
 
     machine = torch.cuda.get_device_name() if cuda else f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
-    summary = {"benchmark": "quality", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": {"device": machine, "torch": torch.__version__},
-               "training": {"regime": "synth", "source": "256 (GPU) / 32 (CPU) built-in dead-leaves images as JPEG files", "crop": crop,
-                            "images_per_row": images, "seed": args.seed, "vgg_weights": args.vgg_weights},
-               "evalset": {**eval_spec.to_dict(), "pairs": len(pairs), "photos": "scikit-image's packaged colour photographs"},
-               "rows": results, "critic_probe": probes}
-    suffix = "" if args.rows == "base" else "-" + args.rows.replace(",", "-")
-    out = args.out or ROOT / "benchmarks" / "results" / f"quality{suffix}-{'cuda' if cuda else 'cpu'}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2) + "\n")
-    lines = [f"Quality on {len(pairs)} real photographs (scikit-image; `blurgen evalset`, camera {eval_spec.camera}), "
-             f"{machine}, {crop}-px crops, {images} training images per row, VGG weights {args.vgg_weights}.", "",
-             "| row | batch | amp | init | critic | content | critic steps | GP every | variant | images | minutes | speed vs default | PSNR blurred | PSNR restored | gain dB | SSIM blurred | SSIM restored | gain |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    default_speed = next((row["images_per_s"] for row in results if row["row"] == "default"), None)
-    for row in results:
-        variant = ", ".join(f"{key} {value}" for key, value in row["variant"].items()) or "-"
-        speed = f"{row['images_per_s'] / default_speed:.2f}x" if default_speed else "-"
-        lines.append(f"| {row['row']} | {row['batch_size']} | {row['amp']} | {row['init']} | {row['critic']} | {row['content']} | "
-                     f"{row['critic_steps']} | {row['gp_every']} | {variant} | {row['images']} | {row['minutes']:.1f} | {speed} | "
-                     f"{row['psnr_blurred']:.2f} | {row['psnr']:.2f} | "
-                     f"{row['psnr_gain']:+.2f} | {row['ssim_blurred']:.4f} | {row['ssim']:.4f} | {row['ssim_gain']:+.4f} |")
-    lines += ["", "Critic probe (trained alone for 40 steps, batch 8, 64-px crops; 64 held-out pairs):", "",
-              "| critic | pairwise accuracy | mean gap D(sharp) − D(blurred) |", "| --- | --- | --- |"]
-    lines += [f"| {p['critic']} | {p['pairwise_accuracy']:.2f} | {p['mean_gap']:+.4f} |" for p in probes]
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"written: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    recipe = " ".join(["train", *RECIPE, *(FULL if cuda else SMALL)])
+    results = {"benchmark": "quality", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine, "torch": torch.__version__,
+               "recipe": recipe, "rows": rows}
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    text = (f"# Quality ({machine})\n\nEvery row: `{recipe}` with the row's changes and budget. PSNR gain over the "
+            "blurred input (images improved / images), SSIM gain. Photo sets: `blurgen evalset` and "
+            "`benchmarks/independent_blur.py` (split into its sRGB- and linear-light-blurred halves); built-in pairs: fresh pairs "
+            f"(seed {EVAL_SEED}) of each built-in corpus.\n\n{table(rows)}\n\n"
+            + "\n".join(f"- {row['row']}: {row['what']}; {row['steps']:,} steps; `{row['options']}`"
+                        + (f"; {row['images_per_s']:.1f} img/s" if row["images_per_s"] else "") for row in rows) + "\n")
+    out.with_suffix(".md").write_text(text)
+    print(text, flush=True)
 
 
 if __name__ == "__main__":

@@ -120,9 +120,10 @@ def kernels(
 
 @app.command()
 def dataset(
-    src: Annotated[Optional[Path], typer.Option(help="Sharp images: a COCO root, a GoPro_Large root or split, or any folder. Default: the built-in dead-leaves corpus.")] = None,
+    src: Annotated[Optional[Path], typer.Option(help="Sharp images: a COCO root, a GoPro_Large root or split, or any folder. Default: the built-in corpus of --builtin.")] = None,
+    builtin: Annotated[str, typer.Option(help="The built-in corpus when no --src is given: dead-leaves (procedural) or photos (18 greyscale and tinted photographs that ship in scikit-image, in no evaluation set).")] = "dead-leaves",
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("pairs"),
-    limit: Annotated[Optional[int], typer.Option("--limit", "--n", help="Use the first N source images (built-in corpus: how many to make; default 100). (--n: the former name.)", min=1)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", "--n", help="Use the first N source images (dead-leaves: how many to make; default 100). (--n: the former name.)", min=1)] = None,
     crop: Annotated[Optional[int], typer.Option(help="Square crops of this many px (default: whole images, reflected borders).", min=1)] = None,
     per_image: Annotated[int, typer.Option("--per-image", help="Pairs per source image.", min=1)] = 1,
     kernels: Annotated[Optional[Path], typer.Option(help="Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.")] = None,
@@ -155,7 +156,7 @@ def dataset(
     from blurgen.motion_pairs import Motion
     from blurgen.pairs import BankKernels, LiveKernels
     from blurgen.presets import trajectory_spec
-    from blurgen.sources import SourceError, open_source
+    from blurgen.sources import BUILTIN_CORPORA, SourceError, open_source
 
     live_options = [name for name, given in (("--preset", preset != "deblurgan"), ("--expl", expl is not None),
                                              ("--kernel-size", kernel_size != 65)) if given]
@@ -165,8 +166,11 @@ def dataset(
         raise fail(f"--motion {motion} blurs by camera and object motion, not kernels: drop {'--kernels' if kernels is not None else live_options[0]}")
     if motion == "uniform" and (shake != "shake" or fov != 60.0):
         raise fail(f"{'--shake' if shake != 'shake' else '--fov'} applies to --motion rotation, objects or mixed")
+    if src is not None and builtin != "dead-leaves":
+        raise fail("--builtin chooses the corpus used when no --src is given: drop one of them")
     try:
-        source = open_source(src, n=limit, coco_split=coco_split, seed=seed)
+        check_choice("builtin", builtin, BUILTIN_CORPORA)
+        source = open_source(src, n=limit, coco_split=coco_split, seed=seed, builtin=builtin)
         if coco_split is not None and source.describe().get("kind") != "coco":
             raise SourceError(f"--coco-split applies to a COCO root; --src {src} is read as {source.describe().get('kind', 'a source')}")
         if kernels is not None:

@@ -68,6 +68,9 @@ BAD = [
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t11", "--vgg-weights", "random", *TRAIN], "--vgg-weights is for the perceptual loss"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--val", "{ws}/nonexist", "--out", "{ws}/t8", *TRAIN], "nonexist"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/run", *TRAIN], "--resume"),  # a run is there
+    ("train", ["--mix", "synth", "--src", "{ws}/photos", "--builtin", "dead-leaves", "--out", "{ws}/t12", *TRAIN], "--builtin chooses the corpus used when no --src"),
+    ("blurgen", ["dataset", "--src", "{ws}/photos", "--builtin", "photos", "--out", "{ws}/d12"], "--builtin chooses the corpus used when no --src"),
+    ("blurgen", ["dataset", "--builtin", "leaves", "--out", "{ws}/d13"], "--builtin must be one of dead-leaves, photos"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t9", "--paper", *TRAIN], "--paper sets --batch-size 1"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--gopro-blur", "bogus", "--out", "{ws}/t10", *TRAIN], "--gopro-blur"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "/proc/nope/run", *TRAIN], "--out /proc/nope/run"),

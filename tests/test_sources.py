@@ -3,7 +3,7 @@ import pytest
 
 from fixtures import COCO_SPLIT, make_coco, make_gopro, textured, write
 from blurgen.sources import (
-    BadImage, CocoSource, DeadLeaves, FolderSource, GoProPairs, GoProSharp, SourceError, open_source, read_image,
+    BadImage, CocoSource, DeadLeaves, FolderSource, GoProPairs, GoProSharp, SourceError, TrainingPhotos, open_source, read_image,
 )
 
 
@@ -124,3 +124,50 @@ def test_open_source_detects_the_kind(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SourceError, match="no image files"):
         open_source(tmp_path / "empty")
+
+
+# sha256 over the arrays of the 18 built-in training photos, in order: the images the shipped model trained on.
+TRAINING_PHOTOS_SHA256 = "30badb05fc470620a1c06e2b1faca660a3fe776bf04bcd1f13e6db673783d76e"
+
+
+def test_the_built_in_photos_are_the_same_images_every_time_and_as_written_files(tmp_path):
+    import hashlib
+
+    from blurgen.sources.packaged import write_training_photos
+
+    photos = open_source(None, builtin="photos")
+    assert isinstance(photos, TrainingPhotos) and len(photos) == 18
+    digest = hashlib.sha256()
+    for index in range(len(photos)):
+        image = photos[index]
+        assert image.dtype == np.uint8 and image.ndim in (2, 3) and min(image.shape[:2]) >= 300
+        digest.update(image.tobytes())
+    assert digest.hexdigest() == TRAINING_PHOTOS_SHA256
+    write_training_photos(tmp_path)
+    folder = FolderSource(tmp_path)  # what --src reads: the same ids in the same order, the same pixels
+    assert [folder.id(i) for i in range(len(folder))] == [photos.id(i) for i in range(len(photos))]
+    assert all(np.array_equal(folder[i], photos[i]) for i in range(len(photos)))
+    tinted = photos[photos.ids.index("camera-tint0.png")].astype(np.float32)
+    grey = photos[photos.ids.index("camera.png")].astype(np.float32)[..., None]
+    gains = tinted.reshape(-1, 3).sum(0) / grey.sum()
+    assert ((gains > 0.54) & (gains < 1.0)).all() and np.ptp(gains) > 0.01  # a colour tint, not grey
+
+
+def test_no_built_in_training_photo_is_an_evaluation_photo():
+    from blurgen.sources.packaged import PHOTOS, TRAINING_PHOTOS, PackagedPhotos
+
+    assert not {name for name, *_ in TRAINING_PHOTOS} & {name for name, *_ in PHOTOS}
+    evaluation = PackagedPhotos()
+    shapes = {evaluation[i].shape[:2] for i in range(len(evaluation))}
+    photos = TrainingPhotos()
+    for index in range(len(photos)):
+        if photos[index].shape[:2] in shapes:  # same size: must still differ
+            grey = photos[index] if photos[index].ndim == 2 else photos[index][..., 1]
+            assert all(not np.array_equal(grey, evaluation[i][..., 1]) for i in range(len(evaluation)))
+
+
+def test_an_unknown_built_in_corpus_is_named():
+    with pytest.raises(SourceError, match="dead-leaves, photos"):
+        open_source(None, builtin="leaves")
+    assert isinstance(open_source(None), DeadLeaves)
+    assert len(open_source(None, builtin="photos", n=3)) == 3

@@ -286,3 +286,44 @@ def test_lazy_gradient_penalty_adds_k_times_the_penalty_on_every_kth_critic_step
     assert lazy[3]["critic"] != pytest.approx(gap, rel=1e-6)  # critic step 3: the penalty again
     with pytest.raises(SettingError, match="gp_every must be >= 1"):
         train(TrainConfig(gp_every=0), log=quiet)
+
+
+def test_ssim_filters_agree_on_every_path():
+    from train.metrics import filter_opencv, filter_torch, gaussian_weights
+
+    planes = torch.rand(4, 23, 31, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 255
+    weights = gaussian_weights()
+    opencv, conv = filter_opencv(planes, weights), filter_torch(planes, weights)
+    assert opencv.shape == conv.shape == (4, 13, 21)
+    assert torch.allclose(opencv, conv, rtol=0, atol=1e-9)
+    window = torch.outer(weights, weights)
+    assert float(opencv[2, 3, 4]) == pytest.approx(float((planes[2, 3:14, 4:15] * window).sum()), abs=1e-9)
+
+
+def test_with_no_adversarial_weight_the_critic_is_not_trained(data, tmp_path):
+    from train.config import resolved
+    from train.state import build_state
+
+    settings = config(data, tmp_path, mix="synth", adv_weight=0.0, steps=2)
+    result = train(settings, log=quiet)
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    fresh = build_state(resolved(settings), torch.device("cpu"), steps=2, fp16=False)
+    assert all(torch.equal(value, fresh.critic.state_dict()[name]) for name, value in saved["critic"].items())
+    assert not all(torch.equal(value, fresh.generator.state_dict()[name]) for name, value in saved["generator"].items())
+    assert "wasserstein" not in result["history"][-1] and "adversarial" not in result["history"][-1]
+    assert result["history"][-1]["l1"] > 0
+
+
+def test_the_default_corpus_and_camera_are_the_measured_ones():
+    from blurgen.sources import TrainingPhotos
+    from train.data import build_stream
+    from blurgen.camera import camera_preset
+
+    defaults = TrainConfig()
+    assert (defaults.builtin, defaults.camera) == ("photos", "gamma")
+    stream, epoch = build_stream(TrainConfig(mix="synth"), camera_preset("gamma"))
+    assert isinstance(stream.synthesizer.source, TrainingPhotos) and epoch == 18
+    with pytest.raises(SettingError, match="builtin"):
+        from train.config import check_used
+
+        check_used(TrainConfig(mix="synth", sharp="photos/", builtin="dead-leaves"))

@@ -19,6 +19,7 @@ from typing import Any
 from blurgen.camera import CAMERA_PRESETS
 from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
 from blurgen.settings import SettingError, check_choice
+from blurgen.sources import BUILTIN_CORPORA
 from blurgen.sources.gopro import BLUR_KINDS
 from train.blocks import ATTENTIONS, INITS, NORMS
 from train.content import CONTENTS, PERCEPTUAL_NETS
@@ -69,11 +70,15 @@ class TrainConfig:
     gopro: str | None = option(None, "GoPro_Large root (its train/ split is used).", path=True)
     gopro_blur: str = option("blur", "Which GoPro blurred frames.", choices=BLUR_KINDS)
     sharp: str | None = option(None, "Sharp images for synthetic pairs: any source 'blurgen dataset --src' takes. Default: the "
-                               "built-in corpus. (--sharp: the former name.)", flags=("--src", "--sharp"), path=True)
-    sharp_images: int = option(1000, "Images of the built-in corpus when no --src is given.", minimum=1, cli=False)
+                               "built-in corpus of --builtin. (--sharp: the former name.)", flags=("--src", "--sharp"), path=True)
+    builtin: str = option("photos", "The built-in corpus when no --src is given: photos (18 greyscale and tinted photographs "
+                          "that ship in scikit-image, in no evaluation set; models trained on them restore real photos "
+                          "better) or dead-leaves (procedural).", choices=BUILTIN_CORPORA, kept=True, legacy="dead-leaves")
+    sharp_images: int = option(1000, "Images of the built-in dead-leaves corpus.", minimum=1, cli=False)
     kernels: str | None = option(None, "Kernel bank for synthetic pairs (default: sampled live, deblurgan preset).", path=True)
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
-    camera: str = option("none", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera').",
+    camera: str = option("gamma", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera'): gamma blurs in linear "
+                         "light, none blurs the sRGB values, realistic adds saturation and sensor noise.",
                          choices=tuple(CAMERA_PRESETS), kept=True)
     motion: str = option("uniform", "Synthetic blur: uniform (one kernel per pair, made on the device), rotation (camera "
                          "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
@@ -117,7 +122,8 @@ class TrainConfig:
                                  choices=PERCEPTUAL_NETS, paper="vgg19", kept=True, legacy="vgg19")
     vgg_weights: str = option("imagenet", "Perceptual-loss VGG weights: imagenet (torchvision's cache; never downloaded), "
                               "random, or a path.")
-    adv_weight: float = option(1.0, "Weight of the adversarial term (the paper's 1).", minimum=0.0, paper=1.0, kept=True, legacy=1.0)
+    adv_weight: float = option(1.0, "Weight of the adversarial term (the paper's 1); 0 trains the generator on the content loss "
+                              "alone and skips the critic.", minimum=0.0, paper=1.0, kept=True, legacy=1.0)
     critic_steps: int = option(5, "Critic steps per generator step (the paper: 5; fewer is faster and changes the algorithm).", minimum=1)
     gp_every: int = option(1, "Gradient penalty on every k-th critic step only, its weight times k (lazy regularisation, "
                            "as StyleGAN2's R1); 1 = every step, the paper's.", minimum=1, kept=True, legacy=1)
@@ -212,6 +218,8 @@ def check(config: TrainConfig) -> None:
 
 def check_used(config: TrainConfig) -> None:
     """For the command line: an option given that the chosen settings would ignore is a :class:`SettingError`."""
+    if config.sharp is not None and config.builtin != TrainConfig.builtin:
+        raise SettingError("{builtin} chooses the corpus used when no {sharp} is given: drop one of them")
     if (config.vgg_weights != "imagenet" or config.perceptual_net != "vgg19") and "perceptual" not in config.content:
         which = "vgg_weights" if config.vgg_weights != "imagenet" else "perceptual_net"
         raise SettingError(f"{{{which}}} is for the perceptual loss, which {{content}} {config.content} does not use: "
@@ -221,7 +229,7 @@ def check_used(config: TrainConfig) -> None:
 def check_resumable(config: TrainConfig, saved: dict) -> None:
     """A :class:`SettingError` naming the first kept setting ``config`` changes from a checkpoint's record."""
     for name, described in options().items():
-        if not described.kept:
+        if not described.kept or (name == "builtin" and config.sharp is not None):  # no built-in corpus in use
             continue
         before = saved.get(name, described.legacy)
         if name == "motion":

@@ -219,7 +219,8 @@ def build_stream(config: object, camera: Camera) -> tuple[TrainingStream, int]:
     gopro = GoProPairs(config.gopro, "train", config.gopro_blur) if gopro_share else None
     synthesizer = None
     if synth_share:
-        source = open_source(config.sharp, n=config.sharp_images if config.sharp is None else None, seed=config.seed)
+        dead_leaves = config.sharp is None and config.builtin == "dead-leaves"
+        source = open_source(config.sharp, n=config.sharp_images if dead_leaves else None, seed=config.seed, builtin=config.builtin)
         if config.kernels:
             from blurgen.bank import KernelBank
 

@@ -1,5 +1,6 @@
 """The generator's update: one Adam step on adv_weight · (the adversarial term of ``--gan``) + the
-content loss, through the critic (whose parameters the critic's step left frozen)."""
+content loss, through the critic (whose parameters the critic's step left frozen). With
+adv_weight 0 the critic is not run at all: the content loss alone is the objective."""
 
 from __future__ import annotations
 
@@ -24,11 +25,15 @@ class GeneratorStep:
 
     def step(self, restored: torch.Tensor, sharp: torch.Tensor) -> dict:
         self.optimizer.zero_grad(set_to_none=True)
+        adversarial_terms = {}
         with self.autocast():
-            adversarial = generator_objective(self.gan, self.critic, restored, sharp)
             content, terms = self.content(restored.float(), sharp.float())
-            loss = self.adv_weight * adversarial + content
+            loss = content
+            if self.adv_weight:
+                adversarial = generator_objective(self.gan, self.critic, restored, sharp)
+                loss = loss + self.adv_weight * adversarial
+                adversarial_terms = {"adversarial": adversarial.detach()}
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        return {"adversarial": adversarial.detach(), "content": content.detach(), **terms, "loss_g": loss.detach()}
+        return {**adversarial_terms, "content": content.detach(), **terms, "loss_g": loss.detach()}

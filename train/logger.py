@@ -75,9 +75,11 @@ class MetricLogger:
         data_share = window["waited"] / elapsed if elapsed else 0.0
         self.writer.add_scalar("speed/images_per_s", images_per_s, step)
         self.writer.add_scalar("speed/data_wait_fraction", data_share, step)
-        critic = "  ".join(f"{label} {record[key]:{FORMATS.get(key, '+.4g')}}" for key, label in self.labels.items())
+        adversarial = [f"{label} {record[key]:{FORMATS.get(key, '+.4g')}}" for key, label in self.labels.items() if key in record]
+        if "adversarial" in record:
+            adversarial.append(f"G_adv {record['adversarial']:+.4g}")
         content = "  ".join(f"{key} {record[key]:.4g}" for key in CONTENT_TERMS if key in record)
-        self.log(f"step {step}/{self.steps}  lr {record['lr']:.2e}  {critic}  G_adv {record['adversarial']:+.4g}  {content}  |  "
+        self.log(f"step {step}/{self.steps}  lr {record['lr']:.2e}  {'  '.join([*adversarial, content])}  |  "
                  f"{images_per_s:.1f} img/s  data wait {data_share:.0%}")
         self.window = {"waited": 0.0, "computed": 0.0, "images": 0}
 

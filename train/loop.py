@@ -2,7 +2,8 @@
 
 build (data stream, networks, optimisers) → restore (``--resume``) → steps → log → validate →
 checkpoint. Each step takes one batch: the generator restores it once; the critic then takes
-``critic_steps`` steps on that same batch (:mod:`train.critic_step`); then the generator takes one
+``critic_steps`` steps on that same batch (:mod:`train.critic_step`; none with ``--adv-weight 0``,
+where the critic could not affect the generator); then the generator takes one
 (:mod:`train.generator_step`). Under DDP the generator is wrapped in
 ``DistributedDataParallel``; rank 0 alone logs and writes checkpoints.
 """
@@ -118,7 +119,8 @@ def describe_run(config: TrainConfig, state: TrainingState, log: Callable[[str],
         f"{'' if config.generator == 'unet' else f', {config.blocks} blocks'}, {config.upsample} upsampling, {config.init} init, "
         f"{config.norm} norm, attention {config.attention}, spectral norm {config.spectral_norm}), {generator_flops / 1e9:.1f} GFLOP "
         f"per 256² image; critic {config.critic} {parameter_count(state.critic):,} (ndf {config.ndf}), {critic_flops / 1e9:.1f} GFLOP; "
-        f"{config.gan}, content {config.content}, adversarial weight {config.adv_weight:g}")
+        f"{config.gan}, content {config.content}, adversarial weight {config.adv_weight:g}"
+        f"{'' if config.adv_weight else ' (the critic is not trained: content loss only)'}")
     log(f"mix {config.mix}, epoch {epoch_size} samples, {steps} steps of {global_batch} images on {device}, {precision}, "
         f"{plan.describe()}")
 
@@ -172,6 +174,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                              gp_every=config.gp_every, autocast=mixed, world=run.world)
     generator_step = GeneratorStep(state.critic, state.optimizer_g, state.scaler_g, gan=config.gan, content=content,
                                    adv_weight=config.adv_weight, autocast=mixed)
+    trains_critic = config.adv_weight > 0  # otherwise nothing the critic learns could reach the generator
     step, saved = start_step, start_step if config.resume else None
     stop_ranks = stop_group(run, device)
     with StopAtBoundary() as stop:
@@ -181,9 +184,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                 blurred, sharp, _ = assemble(batch, camera, device)
                 with mixed():
                     restored = generator(blurred)
-                terms = {**critic_step.step(step, sharp, restored.detach()), **generator_step.step(restored, sharp)}
+                critic_terms = critic_step.step(step, sharp, restored.detach()) if trains_critic else {}
+                terms = {**critic_terms, **generator_step.step(restored, sharp)}
                 logger.step(step, step == start_step + 1, fetched, state.scheduler_g.get_last_lr()[0], terms)
-                state.schedule_step()
+                state.schedule_step(trains_critic)
                 signalled = any_rank(stop.stopping(), stop_ranks)
                 stopping = signalled or (config.stop_at is not None and step >= config.stop_at)
                 if after_step(config, step, steps, stopping, state=state, logger=logger, run=run, device=device, dtype=dtype,

@@ -11,6 +11,8 @@ data_range=255, channel_axis=-1)``.
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -33,26 +35,47 @@ def psnr(restored: torch.Tensor, sharp: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(255.0**2 / mse.clamp(min=1e-10))
 
 
-def gaussian_window(size: int = 11, sigma: float = 1.5, device: torch.device | None = None) -> torch.Tensor:
+def gaussian_weights(size: int = 11, sigma: float = 1.5, device: torch.device | None = None) -> torch.Tensor:
+    """The normalised 1-D Gaussian (float64, ``size`` taps); SSIM's 2-D window is its outer product."""
     coordinates = torch.arange(size, dtype=torch.float64, device=device) - (size - 1) / 2
     weights = torch.exp(-(coordinates**2) / (2 * sigma**2))
-    weights /= weights.sum()
-    return torch.outer(weights, weights)
+    return weights / weights.sum()
+
+
+def gaussian_filter_valid(planes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """float64 ``planes`` (…×H×W) filtered by the separable window ``outer(weights, weights)`` at
+    the positions where it lies inside the image: …×(H−n+1)×(W−n+1), on their device."""
+    taps = weights.numel()
+    height, width = planes.shape[-2] - taps + 1, planes.shape[-1] - taps + 1
+    flat = planes.reshape(-1, *planes.shape[-2:])
+    # On the CPU, OpenCV's separable filter: 8× faster here than torch's float64 convolution, which has no fast CPU path.
+    filtered = filter_opencv(flat, weights) if planes.device.type == "cpu" else filter_torch(flat, weights)
+    return filtered.reshape(*planes.shape[:-2], height, width)
+
+
+def filter_opencv(planes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """N×H×W float64 CPU planes → N×(H−n+1)×(W−n+1), the separable window at the valid positions."""
+    kernel, taps = weights.numpy(), weights.numel()
+    half, height, width = taps // 2, planes.shape[-2] - taps + 1, planes.shape[-1] - taps + 1
+    valid = [cv2.sepFilter2D(plane, cv2.CV_64F, kernel, kernel)[half : half + height, half : half + width]
+             for plane in planes.contiguous().numpy()]
+    return torch.from_numpy(np.stack(valid))
+
+
+def filter_torch(planes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """:func:`filter_opencv` with torch's convolution, on any device."""
+    columns = F.conv2d(planes.unsqueeze(1), weights.view(1, 1, -1, 1))
+    return F.conv2d(columns, weights.view(1, 1, 1, -1)).squeeze(1)
 
 
 def ssim(restored: torch.Tensor, sharp: torch.Tensor) -> torch.Tensor:
     """Per-image Gaussian SSIM of B×C×H×W batches in [-1, 1] (sides ≥ 11): a (B,) float64 tensor."""
     x, y = to_uint8_levels(restored), to_uint8_levels(sharp)
-    channels = x.shape[1]
-    window = gaussian_window(device=x.device).expand(channels, 1, 11, 11)
-
-    def local_mean(values: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(values, window, groups=channels)
-
-    mu_x, mu_y = local_mean(x), local_mean(y)
-    var_x = local_mean(x * x) - mu_x**2
-    var_y = local_mean(y * y) - mu_y**2
-    cov = local_mean(x * y) - mu_x * mu_y
+    means = gaussian_filter_valid(torch.stack([x, y, x * x, y * y, x * y]), gaussian_weights(device=x.device))
+    mu_x, mu_y, mean_xx, mean_yy, mean_xy = means.unbind(0)
+    var_x = mean_xx - mu_x**2
+    var_y = mean_yy - mu_y**2
+    cov = mean_xy - mu_x * mu_y
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     index = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     return index.flatten(1).mean(dim=1)

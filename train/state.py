@@ -55,9 +55,10 @@ class TrainingState:
         for name in PARTS:
             getattr(self, name).load_state_dict(state[name])
 
-    def schedule_step(self) -> None:
+    def schedule_step(self, critic_trained: bool = True) -> None:
         self.scheduler_g.step()
-        self.scheduler_d.step()
+        if critic_trained:
+            self.scheduler_d.step()
 
 
 def build_state(config: TrainConfig, device: torch.device, steps: int, fp16: bool) -> TrainingState:

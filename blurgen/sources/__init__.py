@@ -1,5 +1,5 @@
-"""Sharp-image sources (docs/design.md §7): a folder, COCO, GoPro_Large sharp frames, or the built-in
-dead-leaves corpus. Every source has ``len``, ``[i]`` (an H×W(×C) uint8/uint16 image, or
+"""Sharp-image sources (docs/design.md §7): a folder, COCO, GoPro_Large sharp frames, or a built-in
+corpus (procedural dead leaves, or photographs that ship in scikit-image). Every source has ``len``, ``[i]`` (an H×W(×C) uint8/uint16 image, or
 :class:`BadImage` with a reason), ``id(i)`` (a stable name) and ``describe()``.
 """
 
@@ -13,11 +13,12 @@ from blurgen.sources.dead_leaves import DeadLeaves, dead_leaves_image
 from blurgen.sources.folder import FolderSource
 from blurgen.sources.gopro import GoProPairs, GoProSharp, is_gopro
 from blurgen.sources.images import BadImage, SourceError, read_image
+from blurgen.sources.packaged import TrainingPhotos
 from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs
 
 __all__ = [
     "BadImage", "CocoSource", "DeadLeaves", "FirstN", "FolderPairs", "FolderSource", "GoProPairs", "GoProSharp",
-    "SourceError", "TarPairs", "dead_leaves_image", "open_pairs", "open_source", "read_image",
+    "BUILTIN_CORPORA", "SourceError", "TarPairs", "TrainingPhotos", "builtin_corpus", "dead_leaves_image", "open_pairs", "open_source", "read_image",
 ]
 
 
@@ -45,18 +46,32 @@ class FirstN:
         return {**self.source.describe(), "first": self.n}
 
 
+BUILTIN_CORPORA = ("dead-leaves", "photos")
+
+
+def builtin_corpus(name: str, *, n: int | None = None, seed: int = 0) -> object:
+    """A built-in corpus: ``dead-leaves`` (``n`` procedural images, default 100, from ``seed``) or
+    ``photos`` (:class:`TrainingPhotos`, 18 images; ``n`` keeps the first n)."""
+    if name == "dead-leaves":
+        return DeadLeaves(n=n or 100, seed=seed)
+    if name == "photos":
+        photos = TrainingPhotos()
+        return FirstN(photos, n) if n is not None and n < len(photos) else photos
+    raise SourceError(f"unknown built-in corpus {name!r}: choose from {', '.join(BUILTIN_CORPORA)}")
+
+
 def open_source(
     src: str | os.PathLike | None, *, n: int | None = None, coco_split: str | None = None,
-    gopro_split: str = "train", seed: int = 0,
+    gopro_split: str = "train", seed: int = 0, builtin: str = "dead-leaves",
 ) -> object:
-    """The sharp source for ``--src``: built-in dead leaves when None (``n`` images, default 100),
-    else COCO (``annotations/instances_*.json`` present), one GoPro scene or paired folder (its
+    """The sharp source for ``--src``: the built-in corpus ``builtin`` when None
+    (:func:`builtin_corpus`), else COCO (``annotations/instances_*.json`` present), one GoPro scene or paired folder (its
     ``sharp/`` frames only), earlier ``blurgen dataset`` output (its sharp crops), GoPro
     (``<scene>/sharp/`` folders), or a plain folder; ``describe()["kind"]`` says which. ``n`` keeps the first n images. Raises :class:`SourceError` for a missing or
     empty source or unreadable annotations.
     """
     if src is None:
-        return DeadLeaves(n=n or 100, seed=seed)
+        return builtin_corpus(builtin, n=n, seed=seed)
     root = Path(src)
     if not root.exists():
         raise SourceError(f"--src {root} does not exist")
