@@ -79,7 +79,7 @@ class TrainConfig:
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
     camera: str = option("gamma", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera'): gamma blurs in linear "
                          "light, none blurs the sRGB values, realistic adds saturation and sensor noise.",
-                         choices=tuple(CAMERA_PRESETS), kept=True)
+                         choices=tuple(CAMERA_PRESETS), paper="none", paper_fixed=False, kept=True)
     motion: str = option("uniform", "Synthetic blur: uniform (one kernel per pair, made on the device), rotation (camera "
                          "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
                          "'camera' is the former name of rotation.", choices=MOTIONS, kept=True, legacy="uniform")

@@ -71,8 +71,8 @@ class PackagedPhotos:
 
 
 # (name = function in skimage.data, subject, licence as scikit-image states it), in the order the tints
-# are drawn. Left out: moon (no
-# licence stated), clock (it is motion-blurred), page and text (scans), and the colour photos.
+# are drawn. Left out: moon (no licence stated), clock (it is motion-blurred), page and text (scans),
+# and the colour photos.
 TRAINING_PHOTOS: tuple[tuple[str, str, str], ...] = (
     ("camera", "a man with a camera on a tripod", "CC0 (Lav Varshney)"),
     ("coins", "Greek coins from Pompeii (Brooklyn Museum)", "no known copyright restrictions"),
