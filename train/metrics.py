@@ -45,12 +45,10 @@ def gaussian_weights(size: int = 11, sigma: float = 1.5, device: torch.device | 
 def gaussian_filter_valid(planes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """float64 ``planes`` (…×H×W) filtered by the separable window ``outer(weights, weights)`` at
     the positions where it lies inside the image: …×(H−n+1)×(W−n+1), on their device."""
-    taps = weights.numel()
-    height, width = planes.shape[-2] - taps + 1, planes.shape[-1] - taps + 1
     flat = planes.reshape(-1, *planes.shape[-2:])
     # On the CPU, OpenCV's separable filter: 8× faster here than torch's float64 convolution, which has no fast CPU path.
     filtered = filter_opencv(flat, weights) if planes.device.type == "cpu" else filter_torch(flat, weights)
-    return filtered.reshape(*planes.shape[:-2], height, width)
+    return filtered.reshape(*planes.shape[:-2], *filtered.shape[-2:])
 
 
 def filter_opencv(planes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
