@@ -9,21 +9,29 @@ beside those of the blurred inputs:
                 does not use (OpenCV line and random-walk kernels, half in sRGB, half in linear
                 light, σ = 1/255 noise; 28 pairs); the table splits its two halves
   photos        fresh pairs of the built-in training photos (`blurgen dataset --builtin photos`,
-                another seed): the training distribution of the recipe
+                another seed): the training distribution of the base
   dead-leaves   fresh pairs of the built-in dead-leaves corpus (another seed)
 No training run sees the photos of the first two sets.
 
-Rows (--rows: names or the groups default, cameras, all):
-  recipe            the shipped model's recipe (README), for the headline budget (--headline-steps)
-  recipe-short      the recipe for the comparison budget (--steps): the baseline of the rows below
+Rows (--rows: names or the groups default, cameras, variants, all). The base is the small ResNet
+trained on the built-in photos, camera gamma, content L1 alone, lr 5e-4; every row changes it:
+  recipe            the shipped model's recipe (README): the base with views (8 orientations,
+                    shrunk by U(0.5, 1)), for the headline budget (--headline-steps)
+  base              the base alone, headline budget (the model shipped before the views)
+  recipe-short      the recipe for the comparison budget (--steps)
+  base-short        the base for the comparison budget: the baseline of the rows below
   adversarial       + the adversarial term at train's default weight (WGAN-GP, spectral critic,
                     one critic step per batch, penalty on every 4th)
-  paper             DeblurGAN's algorithm at the recipe's sizes: batch 1, fp32, N(0, 0.02) init,
+  paper             DeblurGAN's algorithm at the base's sizes: batch 1, fp32, N(0, 0.02) init,
                     InstanceNorm critic, 5 critic steps with the penalty each, perceptual loss
                     (--vgg-weights: random unless given), lr 1e-4; --paper-images images
-  dead-leaves       the recipe trained on the built-in dead-leaves corpus instead of the photos
-  camera-none       the recipe with training pairs blurred on the sRGB values
-  camera-realistic  the recipe with the realistic camera (linear light, saturation, noise)
+  dead-leaves       trained on the built-in dead-leaves corpus instead of the photos
+  camera-none, camera-mixed, camera-realistic
+                    training pairs blurred on the sRGB values; with a gamma exponent drawn per
+                    pair from U(1, 2.2); with the realistic camera (linear light, saturation, noise)
+  lr-high, lr-low   learning rate 1e-3, 2.5e-4
+  deeper            9 ResBlocks instead of 4 (DeblurGAN's depth: a larger receptive field)
+  nafnet            NAFNet width 16, 2 blocks at its deepest level (1.3 M parameters)
 
 A row folder holding a finished run is not trained again, and a report newer than its checkpoint
 is not measured again, so the script continues after a stop. On a CUDA machine the rows use the
@@ -49,21 +57,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--generator", "resnet", "--ngf", "16", "--blocks", "4", "--ndf", "8", "--crop", "96", "--batch-size", "8"]
 FULL = ["--generator", "resnet", "--ngf", "64", "--blocks", "9", "--ndf", "64", "--crop", "256", "--batch-size", "16"]
-RECIPE = ["--mix", "synth", "--builtin", "photos", "--lr", "5e-4", "--adv-weight", "0", "--camera", "gamma"]
+BASE = ["--mix", "synth", "--builtin", "photos", "--lr", "5e-4", "--adv-weight", "0", "--camera", "gamma"]
+VIEWS = ["--orientations", "--min-scale", "0.5"]
 PAPER = ["--batch-size", "1", "--amp", "off", "--init", "paper", "--critic", "paper", "--content", "perceptual",
          "--adv-weight", "1", "--critic-steps", "5", "--gp-every", "1", "--lr", "1e-4"]
-# Each row: the options it changes from the recipe (later options win), its budget, what it is.
+# Each row: the options it changes from the base (later options win), its budget, what it is.
 ROWS: dict[str, tuple[list[str], str, str]] = {
-    "recipe": ([], "headline", "the shipped model's recipe"),
-    "recipe-short": ([], "comparison", "the recipe, comparison budget"),
+    "recipe": (VIEWS, "headline", "the shipped model's recipe: the base with views"),
+    "base": ([], "headline", "the base: the recipe without views (the model shipped before)"),
+    "recipe-short": (VIEWS, "comparison", "the recipe, comparison budget"),
+    "base-short": ([], "comparison", "the base, comparison budget: the baseline of the rows below"),
     "adversarial": (["--adv-weight", "1", "--critic-steps", "1", "--gp-every", "4"], "comparison", "+ adversarial term (weight 1)"),
     "paper": (PAPER, "paper", "DeblurGAN's algorithm, same sizes"),
     "dead-leaves": (["--builtin", "dead-leaves"], "comparison", "trained on dead leaves"),
     "camera-none": (["--camera", "none"], "comparison", "training camera none (sRGB blur)"),
     "camera-realistic": (["--camera", "realistic"], "comparison", "training camera realistic"),
+    "camera-mixed": (["--camera", "mixed"], "comparison", "training camera mixed (gamma exponent U(1, 2.2) per pair)"),
+    "lr-high": (["--lr", "1e-3"], "comparison", "learning rate 1e-3"),
+    "lr-low": (["--lr", "2.5e-4"], "comparison", "learning rate 2.5e-4"),
+    "deeper": (["--blocks", "9"], "comparison", "9 ResBlocks (DeblurGAN's depth: a larger receptive field), 0.72 M parameters"),
+    "nafnet": (["--generator", "nafnet", "--ngf", "16", "--blocks", "2"], "comparison", "NAFNet width 16, 2 blocks (1.3 M parameters)"),
 }
-GROUPS = {"default": ["recipe", "recipe-short", "adversarial", "dead-leaves", "paper"],
-          "cameras": ["recipe-short", "camera-none", "camera-realistic"], "all": list(ROWS)}
+GROUPS = {"default": ["recipe", "base", "recipe-short", "base-short", "adversarial", "dead-leaves", "paper"],
+          "cameras": ["base-short", "camera-none", "camera-mixed", "camera-realistic"],
+          "variants": ["base-short", "lr-high", "lr-low", "deeper", "nafnet"], "all": list(ROWS)}
 SETS = ("evalset", "independent", "photos", "dead-leaves")
 TRAIN = [sys.executable, "-c", "import sys; sys.argv[0] = 'train'; from train.cli import main; main()"]
 DEBLUR = [sys.executable, "-c", "import sys; sys.argv[0] = 'deblur'; from train.cli import deblur_main; deblur_main()"]
@@ -179,7 +196,7 @@ def main() -> None:
     measured = {row["row"]: row for row in results.get("rows", []) if "evalset" in row}
     for name in names:
         changes, budget, what = ROWS[name]
-        arguments = [*RECIPE, *(FULL if cuda else SMALL), *changes]
+        arguments = [*BASE, *(FULL if cuda else SMALL), *changes]
         batch = 1 if name == "paper" else 16 if cuda else 8
         if name == "paper":
             arguments += ["--vgg-weights", args.vgg_weights]
@@ -191,11 +208,11 @@ def write_results(out: Path, rows: list[dict], cuda: bool) -> None:
     import torch
 
     machine = torch.cuda.get_device_name() if cuda else f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
-    recipe = " ".join(["train", *RECIPE, *(FULL if cuda else SMALL)])
+    base = " ".join(["train", *BASE, *(FULL if cuda else SMALL)])
     results = {"benchmark": "quality", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine, "torch": torch.__version__,
-               "recipe": recipe, "rows": rows}
+               "base": base, "rows": rows}
     out.write_text(json.dumps(results, indent=2) + "\n")
-    text = (f"# Quality ({machine})\n\nEvery row: `{recipe}` with the row's changes and budget. PSNR gain over the "
+    text = (f"# Quality ({machine})\n\nEvery row: the base, `{base}`, with the row's changes and budget. PSNR gain over the "
             "blurred input (images improved / images), SSIM gain. Photo sets: `blurgen evalset` and "
             "`benchmarks/independent_blur.py` (split into its sRGB- and linear-light-blurred halves); built-in pairs: fresh pairs "
             f"(seed {EVAL_SEED}) of each built-in corpus.\n\n{table(rows)}\n\n"

@@ -37,6 +37,7 @@ _EXPORTS = {
     "LiveKernels": "blurgen.pairs",
     "Pair": "blurgen.pairs",
     "ImageTooSmall": "blurgen.pairs",
+    "Views": "blurgen.pairs",
     "PairDataset": "blurgen.pairs_torch",
     "SharpCropDataset": "blurgen.pairs_torch",
     "pairs_on_device": "blurgen.pairs_torch",
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from blurgen.camera_torch import expose_batch
     from blurgen.convolve import blur
     from blurgen.convolve_torch import blur_batch
-    from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer
+    from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer, Views
     from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
     from blurgen.kernel import rasterise
     from blurgen.presets import PRESETS, trajectory_spec

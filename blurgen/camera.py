@@ -5,6 +5,9 @@ before blurring, what to add in linear light, and how to encode the result again
 
 * ``none`` — blur the sRGB values as they are (what DeblurGAN did; mean intensity is kept);
 * ``gamma`` — undo a 2.2 power law, blur, re-apply it (as GoPro's ``blur_gamma``);
+* ``mixed`` — as ``gamma`` with each sample's exponent drawn from U(1, 2.2): from blur of the
+  encoded values (exponent 1, as ``none``) to blur of linear light, for photos whose blur was
+  made or processed either way;
 * ``realistic`` — after RSBlur (Rim et al., ECCV 2022): sRGB curve → linear; saturation (pixels
   clipped in the sharp image get α ~ U(0.25, 1.75) more light before the blur, because the scene
   was brighter there than the sensor could record; RSBlur adds α times the blurred mask after
@@ -43,6 +46,7 @@ COUNTER_SATURATION = 16
 COUNTER_BETA1 = 17
 COUNTER_BETA2 = 18
 COUNTER_JPEG = 19
+COUNTER_GAMMA = 20
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Camera:
     Args:
         curve: tone curve undone before and re-applied after the blur.
         gamma: exponent of the ``gamma`` curve.
+        gamma_range: with the ``gamma`` curve: each sample draws its exponent uniformly from this
+            (low, high) range instead (1 blurs the encoded values as they are).
         saturation: range of α, the weight of the blurred clipped-pixel mask in linear light.
         saturation_threshold: an sRGB value (0–1) at or above which a sharp pixel counts as clipped.
         noise: range of the factor on β1 and β2 (Poisson–Gaussian noise), or ``None``.
@@ -61,6 +67,7 @@ class Camera:
 
     curve: Curve = "none"
     gamma: float = 2.2
+    gamma_range: tuple[float, float] | None = None
     saturation: tuple[float, float] | None = None
     saturation_threshold: float = 250 / 255
     noise: tuple[float, float] | None = None
@@ -73,6 +80,9 @@ class Camera:
             raise ValueError(f"curve must be one of {CURVES}, got {self.curve!r}")
         if not self.gamma > 0:
             raise ValueError(f"gamma must be > 0, got {self.gamma}")
+        if self.gamma_range is not None and (self.curve != "gamma" or len(self.gamma_range) != 2
+                                              or not 0 < self.gamma_range[0] <= self.gamma_range[1]):
+            raise ValueError(f"gamma_range must be a (low, high) range of exponents > 0 with the gamma curve, got {self.gamma_range}")
         for name in ("saturation", "noise", "jpeg_quality"):
             value = getattr(self, name)
             if value is not None and (len(value) != 2 or value[0] > value[1] or value[0] < 0):
@@ -83,12 +93,17 @@ class Camera:
             raise ValueError("beta1 and beta2 are variances and must be >= 0")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields; ``gamma_range`` only when set, so that records of cameras without one stay as they were."""
+        record = asdict(self)
+        if self.gamma_range is None:
+            del record["gamma_range"]
+        return record
 
 
 CAMERA_PRESETS: dict[str, Camera] = {
     "none": Camera(),
     "gamma": Camera(curve="gamma"),
+    "mixed": Camera(curve="gamma", gamma_range=(1.0, 2.2)),
     "realistic": Camera(curve="srgb", saturation=(0.25, 1.75), noise=(0.5, 1.5)),
 }
 
@@ -102,12 +117,14 @@ def camera_preset(name: str = "none", **overrides: object) -> Camera:
 
 @dataclass(frozen=True)
 class CameraDraws:
-    """The random values of one sample: α, the two noise variances and the JPEG quality (0: none)."""
+    """The random values of one sample: α, the two noise variances, the JPEG quality (0: none)
+    and the gamma exponent (None: the camera's own)."""
 
     saturation_alpha: float = 0.0
     beta1: float = 0.0
     beta2: float = 0.0
     jpeg_quality: int = 0
+    gamma: float | None = None
 
 
 def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
@@ -125,7 +142,13 @@ def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
         beta1=camera.beta1 * between(camera.noise, COUNTER_BETA1) if camera.noise else 0.0,
         beta2=camera.beta2 * between(camera.noise, COUNTER_BETA2) if camera.noise else 0.0,
         jpeg_quality=quality,
+        gamma=between(camera.gamma_range, COUNTER_GAMMA) if camera.gamma_range else None,
     )
+
+
+def sample_camera(camera: Camera, draws: CameraDraws) -> Camera:
+    """The camera one sample was made with: its drawn gamma exponent in place of the range."""
+    return camera if draws.gamma is None else replace(camera, gamma=draws.gamma, gamma_range=None)
 
 
 def srgb_to_linear(values: np.ndarray) -> np.ndarray:
@@ -268,6 +291,7 @@ def expose_with(
     """
     if sharp.ndim != 3:
         raise ValueError(f"expose takes an H×W×C image, got shape {sharp.shape}")
+    camera = sample_camera(camera, draws)
     encoded_planes = cv2.split(sharp)
     planes = np.stack([linearise(plane, camera) for plane in encoded_planes])  # contiguous C×H×W
     if camera.saturation is not None and draws.saturation_alpha > 0:

@@ -68,19 +68,21 @@ def linear_to_srgb(values: torch.Tensor) -> torch.Tensor:
     return torch.where(values <= 0.0031308, values * 12.92, 1.055 * values.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
 
 
-def to_linear(values: torch.Tensor, camera: Camera) -> torch.Tensor:
+def to_linear(values: torch.Tensor, camera: Camera, gamma: float | torch.Tensor | None = None) -> torch.Tensor:
+    """Undo the camera's curve; ``gamma``: the exponent (a float, or B×1×1×1 per sample) if not the camera's."""
     if camera.curve == "srgb":
         return srgb_to_linear(values)
     if camera.curve == "gamma":
-        return values.clamp(min=0) ** camera.gamma
+        return values.clamp(min=0) ** (camera.gamma if gamma is None else gamma)
     return values
 
 
-def from_linear(values: torch.Tensor, camera: Camera) -> torch.Tensor:
+def from_linear(values: torch.Tensor, camera: Camera, gamma: float | torch.Tensor | None = None) -> torch.Tensor:
+    """Re-apply the camera's curve, as :func:`to_linear` undoes it."""
     if camera.curve == "srgb":
         return linear_to_srgb(values)
     if camera.curve == "gamma":
-        return values.clamp(min=0) ** (1.0 / camera.gamma)
+        return values.clamp(min=0) ** (1.0 / (camera.gamma if gamma is None else gamma))
     return values
 
 
@@ -123,7 +125,8 @@ def expose_batch(
         sharp: B×C×H×W float in [0, 1], encoded with the camera's curve.
         kernels: B×K×K (or a list, as :func:`blurgen.convolve_torch.blur_batch` takes).
         camera: the camera (one for the batch).
-        draws: float (B, 4): saturation α, β1, β2, JPEG quality (0 = none) per sample.
+        draws: float (B, 4) or (B, 5): saturation α, β1, β2, JPEG quality (0 = none) and, read
+            when the camera has a ``gamma_range``, the gamma exponent, per sample.
         noise_keys: int64 (B,) sample stream keys (:func:`signed_key`).
 
     Returns:
@@ -131,7 +134,12 @@ def expose_batch(
     """
     values = sharp.float()
     draws = draws.to(device=values.device, dtype=torch.float32)
-    linear = to_linear(values, camera)
+    gamma = None
+    if camera.gamma_range is not None:
+        if draws.shape[1] < 5:
+            raise ValueError(f"a camera with a gamma_range needs each sample's exponent: draws of shape (B, 5), got {tuple(draws.shape)}")
+        gamma = draws[:, 4, None, None, None]
+    linear = to_linear(values, camera, gamma)
     if camera.saturation is not None:  # more light where the sharp image clipped (see blurgen.camera)
         clipped = (values.amax(dim=1, keepdim=True) >= camera.saturation_threshold).float()
         linear = linear + draws[:, 0, None, None, None] * clipped
@@ -142,7 +150,7 @@ def expose_batch(
         sigma = torch.sqrt(draws[:, 1, None, None, None] * linear + draws[:, 2, None, None, None])
         noise = noise_field(noise_keys.to(values.device), tuple(linear.shape[1:]))
         linear = torch.where(saturated, 1.0, linear + sigma * noise).clamp(0.0, 1.0)
-    encoded = from_linear(linear, camera)
+    encoded = from_linear(linear, camera, gamma)
     if camera.jpeg_quality is not None:
         encoded = jpeg_roundtrip_batch(encoded, draws[:, 3])
     return encoded

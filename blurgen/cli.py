@@ -130,7 +130,7 @@ def dataset(
     preset: Annotated[str, typer.Option(help="Live kernels: trajectory preset, as for 'blurgen kernels'.")] = "deblurgan",
     expl: Annotated[Optional[str], typer.Option(help="Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")] = None,
     kernel_size: Annotated[int, typer.Option("--kernel-size", help="Live kernels: side in px.", min=3, max=1025)] = 65,
-    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "none",
+    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma, mixed (each pair's gamma exponent drawn from U(1, 2.2)) or realistic.")] = "none",
     seed: Annotated[int, typer.Option(help="Run seed; pair i depends only on (seed, i).", min=0)] = 0,
     format: Annotated[str, typer.Option("--format", help="files (GoPro-style folders of PNGs) or webdataset (tar shards).")] = "files",
     workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: one per core, fewer for a small job: one per 16 source images left to do). The output does not depend on it.", min=1)] = None,
@@ -144,6 +144,8 @@ def dataset(
     motion: Annotated[str, typer.Option(help="uniform (one kernel per pair), rotation (the camera rotates: blur varies across the image; 'camera' is its former name), objects (annotated objects move, the camera is still) or mixed (both). Non-uniform pairs come with a blur map.")] = "uniform",
     shake: Annotated[str, typer.Option(help="With --motion rotation/mixed: shake (the centre blurs like a deblurgan kernel, roll up to 2 degrees), kohler (recorded hand shake: fractions of a degree) or roll.")] = "shake",
     fov: Annotated[float, typer.Option(help="With --motion: the photos' horizontal field of view in degrees (sets the focal length).", min=1.0, max=170.0)] = 60.0,
+    orientations: Annotated[bool, typer.Option("--orientations/--no-orientations", help="With --crop: each pair's sharp region in one of its 8 orientations (quarter turns, flips), drawn per pair.")] = False,
+    min_scale: Annotated[float, typer.Option("--min-scale", help="With --crop: each pair's sharp region shrunk by a factor drawn from [min-scale, 1] before the blur (more scenes per photo); 1 keeps the source's pixels.", min=0.01, max=1.0)] = 1.0,
 ) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -154,7 +156,7 @@ def dataset(
     from blurgen.distribute import build_dataset
     from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
     from blurgen.motion_pairs import Motion
-    from blurgen.pairs import BankKernels, LiveKernels
+    from blurgen.pairs import BankKernels, LiveKernels, Views
     from blurgen.presets import trajectory_spec
     from blurgen.sources import BUILTIN_CORPORA, SourceError, open_source
 
@@ -188,7 +190,7 @@ def dataset(
         spec = DatasetSpec(
             out=out, source=source, kernels=kernel_source, camera=camera_preset(camera), crop=crop,
             per_image=per_image, seed=seed, split=split, format=format, shard_size=shard_size, kernel_info=kernel_info,
-            png_compression=png_compression, motion=motion_spec,
+            png_compression=png_compression, motion=motion_spec, views=Views(orientations, min_scale),
         )
     except FileNotFoundError as error:
         raise fail(f"no such file: {error.filename}") from None
@@ -306,7 +308,7 @@ def motion_sheet_command(
     motion: Annotated[str, typer.Option(help="rotation (the camera rotates; 'camera': its former name), objects or mixed.")] = "rotation",
     shake: Annotated[str, typer.Option(help="shake, kohler or roll.")] = "shake",
     fov: Annotated[float, typer.Option(help="Horizontal field of view in degrees.", min=1.0, max=170.0)] = 60.0,
-    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma or realistic.")] = "gamma",
+    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma, mixed or realistic.")] = "gamma",
     crop: Annotated[int, typer.Option(help="Crop side in px.", min=16)] = 256,
     limit: Annotated[int, typer.Option("--limit", help="How many pairs to show.", min=1, max=32)] = 4,
     seed: Annotated[int, typer.Option(help="Seed.", min=0)] = 0,

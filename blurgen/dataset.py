@@ -15,14 +15,14 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from blurgen.camera import Camera
-from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer
+from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views
 from blurgen.sources.images import TOO_SMALL, BadImage
 from blurgen.writers import WRITERS, make_writable, write_atomic
 
@@ -65,6 +65,7 @@ class DatasetSpec:
     kernel_info: dict = field(default_factory=dict)
     png_compression: int | None = None
     motion: object = None  # blurgen.motion_pairs.Motion, or None: one kernel per pair
+    views: Views = field(default_factory=Views)
 
     def __post_init__(self) -> None:
         if self.format not in WRITERS:
@@ -73,6 +74,8 @@ class DatasetSpec:
             raise ValueError(f"shard size must be >= 1, got {self.shard_size}")
         if self.png_compression is not None and not 0 <= self.png_compression <= 9:
             raise ValueError(f"--png-compression must be 0..9, got {self.png_compression}")
+        if not self.views.identity and (self.crop is None or self.motion is not None):
+            raise ValueError("--orientations and --min-scale need --crop and uniform blur (--motion uniform)")
         if not self.split or "/" in self.split or self.split.startswith("."):
             raise ValueError(f"split must be a plain folder name, got {self.split!r}")
 
@@ -82,7 +85,7 @@ class DatasetSpec:
 
     def synthesizer(self) -> PairSynthesizer:
         return PairSynthesizer(self.source, self.kernels, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image,
-                               motion=self.motion)
+                               motion=self.motion, views=self.views)
 
     def shards(self) -> list[Shard]:
         count = len(self.source)
@@ -105,6 +108,7 @@ class DatasetSpec:
             "shard_size": self.shard_size,
             "png_compression": self.png_compression,
             "motion": self.motion.to_dict() if self.motion is not None else "uniform",
+            **({} if self.views.identity else {"views": asdict(self.views)}),  # datasets without views keep their record
             "shards": len(self.shards()),
         }
 

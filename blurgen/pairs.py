@@ -8,20 +8,23 @@ pair in any process, in any order.
 
 With ``crop=S`` the synthesiser cuts a sharp region of side S+K-1 (K the kernel source's odd
 side), blurs it with ``border="valid"`` and pairs the S×S result with the centre of the region:
-no border artefacts, no shift. With ``motion`` (:class:`blurgen.motion_pairs.Motion`) the blur
-varies across the image instead (camera rotation, moving objects): the region's margin is then
-what the sample's camera path needs, and :meth:`PairSynthesizer.make_with_map` also returns the
-per-pixel blur map. With ``crop=None`` the whole image is blurred with reflected
-borders. Pairs are always 3-channel RGB float32 in [0, 1]: grey sources are repeated to three
-channels and an alpha channel is dropped.
+no border artefacts, no shift. With ``views`` (:class:`Views`) the region is first read larger and
+shrunk, and turned or flipped, so that few source images give many scenes. With ``motion``
+(:class:`blurgen.motion_pairs.Motion`) the blur varies across the image instead (camera rotation,
+moving objects): the region's margin is then what the sample's camera path needs, and
+:meth:`PairSynthesizer.make_with_map` also returns the per-pixel blur map. With ``crop=None`` the
+whole image is blurred with reflected borders. Pairs are always 3-channel RGB float32 in [0, 1]:
+grey sources are repeated to three channels and an alpha channel is dropped.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import NamedTuple, Protocol
 
+import cv2
 import numpy as np
 
 from blurgen.bank import KernelBank, sample_kernels
@@ -32,6 +35,8 @@ from blurgen.rng import check_seed, derive_seed, stream_key, uniform
 COUNTER_CROP_Y = 0
 COUNTER_CROP_X = 1
 COUNTER_KERNEL = 2
+COUNTER_SCALE = 3
+COUNTER_ORIENTATION = 6  # 4 and 5 are the motion pairs'
 PAIRS_PURPOSE = 0x50414952  # "PAIR": pair draws use derive_seed(seed, PAIRS_PURPOSE)
 
 
@@ -90,6 +95,39 @@ class LiveKernels:
         return kernel, {"preset": self.preset, **meta}
 
 
+@dataclass(frozen=True)
+class Views:
+    """Random views of the sharp source, taken before the blur: more scenes from few images.
+
+    Args:
+        orientations: each sample turns its region into one of the square's 8 orientations
+            (identity, quarter turns, flips, transposes), drawn uniformly.
+        min_scale: each sample shrinks its region by a factor drawn uniformly from
+            [min_scale, 1] (area averaging: the view stays sharp); 1 keeps the source's pixels.
+            Views are never enlarged, which would blur the sharp image.
+    """
+
+    orientations: bool = False
+    min_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_scale <= 1:
+            raise ValueError(f"min_scale must be in (0, 1], got {self.min_scale}")
+
+    @property
+    def identity(self) -> bool:
+        return not self.orientations and self.min_scale == 1.0
+
+
+def orient(image: np.ndarray, orientation: int) -> np.ndarray:
+    """``image`` (H×W or H×W×C) in orientation 0–7: ``orientation % 4`` quarter turns, transposed when >= 4."""
+    if not 0 <= orientation < 8:
+        raise ValueError(f"orientation must be 0..7, got {orientation}")
+    if orientation >= 4:
+        image = image.swapaxes(0, 1)
+    return np.rot90(image, orientation % 4)
+
+
 class Pair(NamedTuple):
     """One training pair: blurred and sharp float32 S×S×3 in [0, 1], and how it was made."""
 
@@ -111,6 +149,7 @@ class PairPlan:
     kernel_meta: dict
     draws: CameraDraws
     rotation_path: object = None  # blurgen.motion.RotationPath of a motion pair
+    orientation: int = 0  # of the view (see :func:`orient`); the region is read, shrunk, then oriented
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -141,9 +180,13 @@ class PairSynthesizer:
     seed: int = 0
     per_image: int = 1
     motion: object = None  # blurgen.motion_pairs.Motion, or None for one kernel per image
+    views: Views = field(default_factory=Views)
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        if not self.views.identity and (self.motion is not None or self.crop is None):
+            raise ValueError("views (orientations, min_scale) need a crop and uniform blur: motion blur follows the "
+                             "source's own geometry, and whole images keep theirs")
         if self.crop is not None and self.crop < 1:
             raise ValueError(f"crop must be a positive number of pixels or None, got {self.crop}")
         if self.per_image < 1:
@@ -184,6 +227,8 @@ class PairSynthesizer:
                 raise ImageTooSmall(f"image {height}×{width} is smaller than the camera motion's margin on both sides ({2 * margin} px)")
         else:
             side = self.crop + 2 * margin
+            scale = 1.0 - (1.0 - self.views.min_scale) * draw(COUNTER_SCALE) if self.views.min_scale < 1 else 1.0
+            side = max(side, min(math.ceil(side / scale), height, width))  # the source pixels a shrunk view reads
             if height < side or width < side:
                 raise ImageTooSmall(
                     f"image {height}×{width} is smaller than crop {self.crop} plus the kernel margin ({side}×{side})"
@@ -194,8 +239,9 @@ class PairSynthesizer:
         if self.motion is not None:
             return PairPlan(index, index // self.per_image, int(key), region, margin, None, {}, draw_camera(self.camera, draw), path)
         kernel, kernel_meta = self.kernels.kernel(index, draw)
+        orientation = min(int(draw(COUNTER_ORIENTATION) * 8), 7) if self.views.orientations else 0
         return PairPlan(index, index // self.per_image, int(key), region, self.margin if self.crop else 0,
-                        kernel, kernel_meta, draw_camera(self.camera, draw))
+                        kernel, kernel_meta, draw_camera(self.camera, draw), orientation=orientation)
 
     def sharp_region(self, index: int) -> tuple[np.ndarray, PairPlan]:
         """The sharp region sample ``index`` blurs (RGB, in the source's dtype) and its plan."""
@@ -205,22 +251,32 @@ class PairSynthesizer:
         """As :meth:`sharp_region`, for the source image already read (sample ``index`` uses it)."""
         plan = self.plan(index, np.shape(image))
         y, x, height, width = plan.region
-        return to_rgb(np.asarray(image)[y : y + height, x : x + width]), plan
+        region = to_rgb(np.asarray(image)[y : y + height, x : x + width])
+        side = self.crop + 2 * plan.margin if self.crop else height
+        if height != side:
+            region = cv2.resize(region, (side, side), interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(orient(region, plan.orientation)), plan
 
     def metadata(self, plan: PairPlan) -> dict:
         """What a pair's metadata records: source, crop box, kernel and the camera's draws."""
         y, x, height, width = plan.region
         m = plan.margin
         source_id = self.source.id(plan.source_index) if hasattr(self.source, "id") else str(plan.source_index)
+        view = {}
+        if not self.views.identity:
+            scale = (self.crop + 2 * m) / height
+            view = {"view": {"scale": scale, "orientation": plan.orientation}}
+            m = round(m / scale)
         return {
             "index": plan.index,
             "seed": int(self.seed),
             "source_index": plan.source_index,
             "source_id": source_id,
             "crop_box": {"x": x + m, "y": y + m, "width": width - 2 * m, "height": height - 2 * m},
+            **view,
             "kernel": plan.kernel_meta if plan.kernel is not None else None,
             "camera": self.camera.to_dict(),
-            "camera_draws": asdict(plan.draws),
+            "camera_draws": {name: value for name, value in asdict(plan.draws).items() if value is not None},
         }
 
     def pair_from(self, image: np.ndarray, index: int) -> Pair:

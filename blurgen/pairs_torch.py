@@ -45,7 +45,7 @@ class SharpCropDataset(Dataset):
 
     Items: ``"region"`` 3×(S+K-1)×(S+K-1) in ``dtype`` (uint8 by default, four times less to copy
     to the GPU than float32; 16-bit sources are rounded to 8 bits, pass ``torch.float32`` to keep
-    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (4,) (α, β1, β2, JPEG quality),
+    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (5,) (α, β1, β2, JPEG quality, gamma exponent or 0),
     ``"noise_key"`` int64, ``"index"`` and ``"meta"`` (JSON text).
     """
 
@@ -72,12 +72,14 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 def device_item(region: np.ndarray, plan: PairPlan, dtype: torch.dtype = torch.uint8) -> dict:
     """What :func:`pairs_on_device` needs of one sample: ``region`` (3×H×W in ``dtype``),
-    ``kernel`` (float32 K×K), ``draws`` (float32 (4,): α, β1, β2, JPEG quality), ``noise_key`` (int64)."""
+    ``kernel`` (float32 K×K), ``draws`` (float32 (5,): α, β1, β2, JPEG quality, gamma exponent or 0 for the
+    camera's), ``noise_key`` (int64)."""
     draws = plan.draws
     return {
         "region": to_chw(to_unit_float(region) if dtype == torch.float32 else to_uint8(region)),
         "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
-        "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality], dtype=torch.float32),
+        "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality, draws.gamma or 0.0],
+                              dtype=torch.float32),
         "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
     }
 

@@ -41,7 +41,7 @@ def test_preset_none_keeps_mean_intensity(bank):
         assert abs(pair.blurred.mean() / pair.sharp.mean() - 1) < 0.005
 
 
-@pytest.mark.parametrize("camera", ["gamma", "realistic"])
+@pytest.mark.parametrize("camera", ["gamma", "mixed", "realistic"])
 def test_flat_images_stay_flat_in_the_mean(camera, bank):
     # Averaging light of one value gives that value back: no rescaling in any curve.
     sharp = np.full((200, 200, 3), 0.4, np.float32)
@@ -58,6 +58,21 @@ def test_gamma_blurs_in_linear_light(bank):
     gamma = expose(sharp, box, CAMERA_PRESETS["gamma"], CameraDraws(), border="reflect")
     assert plain[50, 50, 0] == pytest.approx(11 / 21, abs=1e-5)
     assert gamma[50, 50, 0] == pytest.approx((11 / 21) ** (1 / 2.2), abs=1e-5)
+
+
+def test_mixed_draws_each_pairs_exponent_from_srgb_blur_to_linear_light(bank):
+    sharp = np.zeros((100, 100, 3), np.float32)
+    sharp[:, 50:] = 1.0
+    box = np.ones((21, 21))
+    mixed = CAMERA_PRESETS["mixed"]
+    for exponent, expected in ((1.0, 11 / 21), (2.2, (11 / 21) ** (1 / 2.2)), (1.6, (11 / 21) ** (1 / 1.6))):
+        out = expose(sharp, box, mixed, CameraDraws(gamma=exponent), border="reflect")
+        assert out[50, 50, 0] == pytest.approx(expected, abs=1e-5)
+    synth = PairSynthesizer(flat_sources(), BankKernels(bank), mixed, crop=64, seed=2, per_image=40)
+    exponents = [synth[i].meta["camera_draws"]["gamma"] for i in range(40)]
+    assert min(exponents) >= 1.0 and max(exponents) <= 2.2 and max(exponents) - min(exponents) > 0.8
+    assert PairSynthesizer(flat_sources(), BankKernels(bank), CAMERA_PRESETS["gamma"], crop=64)[0].meta["camera_draws"].keys() == {
+        "saturation_alpha", "beta1", "beta2", "jpeg_quality"}
 
 
 def linear_variance(pair_blurred: np.ndarray) -> float:
@@ -132,6 +147,8 @@ def test_device_path_jpeg_runs(bank):
     ({"saturation": (1.0, 0.5)}, "saturation"),
     ({"jpeg_quality": (0, 50)}, "jpeg_quality"),
     ({"beta1": -1.0}, "variances"),
+    ({"gamma_range": (1.0, 2.2)}, "gamma_range"),
+    ({"curve": "gamma", "gamma_range": (2.2, 1.0)}, "gamma_range"),
 ])
 def test_bad_cameras_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -146,3 +163,10 @@ def test_expose_batch_takes_one_row_of_draws_per_sample(bank):
     keys = torch.tensor([signed_key(1), signed_key(2)])
     out = expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["realistic"], draws, keys)
     assert out[0].std() > 1e-3 and out[1].std() < 1e-5
+
+
+def test_expose_batch_with_a_gamma_range_needs_each_samples_exponent(bank):
+    sharp = torch.full((2, 3, 100, 100), 0.5)
+    keys = torch.tensor([signed_key(1), signed_key(2)])
+    with pytest.raises(ValueError, match=r"\(B, 5\)"):
+        expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["mixed"], torch.zeros(2, 4), keys)

@@ -69,6 +69,8 @@ BAD = [
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--val", "{ws}/nonexist", "--out", "{ws}/t8", *TRAIN], "nonexist"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/run", *TRAIN], "--resume"),  # a run is there
     ("train", ["--mix", "synth", "--src", "{ws}/photos", "--builtin", "dead-leaves", "--out", "{ws}/t12", *TRAIN], "--builtin chooses the corpus used when no --src"),
+    ("train", ["--mix", "synth", "--min-scale", "1.5", "--out", "{ws}/t13", *TRAIN], "--min-scale must be in (0, 1]"),
+    ("train", ["--mix", "synth", "--motion", "rotation", "--orientations", "--out", "{ws}/t14", *TRAIN], "--orientations applies to uniform blur"),
     ("blurgen", ["dataset", "--src", "{ws}/photos", "--builtin", "photos", "--out", "{ws}/d12"], "--builtin chooses the corpus used when no --src"),
     ("blurgen", ["dataset", "--builtin", "leaves", "--out", "{ws}/d13"], "--builtin must be one of dead-leaves, photos"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t9", "--paper", *TRAIN], "--paper sets --batch-size 1"),

@@ -16,7 +16,7 @@ from blurgen.bank import sample_kernels
 from blurgen.camera import camera_preset
 from blurgen.dataset import DatasetMismatch, DatasetSpec
 from blurgen.distribute import build_dataset
-from blurgen.pairs import BankKernels, LiveKernels
+from blurgen.pairs import BankKernels, LiveKernels, Views
 from blurgen.sources import CocoSource, DeadLeaves, GoProPairs, read_image
 
 
@@ -161,6 +161,22 @@ def test_cli_main_job_on_the_builtin_corpus(tmp_path):
     assert len(GoProPairs(tmp_path / "demo", "train")) == 6
 
 
+def test_views_are_recorded_and_written_the_same_by_any_worker_count(tmp_path):
+    views = Views(orientations=True, min_scale=0.6)
+    build_dataset(small_spec(tmp_path / "one", views=views), workers=1)
+    build_dataset(small_spec(tmp_path / "two", views=views), workers=2)
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+    build_dataset(small_spec(tmp_path / "plain"), workers=1)
+    assert tree_digest(tmp_path / "one") != tree_digest(tmp_path / "plain")
+    settings = json.loads((tmp_path / "one" / "train" / "dataset.json").read_text())
+    assert settings["views"] == {"orientations": True, "min_scale": 0.6}
+    assert "views" not in json.loads((tmp_path / "plain" / "train" / "dataset.json").read_text())
+    records = [json.loads(line) for path in sorted((tmp_path / "one" / "train").glob("shard-*/meta.jsonl"))
+               for line in path.read_text().splitlines()]
+    assert all(0.6 <= record["view"]["scale"] <= 1 for record in records)
+    assert len({record["view"]["orientation"] for record in records}) > 2
+
+
 @pytest.mark.parametrize("make,args,message", [
     (lambda root: None, ["--src", "{root}/nowhere"], "does not exist"),
     (lambda root: (root / "empty").mkdir(), ["--src", "{root}/empty"], "no image files"),
@@ -171,6 +187,7 @@ def test_cli_main_job_on_the_builtin_corpus(tmp_path):
     (lambda root: None, ["--kernels", "{root}/bank.npz"], "no such file"),
     (lambda root: None, ["--camera", "film"], "unknown camera preset"),
     (lambda root: None, ["--format", "zip"], "format must be"),
+    (lambda root: None, ["--orientations"], "need --crop"),
 ])
 def test_run_wide_problems_fail_fast_with_one_line(tmp_path, make, args, message):
     make(tmp_path)

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 
 from blurgen.bank import sample_kernels
 from blurgen.camera import CAMERA_PRESETS
-from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer
+from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, Views, orient
 from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
 
 
@@ -78,7 +78,7 @@ def test_dataloader_yields_the_same_samples_for_any_worker_count(sources, bank, 
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU"))])
-@pytest.mark.parametrize("camera", [CAMERA_PRESETS["none"], CAMERA_PRESETS["gamma"], CAMERA_PRESETS["realistic"]])
+@pytest.mark.parametrize("camera", [CAMERA_PRESETS[name] for name in ("none", "gamma", "mixed", "realistic")])
 def test_device_path_equals_the_cpu_path(sources, bank, camera, device):
     synth = PairSynthesizer(sources, BankKernels(bank), camera, crop=64, seed=6, per_image=2)
     loader = DataLoader(SharpCropDataset(synth), batch_size=4, num_workers=2)
@@ -143,4 +143,60 @@ def test_uint8_regions_carry_exact_source_values(sources, bank):
     region, plan = synth.sharp_region(0)
     assert item["region"].dtype == torch.uint8 and item["region"].shape == (3, 96, 96)
     np.testing.assert_array_equal(item["region"].permute(1, 2, 0).numpy(), region)
-    assert item["kernel"].shape == (65, 65) and item["draws"].shape == (4,)
+    assert item["kernel"].shape == (65, 65) and item["draws"].shape == (5,)
+
+
+def test_orient_gives_the_eight_orientations_of_the_square():
+    image = np.arange(12).reshape(3, 4)
+    seen = {orient(image, k).tobytes() + bytes(orient(image, k).shape) for k in range(8)}
+    assert len(seen) == 8
+    np.testing.assert_array_equal(orient(image, 0), image)
+    np.testing.assert_array_equal(orient(image, 4), image.T)
+    with pytest.raises(ValueError, match="0..7"):
+        orient(image, 8)
+
+
+def test_oriented_views_are_the_source_crop_turned_as_recorded(sources, bank):
+    synth = PairSynthesizer(sources, BankKernels(bank), crop=64, seed=2, per_image=8, views=Views(orientations=True))
+    orientations = set()
+    for i in range(len(synth)):
+        _, sharp, meta = synth[i]
+        box, source = meta["crop_box"], sources[meta["source_index"]]
+        crop = source[box["y"] : box["y"] + 64, box["x"] : box["x"] + 64] / 255.0
+        np.testing.assert_allclose(sharp, orient(crop, meta["view"]["orientation"]), atol=1e-7)
+        orientations.add(meta["view"]["orientation"])
+    assert orientations == set(range(8))
+
+
+def test_shrunk_views_stay_aligned_and_sharp(bank):
+    image = np.zeros((300, 300), np.float32)
+    image[150, 150] = 1.0  # inside every sharp crop: regions are read larger only up to the image's side
+    synth = PairSynthesizer([image], BankKernels(bank), crop=150, seed=4, per_image=12, views=Views(True, 0.7))
+    scales = []
+    rows, cols = np.mgrid[:150, :150]
+    for i in range(len(synth)):
+        blurred, sharp, meta = synth[i]
+        scales.append(meta["view"]["scale"])
+        for picture in (sharp, blurred):
+            mass = picture[:, :, 0]
+            assert (mass * rows).sum() / mass.sum() == pytest.approx((sharp[:, :, 0] * rows).sum() / sharp[:, :, 0].sum(), abs=0.05)
+            assert (mass * cols).sum() / mass.sum() == pytest.approx((sharp[:, :, 0] * cols).sum() / sharp[:, :, 0].sum(), abs=0.05)
+        # area averaging: the shrunk point's light is kept, spread over at most 2×2 pixels
+        assert sharp[:, :, 0].sum() == pytest.approx(image.sum() * meta["view"]["scale"] ** 2, rel=0.02)
+    assert min(scales) >= 0.7 and max(scales) <= 1 and max(scales) - min(scales) > 0.15
+
+
+def test_views_are_a_function_of_seed_and_index(sources, bank):
+    make = lambda: PairSynthesizer(sources, BankKernels(bank), crop=48, seed=3, per_image=4, views=Views(True, 0.6))
+    a, b = make(), make()
+    forward = [a[i].blurred for i in range(len(a))]
+    assert digest(forward) == digest([b[i].blurred for i in reversed(range(len(b)))][::-1])
+    assert digest(forward) != digest(PairSynthesizer(sources, BankKernels(bank), crop=48, seed=3, per_image=4)[i].blurred
+                                     for i in range(len(a)))
+
+
+def test_views_need_a_crop_and_uniform_blur(sources, bank):
+    with pytest.raises(ValueError, match="need a crop"):
+        PairSynthesizer(sources, BankKernels(bank), crop=None, views=Views(orientations=True))
+    with pytest.raises(ValueError, match="min_scale"):
+        Views(min_scale=0)

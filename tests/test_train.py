@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -327,3 +328,19 @@ def test_the_default_corpus_and_camera_are_the_measured_ones():
         from train.config import check_used
 
         check_used(TrainConfig(mix="synth", sharp="photos/", builtin="dead-leaves"))
+
+
+def test_views_reach_the_synthetic_pairs_and_a_resumed_run_keeps_them():
+    from blurgen.camera import camera_preset
+    from blurgen.pairs import Views
+    from train.config import check_resumable
+    from train.data import build_stream
+
+    stream, _ = build_stream(TrainConfig(mix="synth", orientations=True, min_scale=0.5), camera_preset("gamma"))
+    assert stream.synthesizer.views == Views(orientations=True, min_scale=0.5)
+    plain = TrainConfig(mix="synth")
+    saved = dataclasses.asdict(plain)
+    with pytest.raises(SettingError, match="orientations"):
+        check_resumable(plain, {**saved, "orientations": True, "min_scale": 0.5})
+    before_views = {name: value for name, value in saved.items() if name not in ("orientations", "min_scale")}
+    check_resumable(plain, before_views)  # a checkpoint written before views existed had none

@@ -78,7 +78,8 @@ class TrainConfig:
     kernels: str | None = option(None, "Kernel bank for synthetic pairs (default: sampled live, deblurgan preset).", path=True)
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
     camera: str = option("gamma", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera'): gamma blurs in linear "
-                         "light, none blurs the sRGB values, realistic adds saturation and sensor noise.",
+                         "light, none blurs the sRGB values, mixed draws each pair's gamma exponent from U(1, 2.2) (from the one "
+                         "to the other), realistic adds saturation and sensor noise.",
                          choices=tuple(CAMERA_PRESETS), paper="none", paper_fixed=False, kept=True)
     motion: str = option("uniform", "Synthetic blur: uniform (one kernel per pair, made on the device), rotation (camera "
                          "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
@@ -86,6 +87,10 @@ class TrainConfig:
     shake: str = option("shake", "With --motion rotation or mixed: the shake preset.", choices=SHAKES)
     crop: int = option(256, "Training crop side in px (resnet: a multiple of 4, at least 8; unet: a multiple of 32, at least 64 with instance norm; nafnet: any).",
                        minimum=16, kept=True)
+    orientations: bool = option(False, "Synthetic pairs: each sharp region in one of its 8 orientations (quarter turns, flips), "
+                                "drawn per sample.", flags=("--orientations/--no-orientations",), kept=True, legacy=False)
+    min_scale: float = option(1.0, "Synthetic pairs: each sharp region shrunk by a factor drawn from [min-scale, 1] before the "
+                              "blur (more scenes per photo, finer detail); 1 keeps the source's pixels.", kept=True, legacy=1.0)
     seed: int = option(0, "Seed of the data stream and the initial weights.", minimum=0, kept=True)
     # The networks
     generator: str = option("resnet", "resnet (DeblurGAN's), unet (Pix2Pix-style encoder-decoder with skips) or nafnet "
@@ -210,6 +215,11 @@ def check(config: TrainConfig) -> None:
         raise SettingError("{blocks} sizes the resnet and nafnet generators; the unet's depth is fixed")
     if config.generator == "nafnet" and (config.norm, config.attention) != ("instance", "none"):
         raise SettingError("{generator} nafnet has its own layer norm and channel attention: drop {norm} and {attention}")
+    if not 0 < config.min_scale <= 1:
+        raise SettingError(f"{{min_scale}} must be in (0, 1], got {config.min_scale}")
+    if config.motion != "uniform" and (config.orientations or config.min_scale != 1):
+        which = "orientations" if config.orientations else "min_scale"
+        raise SettingError(f"{{{which}}} applies to uniform blur; {{motion}} {config.motion} follows the source's own geometry")
     if config.motion != "uniform" and config.kernels:
         raise SettingError(f"{{motion}} {config.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
     if config.resume and config.overwrite:

@@ -31,7 +31,7 @@ from torch.utils.data import Dataset, Sampler, default_collate
 from blurgen.camera import Camera
 from blurgen.motion import shake_preset
 from blurgen.motion_pairs import Motion
-from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, to_rgb
+from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, Views, to_rgb
 from blurgen.pairs_torch import device_item, pairs_on_device, to_chw, to_uint8
 from blurgen.settings import SettingError, check_choice
 from blurgen.sources import BadImage, GoProPairs, open_source
@@ -228,7 +228,8 @@ def build_stream(config: object, camera: Camera) -> tuple[TrainingStream, int]:
         else:
             kernels = LiveKernels(seed=config.seed)
         motion = Motion(config.motion, shake_preset(config.shake)) if config.motion != "uniform" else None
-        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed, motion=motion)
+        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed, motion=motion,
+                                      views=Views(config.orientations, config.min_scale))
     if config.epoch_size:
         epoch_size = config.epoch_size
     elif gopro is not None:  # one epoch sees every GoPro pair once, plus its share of synthetic pairs

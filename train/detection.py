@@ -164,6 +164,8 @@ def coco_truth_for(pairs: object, limit: int | None = None) -> tuple[dict | None
     source = settings.get("source", {})
     if source.get("kind") != "coco":
         return None, f"no COCO annotations: the pairs were made from a {source.get('kind', 'unknown')} source, not COCO"
+    if "views" in settings:
+        return None, "no COCO boxes: the pairs were made with --orientations/--min-scale, which move them"
     try:
         coco = CocoSource(source["root"], source.get("split")).coco
     except SourceError as error:
