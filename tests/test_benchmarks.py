@@ -12,10 +12,10 @@ from fixtures import cli, make_coco, make_gopro, textured, wild_config, write
 from blurgen.camera import camera_preset
 from blurgen.dataset import DatasetSpec
 from blurgen.distribute import build_dataset
-from blurgen.pairs import LiveKernels
+from blurgen.pairs import LiveKernels, Views
 from blurgen.sources import CocoSource, SourceError, open_pairs
 from blurgen.sources.coco import boxes_in_crop
-from train.detection import coco_scores, load_detector
+from train.detection import coco_scores, coco_truth_for, load_detector
 from train.loop import train
 from train.protocols import realblur_scores
 from train.metrics import psnr
@@ -161,6 +161,17 @@ def test_detection_runs_end_to_end_with_a_random_detector_and_maps_coco_boxes(ch
     assert detection["pseudo"]["sharp"]["ap"] == pytest.approx(1.0)  # all its boxes are the truth at threshold 0
     assert "coco" in detection and "sharp" in detection["coco"]
     assert "share of the blur-induced AP loss recovered" in result.stdout
+
+
+def test_pairs_made_with_views_get_no_coco_boxes_since_views_move_them(tmp_path):
+    make_coco(tmp_path / "coco")
+    for name, views in (("plain", Views()), ("views", Views(orientations=True, min_scale=0.6))):
+        build_dataset(DatasetSpec(out=tmp_path / name, source=CocoSource(tmp_path / "coco"), kernels=LiveKernels(size=15),
+                                  camera=camera_preset("none"), crop=64, shard_size=8, views=views), workers=1)
+    truth, missing = coco_truth_for(open_pairs(tmp_path / "plain"))
+    assert missing is None and truth
+    truth, missing = coco_truth_for(open_pairs(tmp_path / "views"))
+    assert truth is None and "--orientations/--min-scale" in missing
 
 
 def test_missing_detector_weights_are_one_clear_line(checkpoint, tmp_path, monkeypatch):
