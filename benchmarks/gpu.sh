@@ -11,7 +11,7 @@
 # Writes: benchmarks/results/{blur,train-cuda,infer-cuda,motion-cuda,quality-cuda,critic-probe-cuda}.json (and the
 # .md of the last two), and copies them, with a log of everything printed, to $OUT when it is set. The quality
 # benchmark's runs go to a temporary folder (five rows; its CUDA budgets: 600 steps of 16 for the recipe and
-# the base, 300 for the comparisons, 2,400 images at batch 1 for the paper's algorithm; not yet timed on a GPU).
+# the views row, 300 for the comparisons, 2,400 images at batch 1 for the paper's algorithm; not yet timed on a GPU).
 #
 # Usage: bash benchmarks/gpu.sh
 set -uo pipefail
@@ -40,7 +40,7 @@ step "inference benchmark" 45 python benchmarks/infer.py
 step "motion benchmark" 60 python benchmarks/motion.py --pairs 10
 step "critic probe" 30 python benchmarks/critic_probe.py
 quality_runs=$(mktemp -d)
-step "quality benchmark" 330 python benchmarks/quality.py --runs "$quality_runs/quality" --rows recipe,base,base-short,adversarial,paper
+step "quality benchmark" 330 python benchmarks/quality.py --runs "$quality_runs/quality" --rows recipe,views,views-short,mixture,paper
 
 if [ -n "${OUT:-}" ]; then
     cp "$results"/blur.json "$results"/train-cuda.json "$results"/infer-cuda.json "$results"/motion-cuda.json \

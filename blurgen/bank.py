@@ -4,6 +4,11 @@ A bank holds ``N = trajectories × exposure fractions`` kernels in trajectory-ma
 fractions of trajectory 0, then of trajectory 1, ...). Kernel ``i`` is fully described by its
 metadata row: (seed, index) locate its random stream and the drawn parameters rebuild its path,
 so :meth:`KernelBank.regenerate` reproduces it bit for bit without the rest of the bank.
+
+Rows of Markov trajectories have ``family`` "markov" in a bank of one Markov preset, and the
+preset's name in a mixture; rows of the other families (:mod:`blurgen.families`) name theirs and
+keep their drawn length in ``max_len``, their angle in ``phi`` and their ``shape`` (the arc's
+signed turn in radians, the walk's cycles, the still kernel's σ or the disk's radius, in px).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from blurgen.families import FAMILY_SPECS, PATH_FAMILIES, PATH_POINTS, Mixture, disk_kernel, family_path, kernel_draws, still_kernel
 from blurgen.kernel import (
     EXPOSURES_ALL,
     STAT_FIELDS,
@@ -28,13 +34,13 @@ from blurgen.kernel import (
     sample_kernel_sets,
     sample_kernel_sets_serial,
 )
-from blurgen.presets import DEFAULT_PRESET, preset_name, trajectory_spec
+from blurgen.presets import DEFAULT_PRESET, kernel_spec, preset_name
 from blurgen.rng import check_seed
-from blurgen.trajectory import TrajectoryParams, spec_arrays, trajectory_from_params
+from blurgen.trajectory import TrajectoryParams, TrajectorySpec, spec_arrays, trajectory_from_params
 from blurgen.writers import write_atomic
 
 BANK_FORMAT = "blurgen.kernel-bank"
-BANK_VERSION = 1
+BANK_VERSION = 2  # 2 added the family and shape columns; version 1 banks still load (all Markov)
 DEFAULT_SIZE = 65  # DeblurGAN's 64-px canvas plus one, so the centre is a pixel
 CHUNK = 512  # trajectories per parallel call: how often progress is reported
 
@@ -55,7 +61,10 @@ META_DTYPE = np.dtype([
     ("radius_of_gyration", "<f8"),
     ("scale", "<f8"),             # 1, or the shrink factor that made the path fit the kernel
     ("rescaled", "?"),
+    ("family", "<U16"),           # markov, a mixture member's preset name, or line, arc, walk, still, disk
+    ("shape", "<f8"),             # the family's shape draw (see the module docstring); 0 for Markov rows
 ])
+NEW_COLUMNS = ("family", "shape")  # left out of Markov rows' records, which stay as before families existed
 
 
 class KernelEntry(NamedTuple):
@@ -101,7 +110,8 @@ class KernelBank:
         """An int gives a :class:`KernelEntry`; a slice, index array or mask gives a smaller bank."""
         if isinstance(item, (int, np.integer)):
             row = self.meta[item]
-            return KernelEntry(self.kernels[item], {name: row[name].item() for name in META_DTYPE.names})
+            names = META_DTYPE.names if row["family"] != "markov" else [n for n in META_DTYPE.names if n not in NEW_COLUMNS]
+            return KernelEntry(self.kernels[item], {name: row[name].item() for name in names})
         return KernelBank(self.kernels[item], self.meta[item], self.info)
 
     def regenerate(self, i: int) -> np.ndarray:
@@ -127,6 +137,8 @@ class KernelBank:
             "path_length_px": summary(self.meta["path_length"]),
             "radius_of_gyration_px": summary(self.meta["radius_of_gyration"]),
             "big_shakes_mean": round(float(self.meta["n_big_shakes"].mean()), 4) if len(self) else 0.0,
+            **({"families": {str(name): int(count) for name, count in zip(*np.unique(self.meta["family"], return_counts=True))}}
+               if np.any(self.meta["family"] != "markov") else {}),
         }
 
     def to_bytes(self) -> bytes:
@@ -161,9 +173,20 @@ class KernelBank:
             raise BankFormatError(f"{path} is not a readable kernel bank ({type(error).__name__}: {error})") from None
         if not isinstance(info, dict) or info.get("format") != BANK_FORMAT:
             raise BankFormatError(f"{path} is not a kernel bank (format tag missing)")
-        if info.get("version") != BANK_VERSION:
-            raise BankFormatError(f"{path} is a kernel bank of version {info.get('version')}; this blurgen reads {BANK_VERSION}")
-        return cls(kernels, meta, info)
+        if info.get("version") not in (1, BANK_VERSION):
+            raise BankFormatError(f"{path} is a kernel bank of version {info.get('version')}; this blurgen reads 1 and {BANK_VERSION}")
+        return cls(kernels, upgrade_meta(meta), info)
+
+
+def upgrade_meta(meta: np.ndarray) -> np.ndarray:
+    """Rows of any bank version as ``META_DTYPE``: version 1 rows are Markov rows."""
+    if meta.dtype == META_DTYPE:
+        return meta
+    upgraded = np.zeros(meta.shape, dtype=META_DTYPE)
+    for name in meta.dtype.names:
+        upgraded[name] = meta[name]
+    upgraded["family"] = "markov"
+    return upgraded
 
 
 def bank_file(path: Path) -> Path:
@@ -177,16 +200,32 @@ def bank_file(path: Path) -> Path:
     return found[0]
 
 
-def kernel_from_meta(row: np.void, size: int) -> np.ndarray:
-    """Rebuild one kernel, float32 (size, size), from its ``META_DTYPE`` row."""
+def kernel_path(row: np.void) -> np.ndarray | None:
+    """The whole-exposure path of a bank row's kernel (complex128, px, x = real), or None for the
+    families without one (``still``, ``disk``)."""
+    family = str(row["family"])
+    if family in PATH_FAMILIES:
+        return family_path(family, int(row["seed"]), int(row["index"]), float(row["max_len"]), float(row["phi"]), float(row["shape"]))
+    if family in FAMILY_SPECS:
+        return None
     params = TrajectoryParams(
         float(row["expl"]), float(row["centripetal"]), float(row["prob_big_shake"]),
         float(row["gaussian_shake"]), float(row["phi"]),
     )
-    path = trajectory_from_params(int(row["seed"]), int(row["index"]), params, max_len=float(row["max_len"]), iters=int(row["iters"]))
-    counts = exposure_counts((float(row["exposure"]),), int(row["iters"]))
+    return trajectory_from_params(int(row["seed"]), int(row["index"]), params, max_len=float(row["max_len"]), iters=int(row["iters"])).positions
+
+
+def kernel_from_meta(row: np.void, size: int) -> np.ndarray:
+    """Rebuild one kernel, float32 (size, size), from its ``META_DTYPE`` row."""
+    family = str(row["family"])
+    if family == "still":
+        return still_kernel(float(row["shape"]), size)
+    if family == "disk":
+        return disk_kernel(float(row["shape"]), size)
+    path = kernel_path(row)
+    counts = exposure_counts((float(row["exposure"]),), path.size)
     kernels = np.empty((1, size, size), dtype=np.float32)
-    kernels_from_path(np.ascontiguousarray(path.positions.real), np.ascontiguousarray(path.positions.imag), counts, kernels, np.empty((1, 4)))
+    kernels_from_path(np.ascontiguousarray(path.real), np.ascontiguousarray(path.imag), counts, kernels, np.empty((1, 4)))
     return kernels[0]
 
 
@@ -225,22 +264,23 @@ def sample_kernels(
         n: number of trajectories (indices ``0..n-1``), or the trajectory indices themselves.
         seed: run seed in [0, 2**64); trajectory i depends only on (seed, i).
         size: kernel side K in pixels (odd by default so the centre is a pixel).
-        preset: a name from :data:`blurgen.presets.PRESETS`.
+        preset: a Markov preset (:data:`blurgen.presets.PRESETS`), a family (``line``, ``arc``,
+            ``walk``, ``still``, ``disk``), a mixture (``mixture``) or a preset ``.json`` file.
         exposure: one fraction in (0, 1], ``"all"`` for 1/100, 1/10, 1/2 and 1, or a list.
         workers: threads (default: all numba threads); the result does not depend on it. With 1,
             no thread pool is touched (safe in forked worker processes).
         progress: called with the number of trajectories finished after each chunk.
-        **overrides: :class:`~blurgen.trajectory.TrajectorySpec` fields, e.g. ``expl="0.003:0.01"``,
-            ``max_len=40``, ``iters=1000``.
+        **overrides: :class:`~blurgen.trajectory.TrajectorySpec` fields of a Markov preset, e.g.
+            ``expl="0.003:0.01"``, ``max_len=40``, ``iters=1000``.
 
     Returns:
         A bank of ``len(indices) × len(exposures)`` float32 kernels of shape (size, size).
     """
     seed64 = check_seed(seed)
     check_size(size)
-    spec = trajectory_spec(preset, **overrides)
+    spec = kernel_spec(preset, **overrides)
     exposures = parse_exposures(exposure)
-    counts = exposure_counts(exposures, spec.iters)
+    exposure_counts(exposures, 2)  # the fractions' bounds, checked before any work
     if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
@@ -249,30 +289,29 @@ def sample_kernels(
         indices = np.asarray(n, dtype=np.int64).reshape(-1)
         if indices.size and indices.min() < 0:
             raise ValueError("trajectory indices must be >= 0")
-    n_fractions = len(exposures)
-    kernels = np.empty((indices.size, n_fractions, size, size), dtype=np.float32)
-    stats = np.empty((indices.size, n_fractions, len(STAT_FIELDS)))
-    arrays = spec_arrays(spec)
-    sampler = sample_kernel_sets_serial if workers == 1 else sample_kernel_sets
+    if isinstance(spec, Mixture):
+        members = [(name, kernel_spec(name)) for name in spec.names]
+        choice = spec.choose(int(seed64), indices)
+    else:
+        members = [("markov" if isinstance(spec, TrajectorySpec) else spec.family, spec)]
+        choice = np.zeros(indices.size, dtype=np.int64)
+    kernels = np.empty((indices.size, len(exposures), size, size), dtype=np.float32)
+    meta = np.zeros((indices.size, len(exposures)), dtype=META_DTYPE)
     with numba_threads(workers):
-        for start in range(0, indices.size, CHUNK):
-            stop = min(start + CHUNK, indices.size)
-            sampler(
-                seed64, indices[start:stop], *arrays, float(spec.max_len), int(spec.iters), counts,
-                kernels[start:stop], stats[start:stop],
-            )
-            if progress is not None:
-                progress(stop - start)
-
-    meta = np.zeros(indices.size * n_fractions, dtype=META_DTYPE)
-    meta["index"] = np.repeat(indices, n_fractions)
+        for number, (name, member) in enumerate(members):
+            chosen = np.flatnonzero(choice == number)
+            for start in range(0, chosen.size, CHUNK):
+                part = chosen[start : start + CHUNK]
+                if isinstance(member, TrajectorySpec):
+                    kernels[part], meta[part] = markov_rows(seed64, indices[part], member, exposures, size, workers)
+                else:
+                    kernels[part], meta[part] = family_rows(int(seed64), indices[part], member, exposures, size)
+                meta["family"][part] = name
+                if progress is not None:
+                    progress(part.size)
+    meta["index"] = indices[:, None]
     meta["seed"] = seed64
-    meta["exposure"] = np.tile(exposures, indices.size)
-    meta["max_len"] = spec.max_len
-    meta["iters"] = spec.iters
-    flat_stats = stats.reshape(-1, len(STAT_FIELDS))
-    for column, name in enumerate(STAT_FIELDS):
-        meta[name] = flat_stats[:, column]
+    meta["exposure"] = np.asarray(exposures)[None, :]
     meta["rescaled"] = meta["scale"] < 1.0
     info = {
         "format": BANK_FORMAT,
@@ -283,7 +322,58 @@ def sample_kernels(
         "spec": spec.to_dict(),
         "exposures": list(exposures),
     }
-    return KernelBank(kernels.reshape(-1, size, size), meta, info)
+    return KernelBank(kernels.reshape(-1, size, size), meta.reshape(-1), info)
+
+
+def markov_rows(seed64: np.uint64, indices: np.ndarray, spec: TrajectorySpec, exposures: tuple[float, ...], size: int,
+                workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels (float32 n×F×K×K) and rows (n×F, the geometry and drawn parameters) of Markov trajectories."""
+    counts = exposure_counts(exposures, spec.iters)
+    kernels = np.empty((indices.size, len(exposures), size, size), dtype=np.float32)
+    stats = np.empty((indices.size, len(exposures), len(STAT_FIELDS)))
+    sampler = sample_kernel_sets_serial if workers == 1 else sample_kernel_sets
+    sampler(seed64, indices, *spec_arrays(spec), float(spec.max_len), int(spec.iters), counts, kernels, stats)
+    rows = np.zeros((indices.size, len(exposures)), dtype=META_DTYPE)
+    rows["max_len"] = spec.max_len
+    rows["iters"] = spec.iters
+    for column, name in enumerate(STAT_FIELDS):
+        rows[name] = stats[:, :, column]
+    return kernels, rows
+
+
+def family_rows(seed: int, indices: np.ndarray, spec: object, exposures: tuple[float, ...], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels (float32 n×F×K×K) and rows (n×F) of one family of :mod:`blurgen.families`, built
+    exactly as :func:`kernel_from_meta` rebuilds them from a row."""
+    kernels = np.empty((indices.size, len(exposures), size, size), dtype=np.float32)
+    rows = np.zeros((indices.size, len(exposures)), dtype=META_DTYPE)
+    counts = exposure_counts(exposures, PATH_POINTS)
+    for j, index in enumerate(indices):
+        draws = kernel_draws(spec, seed, int(index))
+        for name, value in draws.items():
+            rows[name][j] = value
+        if spec.family in PATH_FAMILIES:
+            path = family_path(spec.family, seed, int(index), draws["max_len"], draws["phi"], draws["shape"])
+            geometry = np.empty((len(exposures), 4))
+            kernels_from_path(np.ascontiguousarray(path.real), np.ascontiguousarray(path.imag), counts, kernels[j], geometry)
+            rows["iters"][j] = PATH_POINTS
+            for column, name in enumerate(("path_length", "footprint", "radius_of_gyration", "scale")):
+                rows[name][j] = geometry[:, column]
+        else:
+            kernel = (still_kernel if spec.family == "still" else disk_kernel)(draws["shape"], size)
+            kernels[j] = kernel
+            rows["footprint"][j], rows["radius_of_gyration"][j] = spread(kernel)
+            rows["scale"][j] = 1.0
+    return kernels, rows
+
+
+def spread(kernel: np.ndarray) -> tuple[float, float]:
+    """(footprint, radius of gyration) in px of a kernel without a path: the bounding-box side of
+    the pixels holding at least 1/1000 of the peak, and the root mean squared distance from the centre."""
+    rows, cols = np.nonzero(kernel >= kernel.max() * 1e-3)
+    footprint = float(max(rows.max() - rows.min(), cols.max() - cols.min()))
+    offsets = np.arange(kernel.shape[0]) - (kernel.shape[0] - 1) / 2
+    squared = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    return footprint, float(np.sqrt((kernel * squared).sum() / kernel.sum()))
 
 
 class numba_threads:

@@ -14,6 +14,10 @@ before blurring, what to add in linear light, and how to encode the result again
   the blur, which is the same by linearity); clip; Poisson–Gaussian
   noise of variance ``β1·x + β2`` (β1 = 8.89e-5, β2 = 2.94e-5, each × U(0.5, 1.5)), none where
   the sensor saturated; back to sRGB; optional JPEG with a quality drawn from a range.
+* ``wide`` — a mixture of acquisitions, drawn per sample: the exponent of ``mixed`` (blur of the
+  encoded values to blur of linear light), saturation, sensor noise from none to 1.5× RealBlur's
+  (β factor ~ U(0, 1.5)), and JPEG at quality 75–95 for half of the samples (the qualities
+  phones and cameras save at).
 
 Every random value is a :class:`CameraDraws` drawn from the sample's counter-based stream and
 stored in the sample's metadata. The noise field is :func:`blurgen.rng.normal_field` of the same
@@ -47,6 +51,7 @@ COUNTER_BETA1 = 17
 COUNTER_BETA2 = 18
 COUNTER_JPEG = 19
 COUNTER_GAMMA = 20
+COUNTER_JPEG_SHARE = 21
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Camera:
         noise: range of the factor on β1 and β2 (Poisson–Gaussian noise), or ``None``.
         beta1, beta2: signal-dependent and constant noise variance in linear light (RealBlur's).
         jpeg_quality: inclusive range of JPEG quality, or ``None`` for no JPEG.
+        jpeg_share: with ``jpeg_quality``, the probability that a sample is JPEG-compressed at all.
     """
 
     curve: Curve = "none"
@@ -74,6 +80,7 @@ class Camera:
     beta1: float = 8.89e-5
     beta2: float = 2.94e-5
     jpeg_quality: tuple[int, int] | None = None
+    jpeg_share: float = 1.0
 
     def __post_init__(self) -> None:
         if self.curve not in CURVES:
@@ -91,12 +98,17 @@ class Camera:
             raise ValueError(f"jpeg_quality must lie in 1..100, got {self.jpeg_quality}")
         if self.beta1 < 0 or self.beta2 < 0:
             raise ValueError("beta1 and beta2 are variances and must be >= 0")
+        if not 0 <= self.jpeg_share <= 1:
+            raise ValueError(f"jpeg_share is a probability in [0, 1], got {self.jpeg_share}")
 
     def to_dict(self) -> dict:
-        """The fields; ``gamma_range`` only when set, so that records of cameras without one stay as they were."""
+        """The fields; ``gamma_range`` and ``jpeg_share`` only when set, so that records of cameras
+        without them stay as they were."""
         record = asdict(self)
         if self.gamma_range is None:
             del record["gamma_range"]
+        if self.jpeg_share == 1.0:
+            del record["jpeg_share"]
         return record
 
 
@@ -105,6 +117,8 @@ CAMERA_PRESETS: dict[str, Camera] = {
     "gamma": Camera(curve="gamma"),
     "mixed": Camera(curve="gamma", gamma_range=(1.0, 2.2)),
     "realistic": Camera(curve="srgb", saturation=(0.25, 1.75), noise=(0.5, 1.5)),
+    "wide": Camera(curve="gamma", gamma_range=(1.0, 2.2), saturation=(0.25, 1.75), noise=(0.0, 1.5), jpeg_quality=(75, 95),
+                   jpeg_share=0.5),
 }
 
 
@@ -134,7 +148,7 @@ def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
         return bounds[0] + (bounds[1] - bounds[0]) * uniform(counter) if bounds else 0.0
 
     quality = 0
-    if camera.jpeg_quality is not None:
+    if camera.jpeg_quality is not None and (camera.jpeg_share == 1.0 or uniform(COUNTER_JPEG_SHARE) < camera.jpeg_share):
         low, high = camera.jpeg_quality
         quality = min(low + int(uniform(COUNTER_JPEG) * (high - low + 1)), high)
     return CameraDraws(

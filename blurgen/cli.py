@@ -47,7 +47,7 @@ def kernels(
     out: Annotated[Path, typer.Option(help="Output folder: kernels.npz and kernels.png go here.")] = Path("bank"),
     size: Annotated[int, typer.Option("--kernel-size", "--size", help="Kernel side in px. 65 = DeblurGAN's 64-px canvas + 1, odd so the centre is a pixel. (--size: the former name.)", min=3, max=1025)] = 65,
     seed: Annotated[int, typer.Option(help="Run seed; kernel i depends only on (seed, i).", min=0)] = 0,
-    preset: Annotated[str, typer.Option(help="deblurgan (default, as DeblurGAN trained), mild, strong, anxious, or a preset .json saved by 'blurgen view' (its size, exposures and seed apply unless given here).")] = "deblurgan",
+    preset: Annotated[str, typer.Option(help="Markov shake: deblurgan (default, as DeblurGAN trained), mild, strong, anxious; other families: line, arc, walk (smooth random walk), still (near-delta), disk (defocus); mixture (all of them, weighted); or a preset .json (saved by 'blurgen view': its size, exposures and seed apply unless given here; or a mixture's weights).")] = "deblurgan",
     expl: Annotated[Optional[str], typer.Option(help="Anxiety: a value (0.005), a range (0.003:0.01) or a set (0.003,0.01). Overrides the preset.")] = None,
     max_len: Annotated[Optional[float], typer.Option("--max-len", help="Path length in px. Overrides the preset (deblurgan: 60).")] = None,
     iters: Annotated[Optional[int], typer.Option(help="Positions per trajectory. Overrides the preset (deblurgan: 2000).")] = None,
@@ -98,7 +98,9 @@ def kernels(
 
     try:
         bank_path = bank.save(out / "kernels.npz")
-        title = f"blurgen kernels - preset {preset}, seed {seed}, expl {bank.info['spec']['expl']}"
+        spec = bank.info["spec"]
+        described = f"expl {spec['expl']}" if "expl" in spec else ", ".join(f"{k} {v}" for k, v in spec.items() if k != "family")
+        title = f"blurgen kernels - preset {preset}, seed {seed}, {described}"
         sheet_path = write_png(out / "kernels.png", contact_sheet(bank, title=title))
         if png_dir is not None:
             write_kernel_pngs(bank, png_dir)
@@ -114,6 +116,8 @@ def kernels(
     footprint = stats["footprint_px"]
     table.add_row("footprint px", "  ".join(f"{k} {v:.1f}" for k, v in footprint.items()))
     table.add_row("rescaled to fit", str(stats["rescaled"]))
+    if "families" in stats:
+        table.add_row("families", "  ".join(f"{name} {count}" for name, count in stats["families"].items()))
     table.add_row("written", f"{bank_path}  {sheet_path}" + (f"  {png_dir}/" if png_dir else ""))
     summary.print(table)
 
@@ -127,10 +131,10 @@ def dataset(
     crop: Annotated[Optional[int], typer.Option(help="Square crops of this many px (default: whole images, reflected borders).", min=1)] = None,
     per_image: Annotated[int, typer.Option("--per-image", help="Pairs per source image.", min=1)] = 1,
     kernels: Annotated[Optional[Path], typer.Option(help="Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.")] = None,
-    preset: Annotated[str, typer.Option(help="Live kernels: trajectory preset, as for 'blurgen kernels'.")] = "deblurgan",
+    preset: Annotated[str, typer.Option(help="Live kernels: preset, as for 'blurgen kernels' (e.g. mixture: Markov shake, lines, arcs, smooth walks and near-still kernels).")] = "deblurgan",
     expl: Annotated[Optional[str], typer.Option(help="Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")] = None,
     kernel_size: Annotated[int, typer.Option("--kernel-size", help="Live kernels: side in px.", min=3, max=1025)] = 65,
-    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma, mixed (each pair's gamma exponent drawn from U(1, 2.2)) or realistic.")] = "none",
+    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma, mixed (each pair's gamma exponent drawn from U(1, 2.2)), realistic, or wide (per pair: mixed's exponent, saturation, noise from none to 1.5x, JPEG 75-95 for half the pairs).")] = "none",
     seed: Annotated[int, typer.Option(help="Run seed; pair i depends only on (seed, i).", min=0)] = 0,
     format: Annotated[str, typer.Option("--format", help="files (GoPro-style folders of PNGs) or webdataset (tar shards).")] = "files",
     workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: one per core, fewer for a small job: one per 16 source images left to do). The output does not depend on it.", min=1)] = None,
@@ -157,8 +161,8 @@ def dataset(
     from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
     from blurgen.motion_pairs import Motion
     from blurgen.pairs import BankKernels, LiveKernels, Views
-    from blurgen.presets import trajectory_spec
-    from blurgen.sources import BUILTIN_CORPORA, SourceError, open_source
+    from blurgen.presets import kernel_spec
+    from blurgen.sources import BUILTIN_CORPORA, SourceError, left_out, open_source
 
     live_options = [name for name, given in (("--preset", preset != "deblurgan"), ("--expl", expl is not None),
                                              ("--kernel-size", kernel_size != 65)) if given]
@@ -172,7 +176,7 @@ def dataset(
         raise fail("--builtin chooses the corpus used when no --src is given: drop one of them")
     try:
         check_choice("builtin", builtin, BUILTIN_CORPORA)
-        source = open_source(src, n=limit, coco_split=coco_split, seed=seed, builtin=builtin)
+        source = open_source(src, n=limit, coco_split=coco_split, seed=seed, builtin=builtin, exclude=(out,))
         if coco_split is not None and source.describe().get("kind") != "coco":
             raise SourceError(f"--coco-split applies to a COCO root; --src {src} is read as {source.describe().get('kind', 'a source')}")
         if kernels is not None:
@@ -180,7 +184,7 @@ def dataset(
             kernel_source = BankKernels(bank)
             kernel_info = {"bank": str(kernels), "kernels": len(bank), "size": bank.size, "bank_seed": bank.info["seed"], "preset": bank.info["preset"]}
         else:
-            spec_text = trajectory_spec(preset, expl=expl).to_dict()
+            spec_text = kernel_spec(preset, expl=expl).to_dict()
             kernel_source = LiveKernels(seed=seed, preset=preset, size=kernel_size, overrides={"expl": expl} if expl else {})
             kernel_info = {"live": True, "preset": preset, "size": kernel_size, "spec": spec_text}
         check_choice("motion", motion, MOTIONS + tuple(MOTION_ALIASES))
@@ -226,6 +230,8 @@ def dataset(
             )
     except KeyboardInterrupt:
         complete, total = shards_done(spec, num_shards, shard_index)
+        if complete == total:
+            raise interrupted(f"all {total} shard(s) are complete in {spec.split_dir}: nothing is left to write") from None
         raise interrupted(f"{complete} of {total} shard(s) complete in {spec.split_dir}; run the same command again to "
                           "write the rest (complete shards are kept, unfinished ones redone)") from None
     except (DatasetMismatch, OSError, RuntimeError, ValueError) as error:
@@ -235,6 +241,10 @@ def dataset(
     table = Table(title="blurgen dataset", show_header=False, title_justify="left")
     kind = spec.describe()["source"].get("kind", "source")
     table.add_row("source", f"{kind}: {report['sources']} images in this job's shards")
+    if left_out(source):
+        table.add_row("left out", f"blurgen output inside --src, not sharp photos: {', '.join(left_out(source))}")
+    if report["transparent"]:
+        table.add_row("transparent", f"{report['transparent']} image(s) with an alpha channel, composited over white (recorded as 'alpha')")
     table.add_row("pairs written", f"{report['pairs']:,}")
     skipped = report["skipped"]
     table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in skipped.items()) or "none")
@@ -254,7 +264,10 @@ def dataset(
         console.print(f"[yellow]skipped ({reason}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
     for failure in report["failures"][:5]:
         console.print(f"[yellow]failed:[/] {failure}")
-    if not report["pairs"]:
+    if report["busy"]:
+        console.print(f"[yellow]{report['busy']} shard(s) were being written by another run into {spec.split_dir}:[/] left to it; "
+                      "run this command again once it has ended, to check that every shard is complete")
+    if not report["pairs"] and not report["busy"]:
         raise fail(f"no pair was written: every source image was skipped ({', '.join(f'{k} {v}' for k, v in skipped.items()) or 'none read'})")
 
 
@@ -266,7 +279,7 @@ def evalset(
     max_side: Annotated[int, typer.Option("--max-side", help="Downscale photos so the longer side is at most this (0: keep full size).", min=0)] = 640,
     preset: Annotated[str, typer.Option(help="Kernel preset, as for 'blurgen kernels'.")] = "deblurgan",
     kernel_size: Annotated[int, typer.Option("--kernel-size", help="Kernel side in px (the border cropped off is half of it).", min=3, max=1025)] = 65,
-    camera: Annotated[str, typer.Option(help="Camera preset: gamma (default: blur in linear light), none or realistic.")] = "gamma",
+    camera: Annotated[str, typer.Option(help="Camera preset: gamma (default: blur in linear light), none, mixed, realistic or wide.")] = "gamma",
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same bytes.", min=0)] = 0,
 ) -> None:
     """Write a paired evaluation set of real photographs (blur/ + sharp/), with no download.

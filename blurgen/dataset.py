@@ -12,6 +12,7 @@ jobs (``num_shards``/``shard_index``) or distributor.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,8 +23,8 @@ from typing import Literal
 import numpy as np
 
 from blurgen.camera import Camera
-from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views
-from blurgen.sources.images import TOO_SMALL, BadImage
+from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
+from blurgen.sources.images import TOO_SMALL, BadImage, json_safe_name
 from blurgen.writers import WRITERS, make_writable, write_atomic
 
 DATASET_FORMAT = "blurgen.dataset"
@@ -162,7 +163,41 @@ def is_complete(spec: DatasetSpec, shard: Shard) -> bool:
 def source_name(source: object, index: int) -> str:
     """A source image's stable name (its path or id), for the list of skipped files."""
     name = getattr(source, "id", None)
-    return str(name(index)) if name is not None else str(index)
+    if name is None:
+        return str(index)
+    text, raw = json_safe_name(str(name(index)))
+    return text if raw is None else f"{text} (bytes {raw})"
+
+
+def lock_shard(spec: DatasetSpec, shard: Shard) -> int | None:
+    """Take ``<split>/.<shard>.lock`` for this process: its descriptor, or None when another run
+    (another process, on this machine or one sharing the folder) is writing the shard now.
+    Where the system has no advisory locks (Windows), -1: shards are not guarded there."""
+    try:
+        import fcntl
+    except ImportError:
+        return -1
+    path = spec.split_dir / f".{shard.name}.lock"
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return None
+        try:
+            if os.stat(path).st_ino == os.fstat(descriptor).st_ino:
+                return descriptor
+        except FileNotFoundError:
+            pass
+        os.close(descriptor)  # its holder removed the file as we locked it: lock the new one
+
+
+def unlock_shard(spec: DatasetSpec, shard: Shard, descriptor: int) -> None:
+    """Release :func:`lock_shard`'s lock; the file goes first, so no one locks a file about to vanish."""
+    if descriptor >= 0:
+        (spec.split_dir / f".{shard.name}.lock").unlink(missing_ok=True)
+        os.close(descriptor)
 
 
 def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None] | None = None) -> dict:
@@ -172,19 +207,44 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
     raises for one image. A shard that yields no pair is not committed and its stats are not
     written (``"complete": False``): it holds nothing to keep, and must not stop a rerun with
     corrected settings. A shard in which every image failed for another reason (the settings,
-    the machine) raises :class:`ShardFailed`.
+    the machine) raises :class:`ShardFailed`. A shard that another run into the same folder is
+    writing is left to it (``"busy": True``); one it finished meanwhile is not written again. A
+    full disk (or any failure to write) removes the unfinished shard and raises an ``OSError``
+    that names the folder and says that the same command resumes.
     """
+    descriptor = lock_shard(spec, shard)
+    if descriptor is None:
+        return {"shard": shard.name, "sources": shard.stop - shard.start, "pairs": 0, "skipped": {}, "busy": True, "complete": False}
+    try:
+        if is_complete(spec, shard):
+            return read_stats(spec, shard)
+        writer = None
+        try:
+            writer = WRITERS[spec.format](spec.split_dir, shard.name, spec.png_compression)
+            return write_pairs(spec, shard, writer, on_image)
+        except OSError as error:
+            if writer is not None:
+                writer.abandon()
+            raise OSError(f"cannot write {spec.split_dir} ({error.strerror or error}); the unfinished shard {shard.name} was "
+                          "removed and complete shards are kept: make room and run the same command again to write the rest") from None
+    finally:
+        unlock_shard(spec, shard, descriptor)
+
+
+def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Callable[[int], None] | None) -> dict:
+    """The pairs of ``shard`` into ``writer``, committed when there is at least one; the stats."""
     started = time.perf_counter()
     synthesizer = spec.synthesizer()
-    writer = WRITERS[spec.format](spec.split_dir, shard.name, spec.png_compression)
     skipped: dict[str, list[str]] = {}
     fallbacks: Counter[str] = Counter()  # motion pairs that fell back to camera blur, by reason
     failures: list[str] = []
-    pairs = 0
+    pairs = transparent = 0
+    turned = getattr(getattr(spec.source, "source", spec.source), "orientations", {})  # sources read upright from EXIF
     for source_index in range(shard.start, shard.stop):
         reason = None
         try:
             image = spec.source[source_index]
+            transparent += is_transparent(image)
             bit_depth = 16 if np.asarray(image).dtype == np.uint16 else 8
             made = [synthesizer.make_with_map(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
         except BadImage as error:
@@ -197,6 +257,8 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
         else:
             for pair, plan, blur_map in made:
                 meta = {k: v for k, v in pair.meta.items() if k != "camera"}  # the camera is in dataset.json
+                if source_index in turned:
+                    meta["exif_orientation"] = turned[source_index]  # stored turned; read upright
                 writer.add(f"{plan.index:08d}", pair.blurred, pair.sharp, plan.kernel, {**meta, "bit_depth": bit_depth}, bit_depth, blur_map)
                 pairs += 1
                 fallback = pair.meta.get("motion", {}).get("fallback")
@@ -218,6 +280,7 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
         "skipped": {reason: len(names) for reason, names in sorted(skipped.items())},
         "skipped_files": dict(sorted(skipped.items())),
         "motion_fallbacks": dict(sorted(fallbacks.items())),
+        "transparent": transparent,  # images with an alpha channel, composited over white
         "failures": failures,
         "seconds": round(seconds, 3),
         "pairs_per_s": round(pairs / seconds, 2) if seconds > 0 else 0.0,

@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from blurgen.dataset import DatasetSpec, Shard, is_complete, prepare_output, read_stats, write_shard
 from blurgen.sources.images import NOT_AN_IMAGE
-from blurgen.stopping import ignore_interrupts, interrupts_held_off
+from blurgen.stopping import die_with_parent, ignore_interrupts, interrupts_held_off
 
 OnImage = Callable[[int], None]
 OnShard = Callable[[dict], None]
@@ -39,6 +39,7 @@ def _init_worker(spec: DatasetSpec, progress: multiprocessing.Queue) -> None:
     import cv2
 
     ignore_interrupts()
+    die_with_parent()
     cv2.setNumThreads(1)  # one process per core already; OpenCV threads would only contend
     _worker_spec, _worker_progress = spec, progress
 
@@ -161,7 +162,9 @@ def build_dataset(
     ``pairs_now`` (written by this call), ``without_pairs`` (shards of this call that yielded
     no pair: not marked complete), ``skipped`` (by reason), ``skipped_files`` (the first
     :data:`NAMED_PER_REASON` names per reason; each shard's stats name all), ``motion_fallbacks`` (pairs
-    that asked for moving objects and got camera blur, by reason), ``failures`` and ``sources``
+    that asked for moving objects and got camera blur, by reason), ``transparent`` (source images with
+    an alpha channel: composited over white), ``busy`` (shards another run into the same folder was
+    writing: left to it), ``failures`` and ``sources``
     (images covered by this job's shards). ``on_plan(k)`` is told, before any work, that k
     source images remain to do (a progress bar's total).
     """
@@ -205,13 +208,15 @@ def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finis
         "shards": len(mine),
         "already_complete": len(complete),
         "written_now": sum(1 for stats in now if stats.get("complete", True)),
-        "without_pairs": sum(1 for stats in now if not stats.get("complete", True)),
+        "without_pairs": sum(1 for stats in now if not stats.get("complete", True) and not stats.get("busy")),
+        "busy": sum(1 for stats in now if stats.get("busy")),
         "sources": sum(shard.stop - shard.start for shard in mine),
         "pairs": sum(stats["pairs"] for stats in finished),
         "pairs_now": sum(stats["pairs"] for stats in now),
         "skipped": dict(sorted(skipped.items())),
         "skipped_files": {reason: names[:NAMED_PER_REASON] for reason, names in sorted(named.items())},
         "motion_fallbacks": dict(sorted(fallbacks.items())),
+        "transparent": sum(stats.get("transparent", 0) for stats in finished),
         "failures": [f for stats in finished for f in stats.get("failures", [])],
     }
 

@@ -4,10 +4,10 @@ A deblurring model is judged on real photographs blurred by a process it did not
 default the photos are the colour photographs that ship inside scikit-image
 (:class:`~blurgen.sources.packaged.PackagedPhotos`); any sharp source works. Each photo is
 downscaled (area averaging) so its longer side is at most ``max_side``, then blurred
-``per_image`` times. The kernels are sampled live from a seed derived from ``seed`` for this
-purpose alone, so a training run with the same seed never sees them; the default camera is
-``gamma`` (blur in linear light, as GoPro's ``blur_gamma``), which the trainer's default
-(``none``) does not use. Blur is 'valid': the sharp image is cropped by the kernel's margin on
+``per_image`` times. The kernels are sampled live (any preset, ``deblurgan`` by default) from a
+seed derived from ``seed`` for this purpose alone, so a training run with the same seed never sees
+them; the default camera is ``gamma`` (blur in linear light, as GoPro's ``blur_gamma``). This is
+blurgen's own blur process: judge a model on blur made otherwise too. Blur is 'valid': the sharp image is cropped by the kernel's margin on
 every side, so no pair has border artefacts or a shift.
 
 Layout (read by ``deblur --pairs`` and ``train --val``)::

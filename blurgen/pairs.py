@@ -14,7 +14,7 @@ shrunk, and turned or flipped, so that few source images give many scenes. With 
 moving objects): the region's margin is then what the sample's camera path needs, and
 :meth:`PairSynthesizer.make_with_map` also returns the per-pixel blur map. With ``crop=None`` the
 whole image is blurred with reflected borders. Pairs are always 3-channel RGB float32 in [0, 1]:
-grey sources are repeated to three channels and an alpha channel is dropped.
+grey sources are repeated to three channels and transparent ones composited over white.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from blurgen.bank import KernelBank, sample_kernels
 from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose
 from blurgen.convolve import as_float_image, odd_size
 from blurgen.rng import check_seed, derive_seed, stream_key, uniform
+from blurgen.sources.images import json_safe_name
 
 COUNTER_CROP_Y = 0
 COUNTER_CROP_X = 1
@@ -152,8 +153,13 @@ class PairPlan:
     orientation: int = 0  # of the view (see :func:`orient`); the region is read, shrunk, then oriented
 
 
+ALPHA_BACKGROUND = "white"  # what a transparent source is composited over, as pair metadata records it
+
+
 def to_rgb(image: np.ndarray) -> np.ndarray:
-    """H×W×3 in the image's own dtype from any supported source image (grey repeated, alpha dropped)."""
+    """H×W×3 in the image's own dtype from any supported source image: grey repeated; RGBA
+    composited over white (what shows through where the image is transparent), so the colour a
+    transparent pixel happens to hold never becomes pair content."""
     image = np.asarray(image)
     if image.ndim == 2:
         image = image[:, :, None]
@@ -161,7 +167,22 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"a source image must be H×W or H×W×C with 1, 3 or 4 channels, got shape {image.shape}")
     if image.shape[2] == 1:
         return np.repeat(image, 3, axis=2)
-    return np.ascontiguousarray(image[:, :, :3])
+    if image.shape[2] == 4:
+        return over_white(image)
+    return np.ascontiguousarray(image)
+
+
+def over_white(image: np.ndarray) -> np.ndarray:
+    """RGBA (uint8, uint16 or float in [0, 1]) composited over white: RGB in the same dtype."""
+    top = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
+    alpha = image[:, :, 3:4].astype(np.float32) / np.float32(top)
+    rgb = image[:, :, :3].astype(np.float32) * alpha + np.float32(top) * (1 - alpha)
+    return np.rint(rgb).astype(image.dtype) if np.issubdtype(image.dtype, np.integer) else rgb.astype(image.dtype)
+
+
+def is_transparent(image: np.ndarray) -> bool:
+    """Whether a source image has an alpha channel (it is composited over white)."""
+    return np.ndim(image) == 3 and np.shape(image)[2] == 4
 
 
 def to_unit_float(image: np.ndarray) -> np.ndarray:
@@ -267,11 +288,13 @@ class PairSynthesizer:
             scale = (self.crop + 2 * m) / height
             view = {"view": {"scale": scale, "orientation": plan.orientation}}
             m = round(m / scale)
+        source_id, source_bytes = json_safe_name(str(source_id))
         return {
             "index": plan.index,
             "seed": int(self.seed),
             "source_index": plan.source_index,
             "source_id": source_id,
+            **({"source_id_bytes": source_bytes} if source_bytes else {}),
             "crop_box": {"x": x + m, "y": y + m, "width": width - 2 * m, "height": height - 2 * m},
             **view,
             "kernel": plan.kernel_meta if plan.kernel is not None else None,
@@ -294,6 +317,8 @@ class PairSynthesizer:
         m = plan.margin
         sharp = to_unit_float(region[m : region.shape[0] - m, m : region.shape[1] - m])
         meta = self.metadata(plan)
+        if is_transparent(image):
+            meta["alpha"] = f"composited over {ALPHA_BACKGROUND}"
         if self.motion is None:
             border = "reflect" if self.crop is None else "valid"
             blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)

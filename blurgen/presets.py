@@ -10,6 +10,12 @@ issue #178) we follow the code. The others change one knob each, so their effect
   kernel size of 97 or more to keep the shapes unscaled;
 * ``anxious``: the reference ``Trajectory`` class default ``expl = 0.1·U``: erratic, compact
   blobs (median footprint about 6 px).
+
+Beside them, the families of :mod:`blurgen.families` (``line``, ``arc``, ``walk``, ``still``,
+``disk``) and ``mixture``, a named mixture of Markov presets and families (:data:`MIXTURES`): the
+wide distribution a model needs to restore blur it was not trained on, with a share of
+near-still kernels so that it learns to leave sharp images alone. A preset file may hold a
+mixture of its own: ``{"mixture": {"deblurgan": 0.5, "line": 0.3, "still": 0.2}}``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from blurgen.families import FAMILY_SPECS, FamilySpec, Mixture
 from blurgen.trajectory import Expl, TrajectorySpec
 
 DEFAULT_PRESET = "deblurgan"
@@ -28,15 +35,40 @@ PRESETS: dict[str, TrajectorySpec] = {
     "strong": TrajectorySpec(expl=Expl(choices=(0.001, 0.002, 0.003, 0.004, 0.005)), max_len=90.0),
     "anxious": TrajectorySpec(expl=Expl(0.0, 0.1)),
 }
+FAMILY_PRESETS: dict[str, FamilySpec] = {name: spec() for name, spec in FAMILY_SPECS.items()}
+# Half Markov shake (the three presets that blur, none of them calm), a third lines, arcs and smooth
+# walks, and 15% near-still kernels: the share that keeps a model from changing sharp images.
+MIXTURES: dict[str, Mixture] = {
+    "mixture": Mixture((("deblurgan", 0.30), ("mild", 0.10), ("anxious", 0.10), ("line", 0.15), ("arc", 0.10),
+                        ("walk", 0.10), ("still", 0.15))),
+}
+KernelSpec = TrajectorySpec | FamilySpec | Mixture
 
 
-def load_preset_file(path: str | Path) -> TrajectorySpec:
-    """A preset file (JSON with a ``spec`` object, as ``blurgen view`` exports) as a spec."""
+def preset_names() -> list[str]:
+    """Every named kernel preset: the Markov ones, the families, the mixtures."""
+    return [*PRESETS, *FAMILY_PRESETS, *MIXTURES]
+
+
+def load_preset_file(path: str | Path) -> TrajectorySpec | Mixture:
+    """A preset file as a spec: JSON with a ``spec`` object (Markov parameters, as ``blurgen view``
+    exports), or with a ``mixture`` object of weights by preset name."""
     try:
-        spec = json.loads(Path(path).read_text())["spec"]
-        return TrajectorySpec(**spec)
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        data = json.loads(Path(path).read_text())
+        if isinstance(data, dict) and "mixture" in data:
+            mixture = Mixture(tuple(data["mixture"].items()))
+            check_members(mixture)
+            return mixture
+        return TrajectorySpec(**data["spec"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as error:
         raise ValueError(f"cannot read preset file {path}: {type(error).__name__}: {error}") from None
+
+
+def check_members(mixture: Mixture) -> None:
+    """Every member of a mixture must be a named Markov preset or family (not a mixture or a file)."""
+    unknown = [name for name in mixture.names if name not in PRESETS and name not in FAMILY_PRESETS]
+    if unknown:
+        raise ValueError(f"unknown mixture member(s) {', '.join(unknown)}; members are {', '.join([*PRESETS, *FAMILY_PRESETS])}")
 
 
 def preset_file_settings(path: str | Path) -> dict:
@@ -54,17 +86,40 @@ def preset_name(preset: str) -> str:
     return Path(preset).stem if preset.endswith(".json") else preset
 
 
-def trajectory_spec(preset: str = DEFAULT_PRESET, **overrides: object) -> TrajectorySpec:
-    """The spec of a named preset, or of a preset file (``*.json``), with some fields replaced
-    (e.g. ``expl="0.005"``, ``max_len=40``). Overrides that are ``None`` are ignored, so CLI
-    options can pass through unset.
+def kernel_spec(preset: str = DEFAULT_PRESET, **overrides: object) -> KernelSpec:
+    """The spec of a named preset (Markov, family or mixture), or of a preset file (``*.json``).
+
+    ``overrides`` replace fields of a Markov spec (e.g. ``expl="0.005"``, ``max_len=40``); those
+    that are ``None`` are ignored, so CLI options can pass through unset. Families and mixtures
+    take none.
     """
     if preset.endswith(".json"):
         base = load_preset_file(preset)
     elif preset in PRESETS:
         base = PRESETS[preset]
+    elif preset in FAMILY_PRESETS:
+        base = FAMILY_PRESETS[preset]
+    elif preset in MIXTURES:
+        base = MIXTURES[preset]
     else:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}, or a preset .json file")
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(preset_names())}, or a preset .json file")
+    given = {name: value for name, value in overrides.items() if value is not None}
+    if not given:
+        return base
+    if not isinstance(base, TrajectorySpec):
+        raise ValueError(f"{', '.join(sorted(given))} change(s) Markov trajectories; preset {preset!r} has none to change")
+    return trajectory_spec(preset, **given)
+
+
+def trajectory_spec(preset: str = DEFAULT_PRESET, **overrides: object) -> TrajectorySpec:
+    """The spec of a Markov preset, or of a preset file (``*.json``) holding one, with some fields
+    replaced (e.g. ``expl="0.005"``, ``max_len=40``). Overrides that are ``None`` are ignored.
+    """
+    if not preset.endswith(".json") and preset not in preset_names():
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(preset_names())}, or a preset .json file")
+    base = load_preset_file(preset) if preset.endswith(".json") else PRESETS.get(preset)
+    if not isinstance(base, TrajectorySpec):
+        raise ValueError(f"{preset!r} is not a Markov trajectory preset; choose one of {', '.join(PRESETS)}")
     given = {name: value for name, value in overrides.items() if value is not None}
     unknown = set(given) - set(TrajectorySpec.__dataclass_fields__)
     if unknown:

@@ -8,7 +8,10 @@ terminal sends to the whole process group: their parent alone decides and stops 
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +30,27 @@ def stop_on_sigterm() -> None:
 def ignore_interrupts() -> None:
     """In a worker process: leave SIGINT to the parent, which stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def die_with_parent() -> None:
+    """In a worker process: end it within a second of its parent's death, however the parent died.
+
+    A parent killed with SIGKILL (the OOM killer, a scheduler's hard limit) cannot stop its
+    workers, and they would live on, idle, holding memory and maybe a shard a rerun then writes
+    too. When the parent dies, the worker is handed to another process; a daemon thread notices
+    the change of parent and exits at once (no cleanup: the parent's rerun redoes the work).
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 @contextmanager

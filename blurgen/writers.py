@@ -125,7 +125,10 @@ class WebDatasetShardWriter:
         self.member(f"{key}.json", json.dumps({"key": key, **meta}, sort_keys=True).encode())
 
     def abandon(self) -> None:
-        self.tar.close()
+        try:
+            self.tar.close()
+        except OSError:  # a full disk cannot take the tar's end; the file goes anyway
+            pass
         remove(self.partial)
 
     def commit(self) -> Path:

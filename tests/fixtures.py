@@ -88,10 +88,35 @@ def make_gopro(root: Path, scenes: dict[str, int], split: str = "train", size: t
             write(root / split / scene / "blur_gamma" / name, blurred)
 
 
+# Networks small enough for a test to train and restore in a fraction of a second; the behaviour under
+# test (regimes, resume, stopping, I/O) does not depend on the width. Tests of the sizes themselves use
+# the defaults.
+TINY_NETS = {"ngf": 8, "blocks": 1, "ndf": 8}
+TINY_FLAGS = ["--ngf", "8", "--blocks", "1", "--ndf", "8"]
+
+
 def cli(command: str, *args: str) -> subprocess.CompletedProcess:
-    """Run ``train`` or ``deblur`` with ``args`` in a fresh interpreter, as a user would from a shell."""
-    code = "import sys; from train.cli import main, deblur_main; sys.argv[0] = sys.argv[1]; del sys.argv[1]; (main if sys.argv[0] == 'train' else deblur_main)()"
-    return subprocess.run([sys.executable, "-c", code, command, *args], capture_output=True, text=True, timeout=600)
+    """Run ``train`` or ``deblur`` with ``args`` as a user would from a shell: the command line
+    parsed and run, its exit status, stdout and stderr (an uncaught exception's traceback
+    included, as a shell would show it). In this process: a fresh interpreter per call would cost
+    seconds of imports each, and the tests that need one (signals, torchrun) start their own."""
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from train.cli import deblur_app, train_app
+
+    import torch
+
+    threads = torch.get_num_threads()  # a command sets its own; the tests after it keep theirs
+    try:
+        result = CliRunner().invoke(train_app if command == "train" else deblur_app, [str(arg) for arg in args], prog_name=command)
+    finally:
+        torch.set_num_threads(threads)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess([command, *args], result.exit_code, result.stdout, stderr)
 
 
 def wild_config(gopro: Path, out: Path, **changes):
@@ -99,4 +124,4 @@ def wild_config(gopro: Path, out: Path, **changes):
     from train.config import TrainConfig
 
     return TrainConfig(**{**dict(mix="wild", gopro=str(gopro), out=str(out), steps=1, batch_size=2, crop=32, workers=0, device="cpu",
-                                 log_every=1, image_every=100, critic_steps=1), **changes})
+                                 log_every=1, image_every=100, critic_steps=1, **TINY_NETS), **changes})

@@ -76,7 +76,12 @@ BAD = [
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t9", "--paper", *TRAIN], "--paper sets --batch-size 1"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--gopro-blur", "bogus", "--out", "{ws}/t10", *TRAIN], "--gopro-blur"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "/proc/nope/run", *TRAIN], "--out /proc/nope/run"),
-    ("deblur", ["{ws}/junk.pt", "{ws}/a/x.jpg", "--out", "{ws}/r1"], "junk.pt"),
+    ("train", ["--mix", "synth", "--preset", "lines", "--out", "{ws}/t15", *TRAIN], "--preset: unknown preset 'lines'"),
+    ("train", ["--mix", "synth", "--preset", "line", "--kernels", "{ws}/bank", "--out", "{ws}/t16", *TRAIN], "--preset chooses live kernels, which --kernels replaces"),
+    ("blurgen", ["kernels", "--n", "2", "--preset", "line", "--max-len", "9", "--out", "{ws}/k3"], "Markov"),
+    ("deblur", ["{ws}/junk.pt", "{ws}/a/x.jpg", "--out", "{ws}/r1"], "junk.pt is not a checkpoint: it is not a PyTorch file"),
+    ("deblur", ["{ws}/afile", "{ws}/a/x.jpg", "--out", "{ws}/r4"], "afile is not a checkpoint"),
+    ("deblur", ["{ws}/photos", "{ws}/a/x.jpg", "--out", "{ws}/r5"], "a folder without checkpoint.pt"),
     ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "{ws}/b/x.png", "--out", "{ws}/r2"], "would both be written"),
     ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/missing.jpg", "--out", "{ws}/r3"], "nothing was restored"),
     ("deblur", ["{ws}/run/checkpoint.pt", "{ws}/a/x.jpg", "--out", "{ws}/afile"], "--out"),
@@ -134,6 +139,9 @@ def test_natural_invocations_work(ws, tmp_path):
     assert result.exit_code == 0, result.output
     steps = [json.loads(line)["step"] for line in (tmp_path / "t" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2] and before.count("\n") == 1
+    result = run("deblur", str(ws / "run"), str(ws / "a" / "x.jpg"), "--out", str(tmp_path / "restored"))  # a run folder is its checkpoint
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "restored" / "x.png").is_file()
 
 
 def test_a_shard_that_fails_for_reasons_other_than_its_images_is_not_marked_complete(tmp_path, ws):
@@ -204,3 +212,17 @@ def test_skipped_files_are_named(ws, tmp_path):
     named = [Path(name).name for names in stats["skipped_files"].values() for name in names]
     assert sorted(named) == ["empty.png", "junk.jpg"] and sum(stats["skipped"].values()) == 2
     assert "empty.png" in result.output and "junk.jpg" in result.output
+
+
+def test_a_stop_after_the_last_shard_says_nothing_is_left_to_write(tmp_path, monkeypatch):
+    import blurgen.distribute
+
+    finish = blurgen.distribute.build_dataset
+
+    def finish_then_stop(*args, **kwargs):
+        finish(*args, **kwargs)
+        raise KeyboardInterrupt  # SIGTERM arrives as the last shard is done
+
+    monkeypatch.setattr(blurgen.distribute, "build_dataset", finish_then_stop)
+    result = run("blurgen", "dataset", "--n", "3", "--crop", "16", "--kernel-size", "15", "--out", str(tmp_path / "d"))
+    assert result.exit_code == 130 and "nothing is left to write" in result.output and "run the same command again" not in result.output

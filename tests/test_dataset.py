@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ from blurgen.camera import camera_preset
 from blurgen.dataset import DatasetMismatch, DatasetSpec
 from blurgen.distribute import build_dataset
 from blurgen.pairs import BankKernels, LiveKernels, Views
-from blurgen.sources import CocoSource, DeadLeaves, GoProPairs, read_image
+from blurgen.sources import CocoSource, DeadLeaves, FolderSource, GoProPairs, read_image
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -177,6 +178,19 @@ def test_views_are_recorded_and_written_the_same_by_any_worker_count(tmp_path):
     assert len({record["view"]["orientation"] for record in records}) > 2
 
 
+def test_the_mixture_and_the_wide_camera_write_the_same_bytes_for_any_worker_count(tmp_path):
+    wide = dict(kernels=LiveKernels(seed=3, size=33, preset="mixture"), camera=camera_preset("wide"))
+    build_dataset(small_spec(tmp_path / "one", **wide), workers=1)
+    build_dataset(small_spec(tmp_path / "two", **wide), workers=2)
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+    records = [json.loads(line) for path in sorted((tmp_path / "one" / "train").glob("shard-*/meta.jsonl"))
+               for line in path.read_text().splitlines()]
+    assert len({record["kernel"]["family"] for record in records}) > 2
+    assert {"jpeg_quality", "gamma", "beta1"} <= set(records[0]["camera_draws"])
+    settings = json.loads((tmp_path / "one" / "train" / "dataset.json").read_text())
+    assert settings["camera"]["jpeg_share"] == 0.5
+
+
 @pytest.mark.parametrize("make,args,message", [
     (lambda root: None, ["--src", "{root}/nowhere"], "does not exist"),
     (lambda root: (root / "empty").mkdir(), ["--src", "{root}/empty"], "no image files"),
@@ -207,3 +221,101 @@ def test_folder_sources_report_non_images(tmp_path):
     result = blurgen("dataset", "--src", str(tmp_path / "photos"), "--out", str(tmp_path / "out"), "--crop", "16", "--kernel-size", "15")
     assert result.returncode == 0, result.stderr
     assert "not_an_image 1" in result.stdout
+
+
+def test_blurgen_output_inside_the_source_is_never_read_as_sharp_photos(tmp_path):
+    rng = np.random.default_rng(0)
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write(photos / "day" / f"{i}.png", textured(rng, 64, 64))
+    first = ["dataset", "--src", str(photos), "--crop", "16", "--kernel-size", "15", "--out", str(photos / "pairs")]
+    assert blurgen(*first).returncode == 0
+    again = blurgen(*first)  # the same command again: its own output did not become part of its source
+    assert again.returncode == 0, again.stderr
+    (photos / "deep" / "ev").mkdir(parents=True)
+    (photos / "deep" / "ev" / "evalset.json").write_text("{}")
+    write(photos / "deep" / "ev" / "blur" / "x.png", textured(rng, 64, 64))
+    other = blurgen("dataset", "--src", str(photos), "--crop", "16", "--kernel-size", "15", "--out", str(tmp_path / "other"))
+    assert other.returncode == 0, other.stderr
+    assert "left out" in other.stdout and "deep/ev" in other.stdout and "pairs/train" in other.stdout
+    records = [json.loads(line) for line in (tmp_path / "other" / "train" / "shard-00000" / "meta.jsonl").read_text().splitlines()]
+    assert sorted(record["source_id"] for record in records) == ["day/0.png", "day/1.png", "day/2.png"]
+
+
+def test_file_names_that_are_not_utf8_are_recorded_so_any_json_reader_takes_them(tmp_path):
+    rng = np.random.default_rng(0)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    raw_name = b"caf\xe9.png"  # Latin-1, as old cameras and archives name files
+    ok, encoded = cv2.imencode(".png", textured(rng, 128, 128))
+    with open(os.path.join(os.fsencode(photos), raw_name), "wb") as handle:
+        handle.write(encoded.tobytes())
+    spec = small_spec(tmp_path / "out", source=FolderSource(photos), per_image=1, camera=camera_preset("none"))
+    assert build_dataset(spec, workers=1)["pairs"] == 1
+    line = (tmp_path / "out" / "train" / "shard-00000" / "meta.jsonl").read_text(encoding="utf-8").strip()
+    assert "\\ud" not in line  # no lone-surrogate escape, which strict JSON readers refuse
+    record = json.loads(line)
+    assert record["source_id"] == "caf\ufffd.png" and bytes.fromhex(record["source_id_bytes"]) == raw_name
+
+
+def test_transparent_sources_are_composited_and_said_to_be(tmp_path):
+    rng = np.random.default_rng(0)
+    rgba = np.dstack([textured(rng, 64, 64), np.full((64, 64), 255, np.uint8)])
+    rgba[:, :32, 3] = 0  # the left half transparent
+    write(tmp_path / "photos" / "logo.png", rgba)
+    result = blurgen("dataset", "--src", str(tmp_path / "photos"), "--crop", "16", "--kernel-size", "15", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "transparent" in result.stdout and "composited over white" in result.stdout
+    record = json.loads((tmp_path / "out" / "train" / "shard-00000" / "meta.jsonl").read_text().splitlines()[0])
+    assert record["alpha"] == "composited over white"
+
+
+def test_earlier_output_of_either_layout_is_a_source_of_its_sharp_crops(tmp_path):
+    from blurgen.sources import open_source
+
+    for layout in ("files", "webdataset"):
+        build_dataset(small_spec(tmp_path / layout, format=layout), workers=1)
+        source = open_source(tmp_path / layout)
+        assert len(source) == 14 and source[0].shape == (48, 48, 3)
+        assert "blurgen dataset output" in source.describe()["kind"]
+        split = open_source(tmp_path / layout / "train")
+        assert np.array_equal(split[3], source[3])
+    with pytest.raises(Exception, match="without a val/ split"):
+        open_source(tmp_path / "files", gopro_split="val")
+
+
+def test_two_runs_into_one_folder_at_once_end_complete_and_identical_to_one_run(tmp_path):
+    args = ["dataset", "--limit", "24", "--shard-size", "2", "--crop", "48", "--kernel-size", "21", "--workers", "1"]
+    runs = [subprocess.Popen([sys.executable, "-m", "blurgen", *args, "--out", str(tmp_path / "shared")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert all("Traceback" not in err and "Errno" not in err for _, err in outputs)
+    reference = blurgen(*args, "--out", str(tmp_path / "alone"))
+    assert reference.returncode == 0, reference.stderr
+    assert tree_digest(tmp_path / "shared") == tree_digest(tmp_path / "alone")
+    assert not list((tmp_path / "shared" / "train").glob(".*"))  # no lock or partial file left
+
+
+def test_a_full_disk_names_the_folder_removes_the_unfinished_shard_and_a_rerun_completes(tmp_path, monkeypatch):
+    import errno
+
+    from blurgen.writers import FilesShardWriter
+
+    real_add, calls = FilesShardWriter.add, []
+
+    def add_until_full(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(FilesShardWriter, "add", add_until_full)
+    with pytest.raises(OSError, match=r"cannot write .*train \(No space left on device\); the unfinished shard shard-00001 was "
+                                      r"removed.*run the same command again"):
+        build_dataset(small_spec(tmp_path / "full"), workers=1)
+    assert not list((tmp_path / "full" / "train").glob(".*"))  # the partial shard gave its space back
+    monkeypatch.setattr(FilesShardWriter, "add", real_add)
+    build_dataset(small_spec(tmp_path / "full"), workers=1)
+    build_dataset(small_spec(tmp_path / "alone"), workers=1)
+    assert tree_digest(tmp_path / "full") == tree_digest(tmp_path / "alone")

@@ -116,13 +116,17 @@ def test_whole_images_use_reflected_borders(sources, bank):
         SharpCropDataset(synth)
 
 
-def test_grey_and_rgba_sources_become_rgb(bank):
+def test_grey_sources_become_rgb_and_transparent_ones_are_composited_over_white(bank):
     grey = np.full((150, 150), 128, np.uint8)
-    rgba = np.zeros((150, 150, 4), np.uint16)
-    rgba[..., 1] = 65535
-    synth = PairSynthesizer([grey, rgba], BankKernels(bank), crop=32, seed=0)
+    hidden = np.zeros((150, 150, 4), np.uint16)
+    hidden[..., 1] = 65535  # green, under alpha 0: invisible, so never pair content
+    half = hidden.copy()
+    half[..., 3] = 32768  # green at half opacity
+    synth = PairSynthesizer([grey, hidden, half], BankKernels(bank), crop=32, seed=0)
     assert synth[0].sharp.shape == (32, 32, 3) and np.allclose(synth[0].sharp, 128 / 255)
-    np.testing.assert_allclose(synth[1].blurred, np.broadcast_to([0.0, 1.0, 0.0], (32, 32, 3)), atol=1e-6)
+    np.testing.assert_allclose(synth[1].blurred, 1.0, atol=1e-6)
+    np.testing.assert_allclose(synth[2].sharp, np.broadcast_to([0.5, 1.0, 0.5], (32, 32, 3)), atol=1e-4)
+    assert synth[1].meta["alpha"] == "composited over white" and "alpha" not in synth[0].meta
 
 
 def test_small_images_and_bad_settings_are_clear_errors(bank):

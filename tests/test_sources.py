@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,43 @@ def test_an_unknown_built_in_corpus_is_named():
         open_source(None, builtin="leaves")
     assert isinstance(open_source(None), DeadLeaves)
     assert len(open_source(None, builtin="photos", n=3)) == 3
+
+
+def exif_file(path, image: np.ndarray, orientation: int, fmt: str) -> None:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_images_are_read_upright_whatever_their_exif_orientation(tmp_path, orientation):
+    from PIL import Image, ImageOps
+
+    stored = textured(np.random.default_rng(orientation), 24, 40)
+    exif_file(tmp_path / "photo.png", stored, orientation, "PNG")
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "photo.png")))  # as a viewer shows it
+    assert np.array_equal(read_image(tmp_path / "photo.png"), expected)
+    assert read_image(tmp_path / "photo.png").shape[:2] == ((40, 24) if orientation >= 5 else (24, 40))
+
+
+def test_a_phone_photo_stored_sideways_becomes_upright_pairs_and_says_so(tmp_path):
+    from blurgen.camera import camera_preset
+    from blurgen.dataset import DatasetSpec
+    from blurgen.distribute import build_dataset
+    from blurgen.pairs import LiveKernels
+
+    exif_file(tmp_path / "photos" / "phone.jpg", textured(np.random.default_rng(0), 48, 80), 6, "JPEG")
+    assert read_image(tmp_path / "photos" / "phone.jpg").shape == (80, 48, 3)
+    spec = DatasetSpec(out=tmp_path / "out", source=FolderSource(tmp_path / "photos"), kernels=LiveKernels(seed=1, size=15),
+                       camera=camera_preset("none"), crop=None, seed=1)
+    build_dataset(spec, workers=1)
+    record = json.loads((tmp_path / "out" / "train" / "shard-00000" / "meta.jsonl").read_text())
+    assert record["exif_orientation"] == 6
+    assert read_image(tmp_path / "out" / "train" / "shard-00000" / "sharp" / "00000000.png").shape == (80, 48, 3)

@@ -3,6 +3,7 @@ behind, nothing half-written that a rerun trusts, and a rerun that ends as if no
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -149,3 +150,29 @@ def test_ctrl_c_stops_deblur_with_every_written_image_whole(tmp_path):
     restored = sorted(p.name for p in (tmp_path / "r").iterdir())
     assert f"restored {len(restored)} of 3 image(s)" in line and len(restored) < 3
     assert all(not name.startswith(".") for name in restored)  # no partial file left behind
+
+
+@pytest.mark.parametrize("program, args, busy", [
+    ("blurgen", ["dataset", "--limit", "40", "--shard-size", "2", "--crop", "96", "--kernel-size", "21", "--workers", "2"],
+     lambda out: any((out / "train").glob("shard-*/stats.json"))),
+    ("train", ["--mix", "synth", "--steps", "400", "--batch-size", "2", "--crop", "32", "--ngf", "8", "--blocks", "1", "--ndf", "8",
+               "--log-every", "1", "--workers", "1", "--threads", "1", "--device", "cpu"],
+     lambda out: (out / "metrics.jsonl").exists() and (out / "metrics.jsonl").read_text().count("\n") >= 2),
+], ids=["dataset", "train"])
+def test_workers_end_soon_after_their_parent_is_killed_with_sigkill(tmp_path, program, args, busy):
+    process = start(program, *args, "--out", str(tmp_path / "out"))
+    wait_for(lambda: busy(tmp_path / "out"))
+    workers = descendants(process.pid)
+    assert workers  # worker processes (and multiprocessing's helpers) are running
+    process.kill()  # as the OOM killer or a scheduler's hard limit: no chance to clean up
+    process.wait()  # not communicate(): workers left alive would hold its output pipes open
+    try:
+        wait_for(lambda: not any(alive(pid) for pid in workers), timeout=5)
+    finally:
+        for pid in workers:  # whatever the outcome, leave nothing running
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        process.stdout.close()
+        process.stderr.close()

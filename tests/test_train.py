@@ -10,7 +10,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from fixtures import cli, make_gopro, textured, write
+from fixtures import TINY_FLAGS, TINY_NETS, cli, make_gopro, textured, write
 from blurgen.sources import read_image
 from blurgen.settings import SettingError
 from train.checkpoint import CheckpointError, load_checkpoint
@@ -39,7 +39,7 @@ def data(tmp_path_factory) -> Path:
 
 def config(data: Path, out: Path, **changes) -> TrainConfig:
     settings = dict(mix="comb", gopro=str(data / "gopro"), sharp=str(data / "sharp"), out=str(out), steps=2, batch_size=3,
-                    crop=32, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100)
+                    crop=32, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100, **TINY_NETS)
     settings.update(changes)
     return TrainConfig(**settings)
 
@@ -64,8 +64,8 @@ def test_the_generator_learns_a_fixed_tiny_set(tmp_path):
         sharp = cv2.resize(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8), (128, 128), interpolation=cv2.INTER_NEAREST)
         write(tmp_path / "gopro" / "train" / "scene" / "sharp" / f"{frame}.png", sharp)
         write(tmp_path / "gopro" / "train" / "scene" / "blur" / f"{frame}.png", cv2.blur(sharp, (15, 15)))
-    result = train(TrainConfig(mix="wild", gopro=str(tmp_path / "gopro"), out=str(tmp_path / "run"), steps=40, batch_size=2, crop=64,
-                               critic_steps=1, lr=5e-4, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100), log=quiet)
+    result = train(TrainConfig(mix="wild", gopro=str(tmp_path / "gopro"), out=str(tmp_path / "run"), steps=60, batch_size=2, crop=64,
+                               critic_steps=1, ngf=16, blocks=2, ndf=8, lr=5e-4, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100), log=quiet)
     losses = [record["loss_g"] for record in result["history"]]
     content = [record["content"] for record in result["history"]]
     assert np.mean(content[-5:]) < 0.5 * np.mean(content[:5])
@@ -188,9 +188,9 @@ def test_missing_vgg_weights_are_a_clear_error(tmp_path, monkeypatch):
 def test_cli_train_then_deblur_keeps_odd_sizes_and_grey(data, tmp_path):
     run = tmp_path / "run"
     result = cli("train", "--mix", "wild", "--gopro", str(data / "gopro"), "--steps", "1", "--batch-size", "2", "--crop", "32",
-                 "--workers", "0", "--device", "cpu", "--out", str(run), "--upsample", "resize")
+                 "--workers", "0", "--device", "cpu", "--out", str(run), "--upsample", "resize", *TINY_FLAGS)
     assert result.returncode == 0, result.stderr
-    assert "generator resnet 11,378,179 parameters" in result.stderr and "img/s" in result.stderr
+    assert "generator resnet 32,451 parameters (ngf 8, 1 blocks" in result.stderr and "img/s" in result.stderr
     rng = np.random.default_rng(1)
     write(tmp_path / "odd.png", textured(rng, 333, 517))
     write(tmp_path / "grey.png", textured(rng, 61, 47, 1)[:, :, 0])
@@ -210,7 +210,7 @@ def test_cli_train_then_deblur_keeps_odd_sizes_and_grey(data, tmp_path):
 
 def test_cli_reports_a_missing_vgg_file_in_one_line(data, tmp_path):
     result = cli("train", "--mix", "wild", "--gopro", str(data / "gopro"), "--steps", "1", "--crop", "32", "--device", "cpu",
-                 "--content", "perceptual+l1", "--vgg-weights", str(tmp_path / "nope.pth"), "--out", str(tmp_path / "run"))
+                 "--content", "perceptual+l1", "--vgg-weights", str(tmp_path / "nope.pth"), "--out", str(tmp_path / "run"), *TINY_FLAGS)
     assert result.returncode == 2 and "--vgg-weights" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -218,7 +218,7 @@ def test_two_processes_under_torchrun_stay_in_step(data, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "train.cli", "--mix", "comb",
          "--gopro", str(data / "gopro"), "--sharp", str(data / "sharp"), "--steps", "2", "--batch-size", "2", "--crop", "32",
-         "--workers", "0", "--device", "cpu", "--out", str(tmp_path), "--checkpoint-every", "1"],
+         "--workers", "0", "--device", "cpu", "--out", str(tmp_path), "--checkpoint-every", "1", *TINY_FLAGS],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -242,7 +242,8 @@ def test_one_step_equals_the_straightforward_step(data, tmp_path):
     stream, _ = build_stream(settings, camera)
     blurred, sharp, _ = assemble(collate([stream[p] for p in range(settings.batch_size)]), camera, torch.device("cpu"))
     torch.manual_seed(settings.seed)
-    generator, critic = Generator(init=settings.init), make_critic(settings.critic)
+    generator = Generator(init=settings.init, ngf=settings.ngf, blocks=settings.blocks)
+    critic = make_critic(settings.critic, ndf=settings.ndf)
     torch.manual_seed(settings.seed + 1)
     optimizer_d = torch.optim.Adam(critic.parameters(), lr=settings.lr, betas=(0.5, 0.999))
     restored = generator(blurred)
@@ -315,13 +316,13 @@ def test_with_no_adversarial_weight_the_critic_is_not_trained(data, tmp_path):
     assert result["history"][-1]["l1"] > 0
 
 
-def test_the_default_corpus_and_camera_are_the_measured_ones():
+def test_the_default_corpus_camera_and_kernels_are_the_measured_ones():
     from blurgen.sources import TrainingPhotos
     from train.data import build_stream
     from blurgen.camera import camera_preset
 
     defaults = TrainConfig()
-    assert (defaults.builtin, defaults.camera) == ("photos", "gamma")
+    assert (defaults.builtin, defaults.camera, defaults.preset) == ("photos", "gamma", "mixture")
     stream, epoch = build_stream(TrainConfig(mix="synth"), camera_preset("gamma"))
     assert isinstance(stream.synthesizer.source, TrainingPhotos) and epoch == 18
     with pytest.raises(SettingError, match="builtin"):
@@ -344,3 +345,31 @@ def test_views_reach_the_synthetic_pairs_and_a_resumed_run_keeps_them():
         check_resumable(plain, {**saved, "orientations": True, "min_scale": 0.5})
     before_views = {name: value for name, value in saved.items() if name not in ("orientations", "min_scale")}
     check_resumable(plain, before_views)  # a checkpoint written before views existed had none
+
+
+def test_the_kernel_preset_reaches_the_synthetic_pairs_and_a_resumed_run_keeps_it():
+    from blurgen.camera import camera_preset
+    from train.config import check_resumable
+    from train.data import build_stream
+
+    stream, _ = build_stream(TrainConfig(mix="synth", preset="line"), camera_preset("gamma"))
+    plan = stream.synthesizer.plan(3, (400, 400))
+    assert stream.synthesizer.kernels.preset == "line" and plan.kernel_meta["family"] == "line"
+    mixture = TrainConfig(mix="synth", preset="mixture")
+    saved = dataclasses.asdict(mixture)
+    with pytest.raises(SettingError, match="preset"):
+        check_resumable(TrainConfig(mix="synth", preset="deblurgan"), saved)
+    before_presets = {name: value for name, value in saved.items() if name != "preset"}
+    check_resumable(TrainConfig(mix="synth", preset="deblurgan"), before_presets)  # older checkpoints trained on deblurgan
+
+
+def test_the_checkpoint_before_the_last_is_kept_and_a_damaged_one_says_how_to_use_it(data, tmp_path):
+    train(config(data, tmp_path, mix="wild", steps=2, checkpoint_every=1), log=quiet)
+    latest, previous = tmp_path / "checkpoint.pt", tmp_path / "previous-checkpoint.pt"
+    assert load_checkpoint(latest)["step"] == 2 and load_checkpoint(previous)["step"] == 1
+    latest.write_bytes(latest.read_bytes()[:1000])  # damaged: a write cut short
+    with pytest.raises(CheckpointError, match="move .*previous-checkpoint.pt to .*checkpoint.pt and run again with --resume"):
+        train(config(data, tmp_path, mix="wild", steps=3, resume=True), log=quiet)
+    previous.replace(latest)
+    resumed = train(config(data, tmp_path, mix="wild", steps=3, resume=True), log=quiet)
+    assert [record["step"] for record in resumed["history"]] == [2, 3]

@@ -2,7 +2,9 @@
 
 A checkpoint holds the generator and critic, both optimisers, both schedulers, the gradient
 scalers, the step, the random-number states (CPU and CUDA) and the arguments. It holds only
-tensors and plain values, so it loads with ``torch.load(weights_only=True)``.
+tensors and plain values, so it loads with ``torch.load(weights_only=True)``. Beside
+``checkpoint.pt`` the one written before it is kept as ``previous-checkpoint.pt``, so that a
+damaged file (a full disk, a failing drive) costs one checkpoint interval, not the run.
 """
 
 from __future__ import annotations
@@ -22,13 +24,31 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used as asked (missing, another format, other upsampling)."""
 
 
-def save_checkpoint(path: Path, state: dict) -> Path:
-    """``torch.save`` to a temporary name and rename: a kill never leaves half a checkpoint."""
+def previous_path(path: Path) -> Path:
+    """Where the checkpoint written before ``path``'s current one is kept."""
+    return path.with_name(f"previous-{path.name}")
+
+
+def save_checkpoint(path: Path, state: dict, *, keep_previous: bool = False) -> Path:
+    """``torch.save`` to a temporary name and rename: a kill never leaves half a checkpoint. With
+    ``keep_previous`` (a training run's checkpoints) the file it replaces becomes
+    :func:`previous_path` (a hard link where the file system has them)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     torch.save({"version": CHECKPOINT_VERSION, **state}, partial)
+    if keep_previous and path.is_file():
+        kept = path.with_name(f".{previous_path(path).name}.partial")
+        kept.unlink(missing_ok=True)
+        try:
+            os.link(path, kept)
+        except OSError:  # no hard links here: keep it by renaming (checkpoint.pt is missing for an instant)
+            os.replace(path, kept)
+        os.replace(kept, previous_path(path))
     os.replace(partial, path)
     return path
+
+
+TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")  # torch.save's zip archive, or the legacy pickle format
 
 
 def load_tensors(path: Path) -> object:
@@ -37,6 +57,10 @@ def load_tensors(path: Path) -> object:
     PyTorch's own message for a file that holds more than tensors suggests retrying with
     ``weights_only=False``, which would run code from an untrusted file: it is not passed on.
     """
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    if not start.startswith(TORCH_FILE_STARTS):
+        raise ValueError("it is not a PyTorch file at all" + (" (it is empty)" if not start else ""))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -48,15 +72,17 @@ def load_tensors(path: Path) -> object:
 
 
 def load_checkpoint(path: str | os.PathLike, *, upsample: str | None = None) -> dict:
-    """Load a checkpoint on the CPU (weights only); ``builtin`` is the generator shipped with blurgen.
-    ``upsample``, when given, must match its generator."""
+    """Load a checkpoint on the CPU (weights only); ``builtin`` is the generator shipped with blurgen,
+    and a run folder stands for its ``checkpoint.pt``. ``upsample``, when given, must match its generator."""
     path = BUILTIN if str(path) == "builtin" else Path(path)
+    if path.is_dir() and (path / "checkpoint.pt").is_file():
+        path = path / "checkpoint.pt"
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
+        raise CheckpointError(f"no checkpoint at {path}" + (" (a folder without checkpoint.pt)" if path.is_dir() else ""))
     try:
         state = load_tensors(path)
     except ValueError as error:
-        raise CheckpointError(f"{path} is not a readable blurgen checkpoint: {error}") from None
+        raise CheckpointError(f"{path} is not a checkpoint: {error}{fallback_hint(path)}") from None
     if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION or "generator" not in state:
         raise CheckpointError(f"{path} is not a blurgen training checkpoint")
     saved = state["args"]["upsample"]
@@ -66,6 +92,14 @@ def load_checkpoint(path: str | os.PathLike, *, upsample: str | None = None) -> 
             f"the layers differ, so its weights cannot be loaded (drop --upsample, or use {saved})"
         )
     return state
+
+
+def fallback_hint(path: Path) -> str:
+    """How to continue from the checkpoint kept before a damaged one, if there is one."""
+    previous = previous_path(path)
+    if path.name != "checkpoint.pt" or not previous.is_file():
+        return ""
+    return f"; the one before it is kept: to resume from it, move {previous} to {path} and run again with --resume"
 
 
 def rng_state() -> dict:

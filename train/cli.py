@@ -101,7 +101,7 @@ train_app.command()(train)
 @deblur_app.command()
 def deblur(
     checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train', or builtin: the small model shipped with blurgen (trained on photographs on a CPU; see the README).")],
-    images: Annotated[Optional[list[Path]], typer.Argument(help="Images to restore (any size; grey or RGB).")] = None,
+    images: Annotated[Optional[list[Path]], typer.Argument(help="Images to restore (any size; grey, RGB or RGBA: the alpha channel is kept as it is).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for restored images (PNG, same stem).")] = Path("restored"),
     pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: a benchmark's test set (GoPro_Large, RealBlur-J/R or RSBlur: their root or list file; HIDE_dataset), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="With --pairs: write PSNR/SSIM of restored and blurred images, per image and mean, here (JSON).")] = None,
@@ -276,12 +276,16 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
     except OSError as error:
         raise fail(f"cannot create --out {out}: {error.strerror or error}") from None
     skipped = 0
+    alphas = {}  # a transparent input's alpha channel goes back into its restored file unchanged
 
     def readable() -> Iterator[tuple[str, np.ndarray]]:
         nonlocal skipped
         for name, path in names.items():
             try:
-                yield name, read_image(path)
+                image = read_image(path)
+                if image.ndim == 3 and image.shape[2] == 4:
+                    alphas[name] = image[:, :, 3]
+                yield name, image
             except BadImage as error:
                 typer.secho(f"skipped {error}", err=True, fg="yellow")
                 skipped += 1
@@ -304,6 +308,8 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
         try:
             for name, image in restore_images(generator, readable(), target, batch_size=batch_size, amp_dtype=amp_dtype, tile=tile,
                                               on_window=window_done, on_error=failed):
+                if name in alphas:
+                    image = np.dstack([image, alphas.pop(name)])
                 write_atomic(out / name, encode_png(image))
                 restored_count += 1
                 progress.console.print(f"[{restored_count}/{len(names)}] {names[name]} -> {out / name}", highlight=False, soft_wrap=True, markup=False)

@@ -18,6 +18,7 @@ from typing import Any
 
 from blurgen.camera import CAMERA_PRESETS
 from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
+from blurgen.presets import kernel_spec
 from blurgen.settings import SettingError, check_choice
 from blurgen.sources import BUILTIN_CORPORA
 from blurgen.sources.gopro import BLUR_KINDS
@@ -75,11 +76,17 @@ class TrainConfig:
                           "that ship in scikit-image, in no evaluation set; models trained on them restore real photos "
                           "better) or dead-leaves (procedural).", choices=BUILTIN_CORPORA, kept=True, legacy="dead-leaves")
     sharp_images: int = option(1000, "Images of the built-in dead-leaves corpus.", minimum=1, cli=False)
-    kernels: str | None = option(None, "Kernel bank for synthetic pairs (default: sampled live, deblurgan preset).", path=True)
+    kernels: str | None = option(None, "Kernel bank for synthetic pairs (default: sampled live, from --preset).", path=True)
+    preset: str = option("mixture", "Live kernels of synthetic pairs, as 'blurgen kernels --preset': mixture (Markov shake, lines, "
+                         "arcs, smooth walks and 15% near-still kernels, so the model restores blur it never saw and leaves "
+                         "sharp images alone: measured), a Markov preset (deblurgan: the paper's, mild, strong, anxious), one "
+                         "family (line, arc, walk, still, disk) or a preset .json.", paper="deblurgan", paper_fixed=False,
+                         kept=True, legacy="deblurgan")
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
     camera: str = option("gamma", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera'): gamma blurs in linear "
                          "light, none blurs the sRGB values, mixed draws each pair's gamma exponent from U(1, 2.2) (from the one "
-                         "to the other), realistic adds saturation and sensor noise.",
+                         "to the other), realistic adds saturation and sensor noise, wide draws per pair mixed's exponent, saturation, noise "
+                         "from none to 1.5x and JPEG 75-95 for half the pairs.",
                          choices=tuple(CAMERA_PRESETS), paper="none", paper_fixed=False, kept=True)
     motion: str = option("uniform", "Synthetic blur: uniform (one kernel per pair, made on the device), rotation (camera "
                          "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
@@ -222,6 +229,10 @@ def check(config: TrainConfig) -> None:
         raise SettingError(f"{{{which}}} applies to uniform blur; {{motion}} {config.motion} follows the source's own geometry")
     if config.motion != "uniform" and config.kernels:
         raise SettingError(f"{{motion}} {config.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
+    try:
+        kernel_spec(config.preset)
+    except ValueError as error:
+        raise SettingError("{preset}: " + str(error).replace("{", "{{").replace("}", "}}")) from None
     if config.resume and config.overwrite:
         raise SettingError("{resume} continues the run in {out} and {overwrite} deletes it: choose one")
 
@@ -230,6 +241,9 @@ def check_used(config: TrainConfig) -> None:
     """For the command line: an option given that the chosen settings would ignore is a :class:`SettingError`."""
     if config.sharp is not None and config.builtin != TrainConfig.builtin:
         raise SettingError("{builtin} chooses the corpus used when no {sharp} is given: drop one of them")
+    if config.preset not in (TrainConfig.preset, options()["preset"].paper) and (config.kernels or config.motion != "uniform"):
+        which = "kernels" if config.kernels else "motion"
+        raise SettingError(f"{{preset}} chooses live kernels, which {{{which}}} replaces: drop one of them")
     if (config.vgg_weights != "imagenet" or config.perceptual_net != "vgg19") and "perceptual" not in config.content:
         which = "vgg_weights" if config.vgg_weights != "imagenet" else "perceptual_net"
         raise SettingError(f"{{{which}}} is for the perceptual loss, which {{content}} {config.content} does not use: "

@@ -226,7 +226,7 @@ def build_stream(config: object, camera: Camera) -> tuple[TrainingStream, int]:
 
             kernels = BankKernels(KernelBank.load(config.kernels))
         else:
-            kernels = LiveKernels(seed=config.seed)
+            kernels = LiveKernels(seed=config.seed, preset=config.preset)
         motion = Motion(config.motion, shake_preset(config.shake)) if config.motion != "uniform" else None
         synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed, motion=motion,
                                       views=Views(config.orientations, config.min_scale))

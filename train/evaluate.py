@@ -11,11 +11,11 @@ from torch import nn
 
 from blurgen.sources import BadImage
 from train.blocks import pad_to_multiple
-from train.metrics import PROTOCOL, psnr, ssim
+from train.metrics import PROTOCOL, psnr, ssim, to_uint8_levels
 from train.protocols import REALBLUR_PROTOCOL, check_protocol, realblur_scores
 from train.tiles import TILE, restore_tiled
 
-METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain")
+METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain", "brightness_shift")
 
 
 def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -129,7 +129,9 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     (:func:`blurgen.sources.open_pairs`). ``protocol`` is ``plain`` or ``realblur``
     (:mod:`train.protocols`); by default the one the pairs' benchmark publishes. Per image and as
     means over images: ``psnr``, ``ssim`` (restored vs sharp), ``psnr_blurred``, ``ssim_blurred``
-    (input vs sharp) and the gains ``psnr_gain`` (dB) and ``ssim_gain``. Unreadable pairs and
+    (input vs sharp), the gains ``psnr_gain`` (dB) and ``ssim_gain``, and ``brightness_shift``: the
+    restored image's mean minus the input's, in 8-bit levels (a model that darkens has a negative
+    one). Unreadable pairs and
     pairs whose two images differ in size are skipped and counted. ``on_pair`` sees each row as it
     is made (progress); ``on_images`` each pair's index and its blurred, sharp and restored 8-bit
     RGB images (H×W×3 uint8). Images are restored whole, as benchmarks score them, unless
@@ -162,6 +164,7 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
             row.update(psnr=scored["psnr"], ssim=scored["ssim"], psnr_blurred=scored_blurred["psnr"], ssim_blurred=scored_blurred["ssim"])
         row["psnr_gain"] = row["psnr"] - row["psnr_blurred"]
         row["ssim_gain"] = row["ssim"] - row["ssim_blurred"]
+        row["brightness_shift"] = float(to_uint8_levels(restored).mean() - to_uint8_levels(blurred_tensor).mean())
         rows.append(row)
         if on_pair is not None:
             on_pair(row)
@@ -180,4 +183,5 @@ def summary_line(report: dict) -> str:
     """One line: restored vs blurred-input PSNR/SSIM means and the gains."""
     mean = report["mean"]
     return (f"{report['images']} pairs ({report.get('protocol_name', 'plain')} protocol): PSNR {mean['psnr']:.2f} dB (blurred input {mean['psnr_blurred']:.2f}, gain {mean['psnr_gain']:+.2f}), "
-            f"SSIM {mean['ssim']:.4f} (blurred input {mean['ssim_blurred']:.4f}, gain {mean['ssim_gain']:+.4f})")
+            f"SSIM {mean['ssim']:.4f} (blurred input {mean['ssim_blurred']:.4f}, gain {mean['ssim_gain']:+.4f}), "
+            f"brightness {mean['brightness_shift']:+.2f} levels")

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from blurgen.camera import camera_preset
 from blurgen.settings import SettingError
 from blurgen.sources import open_pairs
-from blurgen.stopping import StopAtBoundary, ignore_interrupts
+from blurgen.stopping import StopAtBoundary, die_with_parent, ignore_interrupts
 from blurgen.writers import make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.content import ContentLoss, PerceptualLoss, vgg_conv3_3
@@ -96,8 +96,10 @@ def content_loss_for(config: TrainConfig) -> ContentLoss:
 
 
 def quiet_worker(worker_id: int) -> None:
-    """A data worker leaves Ctrl-C to the training process, which stops the workers itself."""
+    """A data worker leaves Ctrl-C to the training process, which stops the workers itself, and
+    ends with it when it dies without a word (SIGKILL)."""
     ignore_interrupts()
+    die_with_parent()
 
 
 def make_loader(stream: TrainingStream, config: TrainConfig, plan: ThreadPlan, steps: int, start_step: int, run: Distributed,

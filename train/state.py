@@ -98,4 +98,4 @@ def save_state(state: TrainingState, path: Path, config: TrainConfig, run: Distr
         if len(set(sums)) != 1:
             raise RuntimeError(f"the critic's weights differ between ranks at step {step}: {sums}")
     if run.main:
-        save_checkpoint(path, {**state.state_dict(), "step": step, "rng": states, "args": asdict(config)})
+        save_checkpoint(path, {**state.state_dict(), "step": step, "rng": states, "args": asdict(config)}, keep_previous=True)

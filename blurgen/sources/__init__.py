@@ -14,11 +14,11 @@ from blurgen.sources.folder import FolderSource
 from blurgen.sources.gopro import GoProPairs, GoProSharp, is_gopro
 from blurgen.sources.images import BadImage, SourceError, read_image
 from blurgen.sources.packaged import TrainingPhotos
-from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs
+from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs, tar_pairs
 
 __all__ = [
     "BadImage", "CocoSource", "DeadLeaves", "FirstN", "FolderPairs", "FolderSource", "GoProPairs", "GoProSharp",
-    "BUILTIN_CORPORA", "SourceError", "TarPairs", "TrainingPhotos", "builtin_corpus", "dead_leaves_image", "open_pairs", "open_source", "read_image",
+    "BUILTIN_CORPORA", "SourceError", "TarPairs", "TrainingPhotos", "builtin_corpus", "dead_leaves_image", "left_out", "open_pairs", "open_source", "read_image",
 ]
 
 
@@ -62,13 +62,15 @@ def builtin_corpus(name: str, *, n: int | None = None, seed: int = 0) -> object:
 
 def open_source(
     src: str | os.PathLike | None, *, n: int | None = None, coco_split: str | None = None,
-    gopro_split: str = "train", seed: int = 0, builtin: str = "dead-leaves",
+    gopro_split: str = "train", seed: int = 0, builtin: str = "dead-leaves", exclude: tuple[str | os.PathLike, ...] = (),
 ) -> object:
     """The sharp source for ``--src``: the built-in corpus ``builtin`` when None
     (:func:`builtin_corpus`), else COCO (``annotations/instances_*.json`` present), one GoPro scene or paired folder (its
     ``sharp/`` frames only), earlier ``blurgen dataset`` output (its sharp crops), GoPro
-    (``<scene>/sharp/`` folders), or a plain folder; ``describe()["kind"]`` says which. ``n`` keeps the first n images. Raises :class:`SourceError` for a missing or
-    empty source or unreadable annotations.
+    (``<scene>/sharp/`` folders), or a plain folder; ``describe()["kind"]`` says which. ``n`` keeps the first n images. A plain
+    folder never reads blurgen output inside it, nor the folders in ``exclude`` (the run's own output):
+    ``left_out(source)`` names them. Raises :class:`SourceError` for a missing or empty source or
+    unreadable annotations.
     """
     if src is None:
         return builtin_corpus(builtin, n=n, seed=seed)
@@ -83,9 +85,47 @@ def open_source(
         # One GoPro scene or paired folder: its blur/ frames are not sharp, so only sharp/ is read.
         source = FolderSource(root / "sharp", kind="paired folder (its sharp/ frames only)")
     elif (root / "dataset.json").is_file() or any((root / child.name / "dataset.json").is_file() for child in root.iterdir() if child.is_dir()):
-        source = GoProSharp(root, gopro_split, kind="blurgen dataset output (its sharp/ crops)")
+        source = dataset_output(root, gopro_split)
     elif is_gopro(root):
         source = GoProSharp(root, gopro_split)
     else:
-        source = FolderSource(root)
+        source = FolderSource(root, exclude=exclude)
     return FirstN(source, n) if n is not None else source
+
+
+class SharpOfPairs:
+    """The sharp images of paired data (e.g. :class:`TarPairs`) as a sharp source."""
+
+    def __init__(self, pairs: object, kind: str) -> None:
+        self.pairs, self.kind = pairs, kind
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> object:
+        return self.pairs[index][1]
+
+    def id(self, index: int) -> str:
+        return self.pairs.id(index)
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "root": str(self.pairs.root), "images": len(self)}
+
+
+def dataset_output(root: Path, split: str) -> object:
+    """Earlier ``blurgen dataset`` output as a sharp source: the sharp crops of its ``split``, in
+    shard folders or WebDataset tar shards. ``root`` is the output folder or one split of it."""
+    split_dir = root if (root / "dataset.json").is_file() else root / split
+    if not (split_dir / "dataset.json").is_file():
+        splits = sorted(child.name for child in root.iterdir() if (child / "dataset.json").is_file())
+        raise SourceError(f"--src {root} is blurgen dataset output without a {split}/ split (it has {', '.join(splits)}); "
+                          "give the split folder itself as --src")
+    tars = sorted(split_dir.glob("*.tar"))
+    if tars:
+        return SharpOfPairs(tar_pairs(split_dir, tars), kind="blurgen dataset output (the sharp images of its tar shards)")
+    return GoProSharp(split_dir, None, kind="blurgen dataset output (its sharp/ crops)")
+
+
+def left_out(source: object) -> list[str]:
+    """The folders of a source that were not read because they hold blurgen output (see :class:`FolderSource`)."""
+    return getattr(getattr(source, "source", source), "left_out", [])

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, read_image
+from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, read_oriented
+
+
+OUTPUT_MARKERS = ("dataset.json", "evalset.json")  # blurgen's own pair output: blurred images, never sharp sources
 
 
 class FolderSource:
@@ -15,23 +18,43 @@ class FolderSource:
     relative path. Items are H×W, H×W×3 or H×W×4, uint8 or uint16; ids are the relative paths.
 
     Other files are not read; their count is ``non_images`` (reported as skipped ``not_an_image``).
+    Folders that hold blurgen output (a ``dataset.json`` or ``evalset.json``, at any depth) and the
+    folders in ``exclude`` (a run's own ``--out``) are not read either: their images are pairs, half
+    of them blurred. ``left_out`` names the folders left out this way (relative to ``root``).
+    Images are read upright (their EXIF orientation applied); ``orientations`` records which.
     """
 
-    def __init__(self, root: str | os.PathLike, kind: str = "folder") -> None:
+    def __init__(self, root: str | os.PathLike, kind: str = "folder", exclude: tuple[str | os.PathLike, ...] = ()) -> None:
         self.root, self.kind = Path(root), kind
         if not self.root.is_dir():
             raise SourceError(f"--src {self.root} is not a folder")
-        paths = sorted(p for p in self.root.rglob("*") if p.is_file())
+        excluded = {Path(folder).resolve() for folder in exclude}
+        paths, self.left_out = [], []
+        for folder, children, files in os.walk(self.root, followlinks=True):
+            here = Path(folder)
+            for child in list(children):
+                path = here / child
+                if path.resolve() in excluded or any((path / marker).is_file() for marker in OUTPUT_MARKERS):
+                    children.remove(child)  # os.walk does not descend into what is removed here
+                    self.left_out.append(path.relative_to(self.root).as_posix())
+            paths += [here / name for name in files]
+        paths.sort()
+        self.left_out.sort()
         self.paths = [p for p in paths if p.suffix.lower() in IMAGE_EXTENSIONS]
+        self.orientations: dict[int, int] = {}  # images read so far that were stored turned (EXIF orientation ≠ 1)
         self.non_images = len(paths) - len(self.paths)
         if not self.paths:
-            raise SourceError(f"--src {self.root} holds no image files ({', '.join(IMAGE_EXTENSIONS)})")
+            besides = f" besides blurgen output ({', '.join(self.left_out)})" if self.left_out else ""
+            raise SourceError(f"--src {self.root} holds no image files{besides} ({', '.join(IMAGE_EXTENSIONS)})")
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, index: int) -> np.ndarray:
-        return read_image(self.paths[index])
+        image, orientation = read_oriented(self.paths[index])
+        if orientation != 1:
+            self.orientations[index] = orientation
+        return image
 
     def id(self, index: int) -> str:
         return self.paths[index].relative_to(self.root).as_posix()

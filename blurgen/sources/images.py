@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+EXIF_ORIENTATION = 0x0112
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
 
 # Why an image was skipped; the writer counts these by name.
@@ -29,6 +31,21 @@ class BadImage(Exception):
         super().__init__(f"{reason}: {path}" + (f" ({detail})" if detail else ""))
 
 
+def json_safe_name(name: str) -> tuple[str, str | None]:
+    """A file name as text any JSON reader accepts, and the hex of its bytes when it is not UTF-8.
+
+    Python holds undecodable bytes of a file name as lone surrogates, which JSON writes as escapes
+    that strict readers refuse. Such a name is written with U+FFFD in their place, and its original
+    bytes (``bytes.fromhex``) beside it; a UTF-8 name comes back as it is, with None.
+    """
+    try:
+        name.encode("utf-8")
+        return name, None
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "replace"), raw.hex()
+
+
 class SourceError(ValueError):
     """The source as a whole is unusable (missing, empty, unreadable annotations): stop the run."""
 
@@ -43,10 +60,16 @@ def jpeg_is_complete(data: bytes) -> bool:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as H×W (grey), H×W×3 (RGB) or H×W×4 (RGBA), uint8 or uint16.
+    """Read an image file as H×W (grey), H×W×3 (RGB) or H×W×4 (RGBA), uint8 or uint16, upright:
+    an EXIF orientation (a phone photo stored sideways) is applied, as every viewer shows it.
 
     Raises :class:`BadImage` with reason ``missing``, ``empty``, ``truncated`` or ``corrupt``.
     """
+    return read_oriented(path)[0]
+
+
+def read_oriented(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """:func:`read_image` and the EXIF orientation (1–8; 1: none) it applied."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -56,11 +79,14 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise BadImage(CORRUPT, path, error.strerror or str(error)) from None
     if path.suffix.lower() in JPEG_EXTENSIONS and data and not jpeg_is_complete(data):
         raise BadImage(TRUNCATED, path, "no JPEG end marker")
-    return decode_image(data, path)
+    image = decode_image(data, path, orient=False)
+    orientation = exif_orientation(data)
+    return upright(image, orientation), orientation
 
 
-def decode_image(data: bytes, name: str | os.PathLike) -> np.ndarray:
-    """Decode encoded image bytes as :func:`read_image` does; ``name`` is used in the error."""
+def decode_image(data: bytes, name: str | os.PathLike, orient: bool = True) -> np.ndarray:
+    """Decode encoded image bytes as :func:`read_image` does (``orient``: apply the EXIF
+    orientation); ``name`` is used in the error."""
     if not data:
         raise BadImage(EMPTY, name)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
@@ -69,24 +95,55 @@ def decode_image(data: bytes, name: str | os.PathLike) -> np.ndarray:
     if image.dtype not in (np.uint8, np.uint16):
         raise BadImage(CORRUPT, name, f"unsupported pixel type {image.dtype}")
     if image.ndim == 3 and image.shape[2] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
-    if image.ndim == 3 and image.shape[2] == 1:
-        return image[:, :, 0]
-    if image.ndim == 2:
-        return image
-    raise BadImage(CORRUPT, name, f"unsupported shape {image.shape}")
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    elif image.ndim != 2:
+        raise BadImage(CORRUPT, name, f"unsupported shape {image.shape}")
+    return upright(image, exif_orientation(data)) if orient else image
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation tag (1–8) of encoded image bytes; 1 (as stored) when there is none.
+
+    OpenCV reading a file unchanged ignores the tag, so Pillow reads it (the header only)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            orientation = int(opened.getexif().get(EXIF_ORIENTATION, 1))
+    except Exception:  # no EXIF, or none Pillow can parse: the pixels are taken as stored
+        return 1
+    return orientation if 1 <= orientation <= 8 else 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """An image stored with EXIF ``orientation`` (1–8) as it is meant to be seen."""
+    turned = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],                        # mirrored left-right
+        3: lambda a: a[::-1, ::-1],                     # upside down
+        4: lambda a: a[::-1],                           # mirrored top-bottom
+        5: lambda a: a.swapaxes(0, 1),                  # transposed
+        6: lambda a: np.rot90(a, -1),                   # stored turned left: turn right
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),      # transversed
+        8: lambda a: np.rot90(a, 1),                    # stored turned right: turn left
+    }[orientation](image)
+    return np.ascontiguousarray(turned)
 
 
 def encode_png(image: np.ndarray, compression: int | None = None) -> bytes:
-    """PNG bytes of an RGB or grey, uint8 or uint16 image (deterministic for the same pixels).
+    """PNG bytes of an RGB, RGBA or grey, uint8 or uint16 image (deterministic for the same pixels).
 
     ``compression`` 0–9 is zlib's level; ``None`` is OpenCV's own default, the fastest to write
     (about 3× faster than level 3 for 640×480 photos, for files a few percent larger).
     """
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
     if compression is not None and not 0 <= compression <= 9:
         raise ValueError(f"PNG compression must be 0..9, got {compression}")
     ok, encoded = cv2.imencode(".png", image, [] if compression is None else [cv2.IMWRITE_PNG_COMPRESSION, compression])

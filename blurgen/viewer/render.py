@@ -7,14 +7,13 @@ import base64
 import cv2
 import numpy as np
 
-from blurgen.bank import KernelBank
+from blurgen.bank import KernelBank, kernel_path
 from blurgen.camera import camera_preset, draw_camera, expose
 from blurgen.contact_sheet import kernel_to_uint8
 from blurgen.kernel import EXPOSURES_ALL, rasterise
 from blurgen.pairs import to_rgb
 from blurgen.rng import stream_key, uniform
 from blurgen.sources.images import encode_png
-from blurgen.trajectory import TrajectoryParams, trajectory_from_params
 
 PREVIEW_SIDE = 256
 TRAJECTORY_POINTS = 400
@@ -37,14 +36,16 @@ def detail(bank: KernelBank, i: int) -> dict:
     """Kernel ``i``: its metadata, its trajectory in kernel pixel coordinates (the same centring and
     scaling as its PSF, at most 400 points) and the PSFs of the four exposure fractions."""
     row = bank.meta[i]
-    params = TrajectoryParams(*(float(row[name]) for name in ("expl", "centripetal", "prob_big_shake", "gaussian_shake", "phi")))
-    path = trajectory_from_params(int(row["seed"]), int(row["index"]), params, max_len=float(row["max_len"]), iters=int(row["iters"]))
-    count = round(float(row["exposure"]) * (int(row["iters"]) - 1)) + 1
-    positions = path.positions[:count]
-    half = (bank.size - 1) / 2
-    centred = (positions - positions.mean()) * float(row["scale"]) + complex(half, half)
+    path = kernel_path(row)
+    if path is None:  # still and defocus kernels have no path: each exposure fraction is the same kernel
+        centred, fractions = np.empty(0, dtype=np.complex128), [bank.kernels[i]] * len(EXPOSURES_ALL)
+    else:
+        count = round(float(row["exposure"]) * (path.size - 1)) + 1
+        positions = path[:count]
+        half = (bank.size - 1) / 2
+        centred = (positions - positions.mean()) * float(row["scale"]) + complex(half, half)
+        fractions = rasterise(path, size=bank.size, exposures=EXPOSURES_ALL)
     step = max(1, len(centred) // TRAJECTORY_POINTS)
-    fractions = rasterise(path.positions, size=bank.size, exposures=EXPOSURES_ALL)
     return {
         "i": i,
         "size": bank.size,

@@ -37,7 +37,7 @@ import numpy as np
 from blurgen.bank import BankFormatError, KernelBank, sample_kernels
 from blurgen.camera import CAMERA_PRESETS
 from blurgen.motion import SHAKES
-from blurgen.presets import PRESETS
+from blurgen.presets import preset_names
 from blurgen.sources import DeadLeaves, read_image
 from blurgen.viewer.render import detail, kernel_png, motion_preview, preview
 
@@ -111,7 +111,7 @@ def kernel_index(state: ViewerState, text: str) -> int:
 def state_summary(state: ViewerState) -> dict:
     return {
         "source": state.source, "count": len(state.bank), "size": state.bank.size, "params": state.params,
-        "info": state.bank.info, "stats": state.bank.stats(), "presets": list(PRESETS),
+        "info": state.bank.info, "stats": state.bank.stats(), "presets": preset_names(),
         "cameras": list(CAMERA_PRESETS), "image": state.image_name, "max_upload": MAX_UPLOAD,
     }
 

@@ -97,9 +97,13 @@ async function select(i) {
     const m = detail.meta;
     $("detail-hint").hidden = true;
     $("detail-body").hidden = false;
-    $("detail-title").textContent = `Kernel ${m.index} · exposure ${fraction(m.exposure)}`;
+    const family = m.family && m.family !== "markov" ? ` · ${m.family}` : "";
+    $("detail-title").textContent = `Kernel ${m.index}${family} · exposure ${fraction(m.exposure)}`;
     // Zoom on the trajectory: a square around it with a 3-px margin (at least 15 px), in kernel pixels.
-    const xs = detail.trajectory.map((p) => p[0]), ys = detail.trajectory.map((p) => p[1]);
+    // Still and defocus kernels have no path: zoom on the centre.
+    const centre = (detail.size - 1) / 2;
+    const path = detail.trajectory.length ? detail.trajectory : [[centre, centre]];
+    const xs = path.map((p) => p[0]), ys = path.map((p) => p[1]);
     const side = Math.min(detail.size, Math.max(15, Math.max(...xs) - Math.min(...xs) + 7, Math.max(...ys) - Math.min(...ys) + 7));
     const cx = (Math.max(...xs) + Math.min(...xs)) / 2, cy = (Math.max(...ys) + Math.min(...ys)) / 2;
     $("psf-view").setAttribute("viewBox", `${cx - side / 2} ${cy - side / 2} ${side} ${side}`);
