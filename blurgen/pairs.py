@@ -288,7 +288,7 @@ class PairSynthesizer:
             scale = (self.crop + 2 * m) / height
             view = {"view": {"scale": scale, "orientation": plan.orientation}}
             m = round(m / scale)
-        source_id, source_bytes = json_safe_name(str(source_id))
+        source_id, source_bytes = json_safe_name(source_id) if isinstance(source_id, str) else (source_id, None)
         return {
             "index": plan.index,
             "seed": int(self.seed),
