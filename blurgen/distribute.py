@@ -77,6 +77,12 @@ def run_local(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shar
             child.terminate()
         for child in workers_started:
             child.join(timeout=5)
+        # Let the pool's manager thread see its workers gone and close its wake-up pipe now: at
+        # interpreter exit, concurrent.futures writes to that pipe, and if the thread closes it at
+        # the same moment the user sees a traceback (EBADF) after the one-line message.
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=5)
         raise
     pool.shutdown()
 
