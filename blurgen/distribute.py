@@ -14,7 +14,7 @@ import queue
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from blurgen.dataset import DatasetSpec, Shard, is_complete, prepare_output, read_stats, write_shard
+from blurgen.dataset import DatasetSpec, Shard, is_complete, lock_shard, prepare_output, read_stats, unlock_shard, write_shard
 from blurgen.sources.images import NOT_AN_IMAGE
 from blurgen.stopping import die_with_parent, ignore_interrupts, interrupts_held_off
 
@@ -179,6 +179,7 @@ def build_dataset(
     prepare_output(spec)
     mine = select_shards(spec.shards(), num_shards, shard_index)
     complete = [shard for shard in mine if is_complete(spec, shard)]
+    clear_stale_locks(spec, complete)
     todo = [shard for shard in mine if not is_complete(spec, shard)]
     finished = [read_stats(spec, shard) for shard in complete]
     now: list[dict] = []
@@ -193,6 +194,16 @@ def build_dataset(
 
     DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(todo))
     return summarise(spec, mine, complete, finished, now)
+
+
+def clear_stale_locks(spec: DatasetSpec, complete: list[Shard]) -> None:
+    """Remove the lock files that a run killed between finishing a shard and unlocking it left
+    beside complete shards (a lock another run holds is left to it)."""
+    for shard in complete:
+        if (spec.split_dir / f".{shard.name}.lock").exists():
+            descriptor = lock_shard(spec, shard)
+            if descriptor is not None:
+                unlock_shard(spec, shard, descriptor)
 
 
 def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finished: list[dict], now: list[dict]) -> dict:

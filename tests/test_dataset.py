@@ -319,3 +319,10 @@ def test_a_full_disk_names_the_folder_removes_the_unfinished_shard_and_a_rerun_c
     build_dataset(small_spec(tmp_path / "full"), workers=1)
     build_dataset(small_spec(tmp_path / "alone"), workers=1)
     assert tree_digest(tmp_path / "full") == tree_digest(tmp_path / "alone")
+
+
+def test_a_lock_left_by_a_run_killed_after_its_shard_was_complete_is_cleared_by_the_rerun(tmp_path):
+    build_dataset(small_spec(tmp_path), workers=1)
+    (tmp_path / "train" / ".shard-00000.lock").touch()  # killed between the shard's stats and unlocking it
+    assert build_dataset(small_spec(tmp_path), workers=1)["already_complete"] == 4
+    assert not list((tmp_path / "train").glob(".*"))
