@@ -167,7 +167,8 @@ def test_workers_end_soon_after_their_parent_is_killed_with_sigkill(tmp_path, pr
     process.kill()  # as the OOM killer or a scheduler's hard limit: no chance to clean up
     process.wait()  # not communicate(): workers left alive would hold its output pipes open
     try:
-        wait_for(lambda: not any(alive(pid) for pid in workers), timeout=5)
+        # Within 2 s: PyTorch's own data-worker watchdog takes up to 5 s; ours checks twice a second.
+        wait_for(lambda: not any(alive(pid) for pid in workers), timeout=2)
     finally:
         for pid in workers:  # whatever the outcome, leave nothing running
             try:
