@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
 from blurgen.bank import sample_kernels  # noqa: E402
-from blurgen.camera import CAMERA_PRESETS  # noqa: E402
+from blurgen.camera import CAMERA_PRESETS, CameraDraws  # noqa: E402
 from blurgen.camera_torch import expose_batch, signed_key  # noqa: E402
 from blurgen.convolve import blur  # noqa: E402
 from blurgen.convolve_torch import blur_batch  # noqa: E402
@@ -130,7 +130,7 @@ def main() -> None:
     batch = 32
     images = torch.from_numpy(np.stack([regions[i % 8] for i in range(batch)]).transpose(0, 3, 1, 2).copy()).float() / 255
     batch_kernels = torch.from_numpy(bank.kernels[:batch])
-    draws = torch.tensor([[1.0, 8.89e-5, 2.94e-5, 0.0]] * batch)
+    draws = CameraDraws(saturation_alpha=1.0, beta1=8.89e-5, beta2=2.94e-5).to_tensor().repeat(batch, 1)
     keys = torch.tensor([signed_key(k) for k in range(batch)])
     for threads in sorted({1, os.cpu_count() or 1}):
         torch.set_num_threads(threads)

@@ -95,7 +95,7 @@ def step_flops(config: TrainConfig, device: torch.device) -> float:
 def training_row(label: str, photos: str, **settings) -> dict:
     """The full step through ``train``, timed over the steps after the first."""
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(out=out, log_every=10**9, image_every=10**9, checkpoint_every=10**9, mix="synth", sharp=photos,
+        config = TrainConfig(out=out, log_every=10**9, image_every=10**9, checkpoint_every=10**9, mix="synth", src=photos,
                              vgg_weights="random", **settings)
         lines: list[str] = []
         result = train(config, log=lines.append)

@@ -38,6 +38,12 @@ _EXPORTS = {
     "Pair": "blurgen.pairs",
     "ImageTooSmall": "blurgen.pairs",
     "Views": "blurgen.pairs",
+    "PairSettings": "blurgen.pair_settings",
+    "make_synthesizer": "blurgen.pair_settings",
+    "open_pair_source": "blurgen.pair_settings",
+    "DatasetConfig": "blurgen.dataset",
+    "dataset_spec": "blurgen.dataset",
+    "build_dataset": "blurgen.distribute",
     "PairDataset": "blurgen.pairs_torch",
     "SharpCropDataset": "blurgen.pairs_torch",
     "pairs_on_device": "blurgen.pairs_torch",
@@ -52,6 +58,9 @@ if TYPE_CHECKING:
     from blurgen.convolve import blur
     from blurgen.convolve_torch import blur_batch
     from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer, Views
+    from blurgen.dataset import DatasetConfig, dataset_spec
+    from blurgen.distribute import build_dataset
+    from blurgen.pair_settings import PairSettings, make_synthesizer, open_pair_source
     from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
     from blurgen.kernel import rasterise
     from blurgen.presets import PRESETS, trajectory_spec

@@ -37,7 +37,7 @@ from blurgen.kernel import (
 from blurgen.presets import DEFAULT_PRESET, kernel_spec, preset_name
 from blurgen.rng import check_seed
 from blurgen.trajectory import TrajectoryParams, TrajectorySpec, spec_arrays, trajectory_from_params
-from blurgen.writers import write_atomic
+from blurgen.files import write_atomic
 
 BANK_FORMAT = "blurgen.kernel-bank"
 BANK_VERSION = 2  # 2 added the family and shape columns; version 1 banks still load (all Markov)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import math
 
@@ -39,19 +39,14 @@ import numpy as np
 from numba import njit
 
 from blurgen.convolve import Border, blur_planes
-from blurgen.rng import noise_index, noise_word, normal_table
+from blurgen.rng import PairCounter, noise_index, noise_word, normal_table
+
+if TYPE_CHECKING:
+    import torch
 
 Curve = Literal["none", "gamma", "srgb"]
 CURVES = ("none", "gamma", "srgb")
 NORMAL_TABLE = normal_table()
-
-# Counters of the sample stream that camera draws read (the pair synthesiser owns 0–15).
-COUNTER_SATURATION = 16
-COUNTER_BETA1 = 17
-COUNTER_BETA2 = 18
-COUNTER_JPEG = 19
-COUNTER_GAMMA = 20
-COUNTER_JPEG_SHARE = 21
 
 
 @dataclass(frozen=True)
@@ -132,13 +127,38 @@ def camera_preset(name: str = "none", **overrides: object) -> Camera:
 @dataclass(frozen=True)
 class CameraDraws:
     """The random values of one sample: α, the two noise variances, the JPEG quality (0: none)
-    and the gamma exponent (None: the camera's own)."""
+    and the gamma exponent (None: the camera's own).
+
+    On their way to the device, a batch's draws are one float32 tensor (B, 5) whose columns are
+    :attr:`COLUMNS`: :meth:`to_tensor` writes a row, :meth:`column` reads a column by name.
+    """
 
     saturation_alpha: float = 0.0
     beta1: float = 0.0
     beta2: float = 0.0
     jpeg_quality: int = 0
     gamma: float | None = None
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("saturation_alpha", "beta1", "beta2", "jpeg_quality", "gamma")
+
+    def to_tensor(self) -> torch.Tensor:
+        """float32 (5,) in :attr:`COLUMNS` order; no gamma draw is written as 0."""
+        import torch
+
+        return torch.tensor([float(getattr(self, name) or 0.0) for name in self.COLUMNS], dtype=torch.float32)
+
+    @classmethod
+    def from_tensor(cls, row: torch.Tensor) -> CameraDraws:
+        """The draws of one row written by :meth:`to_tensor`."""
+        values = dict(zip(cls.COLUMNS, row.tolist()))
+        return cls(**{**values, "jpeg_quality": int(values["jpeg_quality"]), "gamma": values["gamma"] or None})
+
+    @classmethod
+    def column(cls, draws: torch.Tensor, name: str) -> torch.Tensor:
+        """Column ``name`` of a batch's draws (B, 5): a (B,) tensor."""
+        if draws.ndim != 2 or draws.shape[1] != len(cls.COLUMNS):
+            raise ValueError(f"camera draws must be (B, {len(cls.COLUMNS)}) with columns {', '.join(cls.COLUMNS)}, got {tuple(draws.shape)}")
+        return draws[:, cls.COLUMNS.index(name)]
 
 
 def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
@@ -148,15 +168,15 @@ def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
         return bounds[0] + (bounds[1] - bounds[0]) * uniform(counter) if bounds else 0.0
 
     quality = 0
-    if camera.jpeg_quality is not None and (camera.jpeg_share == 1.0 or uniform(COUNTER_JPEG_SHARE) < camera.jpeg_share):
+    if camera.jpeg_quality is not None and (camera.jpeg_share == 1.0 or uniform(PairCounter.JPEG_SHARE) < camera.jpeg_share):
         low, high = camera.jpeg_quality
-        quality = min(low + int(uniform(COUNTER_JPEG) * (high - low + 1)), high)
+        quality = min(low + int(uniform(PairCounter.JPEG) * (high - low + 1)), high)
     return CameraDraws(
-        saturation_alpha=between(camera.saturation, COUNTER_SATURATION),
-        beta1=camera.beta1 * between(camera.noise, COUNTER_BETA1) if camera.noise else 0.0,
-        beta2=camera.beta2 * between(camera.noise, COUNTER_BETA2) if camera.noise else 0.0,
+        saturation_alpha=between(camera.saturation, PairCounter.SATURATION),
+        beta1=camera.beta1 * between(camera.noise, PairCounter.BETA1) if camera.noise else 0.0,
+        beta2=camera.beta2 * between(camera.noise, PairCounter.BETA2) if camera.noise else 0.0,
         jpeg_quality=quality,
-        gamma=between(camera.gamma_range, COUNTER_GAMMA) if camera.gamma_range else None,
+        gamma=between(camera.gamma_range, PairCounter.GAMMA) if camera.gamma_range else None,
     )
 
 

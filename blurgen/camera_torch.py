@@ -13,7 +13,7 @@ import warnings
 
 import torch
 
-from blurgen.camera import Camera
+from blurgen.camera import Camera, CameraDraws
 from blurgen.convolve import Border
 from blurgen.convolve_torch import blur_batch
 from blurgen.rng import NOISE_COUNTER_OFFSET, normal_table
@@ -125,8 +125,8 @@ def expose_batch(
         sharp: B×C×H×W float in [0, 1], encoded with the camera's curve.
         kernels: B×K×K (or a list, as :func:`blurgen.convolve_torch.blur_batch` takes).
         camera: the camera (one for the batch).
-        draws: float (B, 4) or (B, 5): saturation α, β1, β2, JPEG quality (0 = none) and, read
-            when the camera has a ``gamma_range``, the gamma exponent, per sample.
+        draws: float (B, 5): each sample's :class:`~blurgen.camera.CameraDraws` as
+            :meth:`~blurgen.camera.CameraDraws.to_tensor` writes them.
         noise_keys: int64 (B,) sample stream keys (:func:`signed_key`).
 
     Returns:
@@ -134,23 +134,23 @@ def expose_batch(
     """
     values = sharp.float()
     draws = draws.to(device=values.device, dtype=torch.float32)
-    gamma = None
-    if camera.gamma_range is not None:
-        if draws.shape[1] < 5:
-            raise ValueError(f"a camera with a gamma_range needs each sample's exponent: draws of shape (B, 5), got {tuple(draws.shape)}")
-        gamma = draws[:, 4, None, None, None]
+
+    def drawn(name: str) -> torch.Tensor:  # B×1×1×1, to scale B×C×H×W
+        return CameraDraws.column(draws, name)[:, None, None, None]
+
+    gamma = drawn("gamma") if camera.gamma_range is not None else None
     linear = to_linear(values, camera, gamma)
     if camera.saturation is not None:  # more light where the sharp image clipped (see blurgen.camera)
         clipped = (values.amax(dim=1, keepdim=True) >= camera.saturation_threshold).float()
-        linear = linear + draws[:, 0, None, None, None] * clipped
+        linear = linear + drawn("saturation_alpha") * clipped
     linear = blur_batch(linear, kernels, border=border)
     saturated = linear >= 1.0
     linear = linear.clamp(0.0, 1.0)
     if camera.noise is not None:
-        sigma = torch.sqrt(draws[:, 1, None, None, None] * linear + draws[:, 2, None, None, None])
+        sigma = torch.sqrt(drawn("beta1") * linear + drawn("beta2"))
         noise = noise_field(noise_keys.to(values.device), tuple(linear.shape[1:]))
         linear = torch.where(saturated, 1.0, linear + sigma * noise).clamp(0.0, 1.0)
     encoded = from_linear(linear, camera, gamma)
     if camera.jpeg_quality is not None:
-        encoded = jpeg_roundtrip_batch(encoded, draws[:, 3])
+        encoded = jpeg_roundtrip_batch(encoded, CameraDraws.column(draws, "jpeg_quality"))
     return encoded

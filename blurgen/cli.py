@@ -6,6 +6,7 @@ and nothing here imports torch.
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from blurgen.settings import SettingError, check_choice
+from blurgen.settings import SettingError, check_choice, command_parameters, from_command
 from blurgen.stopping import INTERRUPTED_EXIT, stop_on_sigterm
 from rich.table import Table
 
@@ -122,97 +123,41 @@ def kernels(
     summary.print(table)
 
 
-@app.command()
-def dataset(
-    src: Annotated[Optional[Path], typer.Option(help="Sharp images: a COCO root, a GoPro_Large root or split, or any folder. Default: the built-in corpus of --builtin.")] = None,
-    builtin: Annotated[str, typer.Option(help="The built-in corpus when no --src is given: dead-leaves (procedural) or photos (18 greyscale and tinted photographs that ship in scikit-image, in no evaluation set).")] = "dead-leaves",
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("pairs"),
-    limit: Annotated[Optional[int], typer.Option("--limit", "--n", help="Use the first N source images (dead-leaves: how many to make; default 100). (--n: the former name.)", min=1)] = None,
-    crop: Annotated[Optional[int], typer.Option(help="Square crops of this many px (default: whole images, reflected borders).", min=1)] = None,
-    per_image: Annotated[int, typer.Option("--per-image", help="Pairs per source image.", min=1)] = 1,
-    kernels: Annotated[Optional[Path], typer.Option(help="Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.")] = None,
-    preset: Annotated[str, typer.Option(help="Live kernels: preset, as for 'blurgen kernels' (e.g. mixture: Markov shake, lines, arcs, smooth walks and near-still kernels).")] = "deblurgan",
-    expl: Annotated[Optional[str], typer.Option(help="Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")] = None,
-    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Live kernels: side in px.", min=3, max=1025)] = 65,
-    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma, mixed (each pair's gamma exponent drawn from U(1, 2.2)), realistic, or wide (per pair: mixed's exponent, saturation, noise from none to 1.5x, JPEG 75-95 for half the pairs).")] = "none",
-    seed: Annotated[int, typer.Option(help="Run seed; pair i depends only on (seed, i).", min=0)] = 0,
-    format: Annotated[str, typer.Option("--format", help="files (GoPro-style folders of PNGs) or webdataset (tar shards).")] = "files",
-    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: one per core, fewer for a small job: one per 16 source images left to do). The output does not depend on it.", min=1)] = None,
-    num_shards: Annotated[int, typer.Option("--jobs", "--num-shards", help="Split the work into this many jobs (e.g. a Slurm array) ... (--num-shards: the former name.)", min=1)] = 1,
-    shard_index: Annotated[int, typer.Option("--job-index", "--shard-index", help="... and run job number I (0-based) here. (--shard-index: the former name.)", min=0)] = 0,
-    distributor: Annotated[str, typer.Option(help="local (process pool) or ray (cluster; pip install 'blurgen[ray]').")] = "local",
-    split: Annotated[str, typer.Option(help="Output split folder: <out>/<split>/...")] = "train",
-    coco_split: Annotated[Optional[str], typer.Option("--coco-split", help="COCO split to read, e.g. val2017 (needed when there are several).")] = None,
-    shard_size: Annotated[int, typer.Option("--shard-size", help="Source images per output shard (the unit of work and of resuming).", min=1)] = 32,
-    png_compression: Annotated[Optional[int], typer.Option("--png-compression", help="zlib level 0-9 of the PNGs (smaller files, slower writing); default: OpenCV's fast default.", min=0, max=9)] = None,
-    motion: Annotated[str, typer.Option(help="uniform (one kernel per pair), rotation (the camera rotates: blur varies across the image; 'camera' is its former name), objects (annotated objects move, the camera is still) or mixed (both). Non-uniform pairs come with a blur map.")] = "uniform",
-    shake: Annotated[str, typer.Option(help="With --motion rotation/mixed: shake (the centre blurs like a deblurgan kernel, roll up to 2 degrees), kohler (recorded hand shake: fractions of a degree) or roll.")] = "shake",
-    fov: Annotated[float, typer.Option(help="With --motion: the photos' horizontal field of view in degrees (sets the focal length).", min=1.0, max=170.0)] = 60.0,
-    orientations: Annotated[bool, typer.Option("--orientations/--no-orientations", help="With --crop: each pair's sharp region in one of its 8 orientations (quarter turns, flips), drawn per pair.")] = False,
-    min_scale: Annotated[float, typer.Option("--min-scale", help="With --crop: each pair's sharp region shrunk by a factor drawn from [min-scale, 1] before the blur (more scenes per photo); 1 keeps the source's pixels.", min=0.01, max=1.0)] = 1.0,
-) -> None:
+def dataset(**given: object) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from blurgen.bank import BankFormatError
+    from blurgen.dataset import DatasetConfig, DatasetMismatch, dataset_spec
+    from blurgen.distribute import select_shards
+    from blurgen.pair_settings import check_pairs_used
+    from blurgen.sources import SourceError
 
-    from blurgen.bank import BankFormatError, KernelBank
-    from blurgen.camera import camera_preset
-    from blurgen.dataset import DatasetMismatch, DatasetSpec, warm_up
-    from blurgen.distribute import build_dataset
-    from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
-    from blurgen.motion_pairs import Motion
-    from blurgen.pairs import BankKernels, LiveKernels, Views
-    from blurgen.presets import kernel_spec
-    from blurgen.sources import BUILTIN_CORPORA, SourceError, left_out, open_source
-
-    live_options = [name for name, given in (("--preset", preset != "deblurgan"), ("--expl", expl is not None),
-                                             ("--kernel-size", kernel_size != 65)) if given]
-    if kernels is not None and live_options:
-        raise fail(f"--kernels uses the bank's kernels; {', '.join(live_options)} apply to live kernels only: drop one or the other")
-    if motion != "uniform" and (kernels is not None or live_options):
-        raise fail(f"--motion {motion} blurs by camera and object motion, not kernels: drop {'--kernels' if kernels is not None else live_options[0]}")
-    if motion == "uniform" and (shake != "shake" or fov != 60.0):
-        raise fail(f"{'--shake' if shake != 'shake' else '--fov'} applies to --motion rotation, objects or mixed")
-    if src is not None and builtin != "dead-leaves":
-        raise fail("--builtin chooses the corpus used when no --src is given: drop one of them")
+    config = from_command(DatasetConfig, given)
     try:
-        check_choice("builtin", builtin, BUILTIN_CORPORA)
-        source = open_source(src, n=limit, coco_split=coco_split, seed=seed, builtin=builtin, exclude=(out,))
-        if coco_split is not None and source.describe().get("kind") != "coco":
-            raise SourceError(f"--coco-split applies to a COCO root; --src {src} is read as {source.describe().get('kind', 'a source')}")
-        if kernels is not None:
-            bank = KernelBank.load(kernels)
-            kernel_source = BankKernels(bank)
-            kernel_info = {"bank": str(kernels), "kernels": len(bank), "size": bank.size, "bank_seed": bank.info["seed"], "preset": bank.info["preset"]}
-        else:
-            spec_text = kernel_spec(preset, expl=expl).to_dict()
-            kernel_source = LiveKernels(seed=seed, preset=preset, size=kernel_size, overrides={"expl": expl} if expl else {})
-            kernel_info = {"live": True, "preset": preset, "size": kernel_size, "spec": spec_text}
-        check_choice("motion", motion, MOTIONS + tuple(MOTION_ALIASES))
-        motion_spec = Motion(motion, shake_preset(shake, fov)) if motion != "uniform" else None
-        if motion_spec is not None:
-            kernel_info = {"motion": motion_spec.kind}
-        spec = DatasetSpec(
-            out=out, source=source, kernels=kernel_source, camera=camera_preset(camera), crop=crop,
-            per_image=per_image, seed=seed, split=split, format=format, shard_size=shard_size, kernel_info=kernel_info,
-            png_compression=png_compression, motion=motion_spec, views=Views(orientations, min_scale),
-        )
+        check_pairs_used(config)
+        spec = dataset_spec(config)
+        mine = select_shards(spec.shards(), config.jobs, config.job_index)
     except FileNotFoundError as error:
         raise fail(f"no such file: {error.filename}") from None
     except SettingError as error:
         raise fail(error.for_cli()) from None
-    except (SourceError, BankFormatError, ValueError, TypeError) as error:
-        raise fail(str(error)) from None
-
-    from blurgen.distribute import select_shards, shards_done
-
-    try:
-        mine = select_shards(spec.shards(), num_shards, shard_index)
-    except ValueError as error:
+    except (SourceError, BankFormatError, DatasetMismatch, ValueError, TypeError) as error:
         raise fail(str(error)) from None
     if not mine:
-        summary.print(f"job {shard_index} of {num_shards} has nothing to do: the dataset has {len(spec.shards())} shard(s), "
-                      f"fewer than --jobs {num_shards}")
+        summary.print(f"job {config.job_index} of {config.jobs} has nothing to do: the dataset has {len(spec.shards())} "
+                      f"shard(s), fewer than --jobs {config.jobs}")
         return
+    report, seconds, loaded = write_dataset(spec, config)
+    summary.print(dataset_table(report, spec, config, seconds, loaded))
+    report_problems(report, spec)
+
+
+def write_dataset(spec: object, config: object) -> tuple[dict, float, float]:
+    """Run the dataset's shards of this job with a progress bar: (report, seconds in all, seconds of code load)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from blurgen.dataset import DatasetMismatch, warm_up
+    from blurgen.distribute import build_dataset, shards_done
+
     started = time.perf_counter()
     try:
         with console.status("loading blurgen's compiled code (a first run compiles it: about 10 s on 2 cores)"):
@@ -224,41 +169,51 @@ def dataset(
         ) as progress:
             task = progress.add_task("planning shards", total=None)
             report = build_dataset(
-                spec, workers=workers, num_shards=num_shards, shard_index=shard_index, distributor=distributor,
-                on_image=lambda k: progress.advance(task, k),
+                spec, workers=config.workers, num_shards=config.jobs, shard_index=config.job_index,
+                distributor=config.distributor, on_image=lambda k: progress.advance(task, k),
                 on_plan=lambda total: progress.update(task, total=total, description="source images"),
             )
     except KeyboardInterrupt:
-        complete, total = shards_done(spec, num_shards, shard_index)
+        complete, total = shards_done(spec, config.jobs, config.job_index)
         if complete == total:
             raise interrupted(f"all {total} shard(s) are complete in {spec.split_dir}: nothing is left to write") from None
         raise interrupted(f"{complete} of {total} shard(s) complete in {spec.split_dir}; run the same command again to "
                           "write the rest (complete shards are kept, unfinished ones redone)") from None
     except (DatasetMismatch, OSError, RuntimeError, ValueError) as error:
         raise fail(str(error)) from None
-    seconds = time.perf_counter() - started
+    return report, time.perf_counter() - started, loaded
+
+
+def dataset_table(report: dict, spec: object, config: object, seconds: float, loaded: float) -> Table:
+    """The closing summary of ``blurgen dataset``."""
+    from blurgen.sources import left_out
 
     table = Table(title="blurgen dataset", show_header=False, title_justify="left")
-    kind = spec.describe()["source"].get("kind", "source")
-    table.add_row("source", f"{kind}: {report['sources']} images in this job's shards")
-    if left_out(source):
-        table.add_row("left out", f"blurgen output inside --src, not sharp photos: {', '.join(left_out(source))}")
+    source = spec.describe()["source"]
+    table.add_row("source", f"{source.get('kind', 'source')}: {report['sources']} {'windows' if spec.averaging else 'images'} in this job's shards")
+    if source.get("unreadable"):
+        table.add_row("unreadable", f"video files OpenCV could not open, left out: {', '.join(source['unreadable'])}")
+    if left_out(spec.source):
+        table.add_row("left out", f"blurgen output inside --src, not sharp photos: {', '.join(left_out(spec.source))}")
     if report["transparent"]:
         table.add_row("transparent", f"{report['transparent']} image(s) with an alpha channel, composited over white (recorded as 'alpha')")
     table.add_row("pairs written", f"{report['pairs']:,}")
-    skipped = report["skipped"]
-    table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in skipped.items()) or "none")
-    if motion in ("objects", "mixed"):
+    table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in report["skipped"].items()) or "none")
+    if config.motion in ("objects", "mixed"):
         fell_back = report["motion_fallbacks"]
-        table.add_row("motion", f"{motion}; rotation blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
+        table.add_row("motion", f"{config.motion}; rotation blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
     empty = f", {report['without_pairs']} without any pair (not marked complete)" if report["without_pairs"] else ""
     table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now{empty})")
     compiled = " (numba compiled it: a first run; later runs load it from its cache)" if loaded > 3 else ""
     table.add_row("seconds", f"{seconds:.1f}, of which code load {loaded:.1f}{compiled}")
-    new_pairs = report["pairs_now"]
-    table.add_row("pairs/s", f"{new_pairs / (seconds - loaded):,.1f}" if seconds > loaded else "-")
-    table.add_row("written", f"{spec.split_dir}/ ({format})")
-    summary.print(table)
+    table.add_row("pairs/s", f"{report['pairs_now'] / (seconds - loaded):,.1f}" if seconds > loaded else "-")
+    table.add_row("written", f"{spec.split_dir}/ ({spec.format})")
+    return table
+
+
+def report_problems(report: dict, spec: object) -> None:
+    """Name the skipped files, failures and busy shards of a dataset run; no pair at all is an error."""
+    skipped = report["skipped"]
     for reason, names in report["skipped_files"].items():
         more = skipped.get(reason, len(names)) - len(names)
         console.print(f"[yellow]skipped ({reason}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
@@ -268,7 +223,18 @@ def dataset(
         console.print(f"[yellow]{report['busy']} shard(s) were being written by another run into {spec.split_dir}:[/] left to it; "
                       "run this command again once it has ended, to check that every shard is complete")
     if not report["pairs"] and not report["busy"]:
-        raise fail(f"no pair was written: every source image was skipped ({', '.join(f'{k} {v}' for k, v in skipped.items()) or 'none read'})")
+        still = ": the windows move less than --min-motion asks" if "below_min_motion" in skipped else ""
+        raise fail(f"no pair was written: every source image was skipped ({', '.join(f'{k} {v}' for k, v in skipped.items()) or 'none read'}){still}")
+
+
+def dataset_parameters() -> list:
+    from blurgen.dataset import DatasetConfig
+
+    return command_parameters(DatasetConfig)
+
+
+dataset.__signature__ = inspect.Signature(dataset_parameters())
+app.command()(dataset)
 
 
 @app.command()

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from blurgen.bank import KernelBank
-from blurgen.writers import write_atomic
+from blurgen.files import write_atomic
 
 SHEET_MAX_WIDTH = 1600  # px; cells are magnified by an integer factor up to this width
 _GAP = 2

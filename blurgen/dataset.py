@@ -22,10 +22,15 @@ from typing import Literal
 
 import numpy as np
 
-from blurgen.camera import Camera
+from blurgen.camera import Camera, camera_preset
+from blurgen.pair_settings import (
+    PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_clip_windows, open_pair_source,
+)
 from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
-from blurgen.sources.images import TOO_SMALL, BadImage, json_safe_name
-from blurgen.writers import WRITERS, make_writable, write_atomic
+from blurgen.settings import check_options, option
+from blurgen.sources.images import TOO_SMALL, BadImage, SourceError, json_safe_name
+from blurgen.files import make_writable, write_json_atomic
+from blurgen.writers import WRITERS
 
 DATASET_FORMAT = "blurgen.dataset"
 DATASET_VERSION = 1
@@ -67,16 +72,11 @@ class DatasetSpec:
     png_compression: int | None = None
     motion: object = None  # blurgen.motion_pairs.Motion, or None: one kernel per pair
     views: Views = field(default_factory=Views)
+    averaging: object = None  # blurgen.video_pairs.Averaging: pairs from video windows instead of kernels
 
     def __post_init__(self) -> None:
         if self.format not in WRITERS:
             raise ValueError(f"format must be one of {', '.join(WRITERS)}, got {self.format!r}")
-        if self.shard_size < 1:
-            raise ValueError(f"shard size must be >= 1, got {self.shard_size}")
-        if self.png_compression is not None and not 0 <= self.png_compression <= 9:
-            raise ValueError(f"--png-compression must be 0..9, got {self.png_compression}")
-        if not self.views.identity and (self.crop is None or self.motion is not None):
-            raise ValueError("--orientations and --min-scale need --crop and uniform blur (--motion uniform)")
         if not self.split or "/" in self.split or self.split.startswith("."):
             raise ValueError(f"split must be a plain folder name, got {self.split!r}")
 
@@ -85,6 +85,10 @@ class DatasetSpec:
         return Path(self.out) / self.split
 
     def synthesizer(self) -> PairSynthesizer:
+        if self.averaging is not None:
+            from blurgen.video_pairs import FrameAverager
+
+            return FrameAverager(self.source, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image, averaging=self.averaging)
         return PairSynthesizer(self.source, self.kernels, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image,
                                motion=self.motion, views=self.views)
 
@@ -110,8 +114,65 @@ class DatasetSpec:
             "png_compression": self.png_compression,
             "motion": self.motion.to_dict() if self.motion is not None else "uniform",
             **({} if self.views.identity else {"views": asdict(self.views)}),  # datasets without views keep their record
+            **({"averaging": self.averaging.to_dict()} if self.averaging is not None else {}),
             "shards": len(self.shards()),
         }
+
+
+@dataclass
+class DatasetConfig(PairSettings):
+    """``blurgen dataset``'s settings: the pair settings and where and how the pairs are written."""
+
+    out: str = option("pairs", "Output folder.", path=True)
+    limit: int | None = option(None, "Use the first N source images (dead-leaves: how many to make; default 100). (--n: the "
+                               "former name.)", minimum=1, flags=("--limit", "--n"))
+    per_image: int = option(1, "Pairs per source image.", minimum=1)
+    format: str = option("files", "files (GoPro-style folders of PNGs) or webdataset (tar shards).", choices=tuple(WRITERS))
+    workers: int | None = option(None, "Local worker processes (default: one per core, fewer for a small job: one per 16 "
+                                 "source images left to do). The output does not depend on it.", minimum=1)
+    jobs: int = option(1, "Split the work into this many jobs (e.g. a Slurm array) ... (--num-shards: the former name.)",
+                       minimum=1, flags=("--jobs", "--num-shards"))
+    job_index: int = option(0, "... and run job number I (0-based) here. (--shard-index: the former name.)", minimum=0,
+                            flags=("--job-index", "--shard-index"))
+    distributor: str = option("local", "local (process pool) or ray (cluster; pip install 'blurgen[ray]').",
+                              choices=("local", "ray"))
+    split: str = option("train", "Output split folder: <out>/<split>/...")
+    coco_split: str | None = option(None, "COCO split to read, e.g. val2017 (needed when there are several).")
+    shard_size: int = option(32, "Source images per output shard (the unit of work and of resuming).", minimum=1)
+    png_compression: int | None = option(None, "zlib level 0-9 of the PNGs (smaller files, slower writing); default: "
+                                         "OpenCV's fast default.", minimum=0, maximum=9)
+
+
+def dataset_spec(config: DatasetConfig) -> DatasetSpec:
+    """The :class:`DatasetSpec` of ``blurgen dataset``'s settings, checked and with its source opened.
+
+    Raises :class:`~blurgen.settings.SettingError` for settings that cannot be used, and
+    :class:`~blurgen.sources.SourceError` or :class:`~blurgen.bank.BankFormatError` for inputs
+    that cannot be read.
+    """
+    check_options(config)
+    check_pairs(config)
+    averaging = averaging_of(config)
+    if averaging is not None:
+        source = open_clip_windows(config, limit=config.limit, exclude=(Path(config.out),))
+    else:
+        source = open_pair_source(config, n=config.limit, coco_split=config.coco_split, exclude=(Path(config.out),))
+    if config.coco_split is not None and source.describe().get("kind") != "coco":
+        raise SourceError(f"--coco-split applies to a COCO root; --src {config.src} is read as "
+                          f"{source.describe().get('kind', 'a source')}")
+    kernels, kernel_info = kernel_source(config)
+    motion = motion_of(config)
+    camera = camera_preset(config.camera)
+    if averaging is not None:
+        from blurgen.video_pairs import response_camera
+
+        kernels, kernel_info, camera = None, {"average": config.average}, response_camera(camera, averaging.response)
+    return DatasetSpec(
+        out=Path(config.out), source=source, kernels=kernels, camera=camera, crop=config.crop,
+        per_image=config.per_image, seed=config.seed, split=config.split, format=config.format, shard_size=config.shard_size,
+        kernel_info={"motion": motion.kind} if motion is not None else kernel_info, png_compression=config.png_compression,
+        motion=motion, views=Views(config.orientations, config.min_scale), averaging=averaging,
+    )
 
 
 class ShardFailed(RuntimeError):
@@ -123,11 +184,6 @@ def stats_path(spec: DatasetSpec, shard: Shard) -> Path:
     if spec.format == "files":
         return spec.split_dir / shard.name / "stats.json"
     return spec.split_dir / f"{shard.name}.stats.json"
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary name and rename it, so a reader sees all of it or nothing."""
-    write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
 
 def holds_finished_shards(split_dir: Path) -> bool:

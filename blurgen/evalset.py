@@ -6,7 +6,8 @@ default the photos are the colour photographs that ship inside scikit-image
 downscaled (area averaging) so its longer side is at most ``max_side``, then blurred
 ``per_image`` times. The kernels are sampled live (any preset, ``deblurgan`` by default) from a
 seed derived from ``seed`` for this purpose alone, so a training run with the same seed never sees
-them; the default camera is ``gamma`` (blur in linear light, as GoPro's ``blur_gamma``). This is
+them; the default camera is ``gamma`` (blur in linear light, as GoPro's ``blur_gamma``, and as
+``train`` blurs by default). This is
 blurgen's own blur process: judge a model on blur made otherwise too. Blur is 'valid': the sharp image is cropped by the kernel's margin on
 every side, so no pair has border artefacts or a shift.
 
@@ -30,11 +31,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurgen.camera import camera_preset, expose
+from blurgen.camera import camera_preset
 from blurgen.pairs import LiveKernels, PairSynthesizer, to_rgb
 from blurgen.rng import derive_seed
 from blurgen.sources.images import BadImage, encode_png
-from blurgen.writers import to_pixels
+from blurgen.files import to_pixels
 
 EVALSET_PURPOSE = 0x4556414C  # "EVAL": kernels and draws of an evaluation set never match training's
 EVALSET_VERSION = 1
@@ -92,10 +93,10 @@ def build_evalset(out: str | os.PathLike, spec: EvalsetSpec = EvalsetSpec(), sou
         if existing is not None and {k: existing.get(k) for k in settings} == settings:
             return existing
         raise EvalsetExists(f"--out {out} already exists and is not this evaluation set; choose another folder or remove it")
-    camera = camera_preset(spec.camera)
     own_seed = derive_seed(spec.seed, EVALSET_PURPOSE)
     kernels = LiveKernels(seed=own_seed, preset=spec.preset, size=spec.kernel_size)
-    synthesizer = PairSynthesizer(source, kernels, camera, crop=None, seed=own_seed, per_image=spec.per_image)
+    synthesizer = PairSynthesizer(source, kernels, camera_preset(spec.camera), crop=None, seed=own_seed, per_image=spec.per_image,
+                                  whole_border="valid")
     margin = synthesizer.margin
 
     partial = out.with_name(f".{out.name}.partial")
@@ -109,24 +110,17 @@ def build_evalset(out: str | os.PathLike, spec: EvalsetSpec = EvalsetSpec(), sou
         except BadImage as error:
             skipped[error.reason] = skipped.get(error.reason, 0) + 1
             continue
-        height, width = image.shape[:2]
-        if min(height, width) <= 2 * margin + 8:
+        if min(image.shape[:2]) <= 2 * margin + 8:
             skipped["too_small"] = skipped.get("too_small", 0) + 1
             continue
         bit_depth = 16 if image.dtype == np.uint16 else 8
         name = str(source.id(photo)).replace("/", "_").rsplit(".", 1)[0] if hasattr(source, "id") else f"{photo:05d}"
         for j in range(spec.per_image):
-            index = photo * spec.per_image + j
-            plan = synthesizer.plan(index, image.shape)
-            blurred = expose(image, plan.kernel, camera, plan.draws, noise_key=plan.key, border="valid")
-            sharp = image[margin : height - margin, margin : width - margin]
+            pair = synthesizer.pair_from(image, photo * spec.per_image + j)
             key = f"{name}-{j}"
-            (partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth)))
-            (partial / "sharp" / f"{key}.png").write_bytes(encode_png(sharp))
-            meta = synthesizer.metadata(plan)
-            meta.update(key=key, scale=scale, crop_box={"x": margin, "y": margin, "width": width - 2 * margin,
-                                                         "height": height - 2 * margin})
-            lines.append(json.dumps(meta, sort_keys=True))
+            (partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(pair.blurred, bit_depth)))
+            (partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(pair.sharp, bit_depth)))
+            lines.append(json.dumps({**pair.meta, "key": key, "scale": scale}, sort_keys=True))
             pairs += 1
             if on_pair is not None:
                 on_pair(key)

@@ -31,14 +31,11 @@ import numpy as np
 from blurgen.settings import check_choice
 from blurgen.motion import MOTION_ALIASES, MOTIONS, STEP_PX, RotationPath, RotationShake, draw_rotation_path, draw_object_path, evenly, project, shake_preset
 from blurgen.nonuniform import render
-from blurgen.rng import derive_seed
+from blurgen.rng import PairCounter, derive_seed
 from blurgen.trajectory import TrajectorySpec
 
 ROTATION_PURPOSE = 0x43414D  # "CAM"
 OBJECT_PURPOSE = 0x4F424A  # "OBJ"
-COUNTER_ROLL = 4
-COUNTER_OBJECT_COUNT = 5
-COUNTER_OBJECTS = 64  # object k: order key 64 + 2k, path length 65 + 2k
 AREA_RANGE = (0.01, 0.5)
 OBJECT_LENGTH = (8.0, 40.0)
 CANDIDATES_MAX = 28  # instances considered per image (their order keys fit the counters above)
@@ -72,7 +69,7 @@ def instance_masks(source: object, index: int) -> list[dict] | None:
 
 
 def rotation_path(motion: Motion, seed: int, index: int, draw: object, image_shape: tuple[int, ...]) -> RotationPath:
-    return draw_rotation_path(motion.shake, derive_seed(seed, ROTATION_PURPOSE), index, draw(COUNTER_ROLL), image_shape)
+    return draw_rotation_path(motion.shake, derive_seed(seed, ROTATION_PURPOSE), index, draw(PairCounter.ROLL), image_shape)
 
 
 def margin_for(path: RotationPath | None, image_shape: tuple[int, ...]) -> int:
@@ -103,12 +100,12 @@ def choose_objects(annotations: list[dict] | None, image_shape: tuple[int, ...],
         inside = mask[y + margin : y + height - margin, x + margin : x + width - margin]
         share = float(np.count_nonzero(inside)) / crop_area
         if AREA_RANGE[0] <= share <= AREA_RANGE[1]:
-            candidates.append((draw(COUNTER_OBJECTS + 2 * k), k, share, mask[y : y + height, x : x + width]))
+            candidates.append((draw(PairCounter.OBJECTS + 2 * k), k, share, mask[y : y + height, x : x + width]))
     if not candidates:
         reason = "mask_size" if sizes_wrong == len(annotations[:CANDIDATES_MAX]) else (
             "empty_mask" if all(not np.any(a.get("mask")) for a in annotations) else "no_object_in_crop")
         return [], reason
-    count = min(len(candidates), 1 + int(draw(COUNTER_OBJECT_COUNT) * max_objects))
+    count = min(len(candidates), 1 + int(draw(PairCounter.OBJECT_COUNT) * max_objects))
     chosen = sorted(sorted(candidates, key=lambda c: c[0])[:count], key=lambda c: -c[2])  # random choice, largest at the back
     return [(mask.astype(np.float32), {"annotation": k, "category_id": annotations[k].get("category_id"), "crop_share": round(share, 4)})
             for _, k, share, mask in chosen], None
@@ -123,7 +120,7 @@ def render_pair_planes(planes: np.ndarray, plan: object, motion: Motion, seed: i
     path: RotationPath | None = plan.rotation_path
     object_paths = []
     for k, (_, info) in enumerate(objects):
-        length = OBJECT_LENGTH[0] + (OBJECT_LENGTH[1] - OBJECT_LENGTH[0]) * draw(COUNTER_OBJECTS + 1 + 2 * info["annotation"])
+        length = OBJECT_LENGTH[0] + (OBJECT_LENGTH[1] - OBJECT_LENGTH[0]) * draw(PairCounter.OBJECTS + 1 + 2 * info["annotation"])
         object_paths.append(draw_object_path(TrajectorySpec(), derive_seed(seed, OBJECT_PURPOSE), 8 * plan.index + k, length))
         info["path_px"] = round(length, 3)
     poses = max([path.poses if path else 8] + [min(len(p), math.ceil(np.abs(np.diff(p)).sum() / STEP_PX) + 1) for p in object_paths])
@@ -131,7 +128,7 @@ def render_pair_planes(planes: np.ndarray, plan: object, motion: Motion, seed: i
         camera = path.homographies((full_w - 1) / 2 - x, (full_h - 1) / 2 - y, poses)
     else:
         camera = np.tile(np.eye(3), (poses, 1, 1))
-    camera_inverse = np.linalg.inv(camera)
+    pose_inverse = np.linalg.inv(camera)
     masks, object_inverse = None, None
     if objects:
         masks = np.stack([mask for mask, _ in objects])
@@ -139,7 +136,7 @@ def render_pair_planes(planes: np.ndarray, plan: object, motion: Motion, seed: i
         shift = np.tile(np.eye(3), (len(objects), poses, 1, 1))
         shift[..., 0, 2], shift[..., 1, 2] = moves.real, moves.imag
         object_inverse = np.linalg.inv(camera[None] @ shift)
-    blurred, blur_map = render(planes, camera_inverse, margin, size, masks=masks, object_inverse=object_inverse)
+    blurred, blur_map = render(planes, pose_inverse, margin, size, masks=masks, object_inverse=object_inverse)
     meta = {"kind": motion.kind, "poses": poses, "rotation": path.describe() if path else None,
             "objects": [info for _, info in objects],
             "blur_map": {"units": "px of path (PNG: 1/100 px)", "mean": round(float(blur_map.mean()), 4), "max": round(float(blur_map.max()), 4)}}

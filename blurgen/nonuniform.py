@@ -47,11 +47,11 @@ def _taps(x: float, y: float, size: int) -> tuple[int, int, float, float, bool]:
 
 
 @njit(cache=True, nogil=True)
-def _render(background: np.ndarray, colours: np.ndarray, masks: np.ndarray, camera_inverse: np.ndarray,
+def _render(background: np.ndarray, colours: np.ndarray, masks: np.ndarray, pose_inverse: np.ndarray,
             object_inverse: np.ndarray, margin: int, box: np.ndarray, out: np.ndarray, blur_map: np.ndarray) -> None:
     """Every layer at every pose, for the crop pixels in ``box`` (row0, row1, col0, col1)."""
     channels, region = background.shape[0], background.shape[1]
-    poses, objects = camera_inverse.shape[0], masks.shape[0]
+    poses, objects = pose_inverse.shape[0], masks.shape[0]
     frame = np.empty(channels)
     total = np.empty(channels)
     previous = np.empty((objects + 1, 2))
@@ -63,7 +63,7 @@ def _render(background: np.ndarray, colours: np.ndarray, masks: np.ndarray, came
             total[:] = 0.0
             length = 0.0
             for t in range(poses):
-                sx, sy = _point(camera_inverse[t], qx, qy)
+                sx, sy = _point(pose_inverse[t], qx, qy)
                 x0, y0, fx, fy, inside = _taps(sx, sy, region)
                 for c in range(channels):  # the margin keeps the background inside: clamp defensively
                     if inside:
@@ -105,7 +105,7 @@ def _render(background: np.ndarray, colours: np.ndarray, masks: np.ndarray, came
 
 
 @njit(cache=True, nogil=True)
-def _render_camera(image: np.ndarray, camera_inverse: np.ndarray, margin: int, size: int, total: np.ndarray,
+def _render_poses(image: np.ndarray, pose_inverse: np.ndarray, margin: int, size: int, total: np.ndarray,
                    blur_map: np.ndarray) -> None:
     """Camera motion alone, pose by pose (the source is read almost in order): ``total`` (S×S×C
     float64) += each pose's bilinear warp of ``image`` (R×R×C float32), and ``blur_map`` (S×S)
@@ -113,8 +113,8 @@ def _render_camera(image: np.ndarray, camera_inverse: np.ndarray, margin: int, s
     homography's numerator and denominator change by constants, so a pixel costs additions."""
     region, channels = image.shape[0], image.shape[2]
     previous = np.empty((size, size, 2))
-    for t in range(camera_inverse.shape[0]):
-        h = camera_inverse[t]
+    for t in range(pose_inverse.shape[0]):
+        h = pose_inverse[t]
         for row in range(size):
             qy = float(row + margin)
             qx = float(margin)
@@ -142,11 +142,11 @@ def _render_camera(image: np.ndarray, camera_inverse: np.ndarray, margin: int, s
 
 
 @njit(cache=True, nogil=True)
-def _render_camera_rgb(image: np.ndarray, camera_inverse: np.ndarray, margin: int, size: int, out: np.ndarray,
+def _render_poses_rgb(image: np.ndarray, pose_inverse: np.ndarray, margin: int, size: int, out: np.ndarray,
                        blur_map: np.ndarray) -> None:
-    """:func:`_render_camera` for three planes, pixel by pixel with every sum in registers
+    """:func:`_render_poses` for three planes, pixel by pixel with every sum in registers
     (measured twice as fast as going pose by pose); ``out`` is S×S×3 float32."""
-    region, poses = image.shape[0], camera_inverse.shape[0]
+    region, poses = image.shape[0], pose_inverse.shape[0]
     for row in range(size):
         qy = float(row + margin)
         for col in range(size):
@@ -154,7 +154,7 @@ def _render_camera_rgb(image: np.ndarray, camera_inverse: np.ndarray, margin: in
             red = green = blue = length = 0.0
             last_x = last_y = 0.0
             for t in range(poses):
-                h = camera_inverse[t]
+                h = pose_inverse[t]
                 w = h[2, 0] * qx + h[2, 1] * qy + h[2, 2]
                 sx = (h[0, 0] * qx + h[0, 1] * qy + h[0, 2]) / w
                 sy = (h[1, 0] * qx + h[1, 1] * qy + h[1, 2]) / w
@@ -171,13 +171,13 @@ def _render_camera_rgb(image: np.ndarray, camera_inverse: np.ndarray, margin: in
             blur_map[row, col] = length
 
 
-def render(planes: np.ndarray, camera_inverse: np.ndarray, margin: int, size: int, *,
+def render(planes: np.ndarray, pose_inverse: np.ndarray, margin: int, size: int, *,
            masks: np.ndarray | None = None, object_inverse: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Average the region over the poses (see the module docstring).
 
     Args:
         planes: float32 C×R×R, linear light of the sharp region.
-        camera_inverse: N×3×3, for each pose the map from a crop pixel (region coordinates) to
+        pose_inverse: N×3×3, for each pose the map from a crop pixel (region coordinates) to
             the background point it sees (H⁻¹ of the camera homography).
         margin: offset of the S×S crop inside the region.
         size: S.
@@ -193,37 +193,37 @@ def render(planes: np.ndarray, camera_inverse: np.ndarray, margin: int, size: in
         raise ValueError(f"planes must be C×R×R, got {planes.shape}")
     if margin < 1 or size + 2 * margin > region:
         raise ValueError(f"a {size}-px crop with margin {margin} does not fit a {region}-px region")
-    camera_inverse = np.ascontiguousarray(camera_inverse, dtype=np.float64)
+    pose_inverse = np.ascontiguousarray(pose_inverse, dtype=np.float64)
     if masks is None or len(masks) == 0:
         image = np.ascontiguousarray(planes.transpose(1, 2, 0))
         if channels == 3:
             out, blur_map = np.empty((size, size, 3), np.float32), np.empty((size, size), np.float32)
-            _render_camera_rgb(image, camera_inverse, margin, size, out, blur_map)
+            _render_poses_rgb(image, pose_inverse, margin, size, out, blur_map)
             return np.ascontiguousarray(out.transpose(2, 0, 1)), blur_map
         total, blur_map = np.zeros((size, size, channels)), np.zeros((size, size))
-        _render_camera(image, camera_inverse, margin, size, total, blur_map)
-        return np.ascontiguousarray((total / len(camera_inverse)).astype(np.float32).transpose(2, 0, 1)), blur_map.astype(np.float32)
+        _render_poses(image, pose_inverse, margin, size, total, blur_map)
+        return np.ascontiguousarray((total / len(pose_inverse)).astype(np.float32).transpose(2, 0, 1)), blur_map.astype(np.float32)
     masks = np.ascontiguousarray(masks, dtype=np.float32)
     object_inverse = np.ascontiguousarray(object_inverse, dtype=np.float64)
     background = inpaint_under(planes, masks)
     # Outside the box where objects (or what they hid) can appear, only the camera moves anything.
-    if np.allclose(camera_inverse, np.eye(3), atol=0, rtol=0):
+    if np.allclose(pose_inverse, np.eye(3), atol=0, rtol=0):
         out = np.ascontiguousarray(background[:, margin : margin + size, margin : margin + size])
         blur_map = np.zeros((size, size), np.float32)
     else:
-        out, blur_map = render(background, camera_inverse, margin, size)
-    box = np.asarray(object_box(masks, camera_inverse, object_inverse, margin, size), dtype=np.int64)
-    _render(background, planes, masks, camera_inverse, object_inverse, margin, box, out, blur_map)
+        out, blur_map = render(background, pose_inverse, margin, size)
+    box = np.asarray(object_box(masks, pose_inverse, object_inverse, margin, size), dtype=np.int64)
+    _render(background, planes, masks, pose_inverse, object_inverse, margin, box, out, blur_map)
     return out, blur_map
 
 
-def object_box(masks: np.ndarray, camera_inverse: np.ndarray, object_inverse: np.ndarray, margin: int, size: int) -> tuple[int, int, int, int]:
+def object_box(masks: np.ndarray, pose_inverse: np.ndarray, object_inverse: np.ndarray, margin: int, size: int) -> tuple[int, int, int, int]:
     """Crop rows and columns (row0, row1, col0, col1) that can see an object, or what objects hid, at some pose."""
     from blurgen.motion import project
 
     rows, cols = np.nonzero(masks.max(axis=0) > 0)
     corners = np.array([[cols.min(), rows.min()], [cols.max() + 1, rows.min()], [cols.min(), rows.max() + 1], [cols.max() + 1, rows.max() + 1]], float)
-    seen = [project(np.linalg.inv(camera_inverse), corners)] + [project(np.linalg.inv(inverse), corners) for inverse in object_inverse]
+    seen = [project(np.linalg.inv(pose_inverse), corners)] + [project(np.linalg.inv(inverse), corners) for inverse in object_inverse]
     where = np.concatenate([points.reshape(-1, 2) for points in seen]) - margin
     low, high = np.floor(where.min(axis=0)) - 2, np.ceil(where.max(axis=0)) + 2
     col0, row0 = (int(v) for v in np.clip(low, 0, size))

@@ -13,12 +13,12 @@ import torch
 import torch.nn.functional as F
 
 
-def render_batch(regions: torch.Tensor, camera_inverse: torch.Tensor, pose_weights: torch.Tensor, margin: int, size: int) -> torch.Tensor:
+def render_batch(regions: torch.Tensor, pose_inverse: torch.Tensor, pose_weights: torch.Tensor, margin: int, size: int) -> torch.Tensor:
     """Average each region over its camera poses.
 
     Args:
         regions: B×C×R×R float (linear light), on any device.
-        camera_inverse: B×N×3×3: per pose, crop pixel (region coordinates) → source point.
+        pose_inverse: B×N×3×3: per pose, crop pixel (region coordinates) → source point.
         pose_weights: B×N, 1 for a pose, 0 for padding.
         margin: offset of the S×S crop inside each region.
         size: S.
@@ -29,13 +29,13 @@ def render_batch(regions: torch.Tensor, camera_inverse: torch.Tensor, pose_weigh
     if regions.ndim != 4 or regions.shape[-1] != regions.shape[-2]:
         raise ValueError(f"regions must be B×C×R×R, got {tuple(regions.shape)}")
     batch, _, region, _ = regions.shape
-    if camera_inverse.shape[:2] != pose_weights.shape or camera_inverse.shape[0] != batch or camera_inverse.shape[2:] != (3, 3):
-        raise ValueError(f"camera_inverse must be B×N×3×3 and pose_weights B×N, got {tuple(camera_inverse.shape)} and {tuple(pose_weights.shape)}")
+    if pose_inverse.shape[:2] != pose_weights.shape or pose_inverse.shape[0] != batch or pose_inverse.shape[2:] != (3, 3):
+        raise ValueError(f"pose_inverse must be B×N×3×3 and pose_weights B×N, got {tuple(pose_inverse.shape)} and {tuple(pose_weights.shape)}")
     if margin < 1 or size + 2 * margin > region:
         raise ValueError(f"a {size}-px crop with margin {margin} does not fit a {region}-px region")
     device = regions.device
     values = regions.float()
-    inverse = camera_inverse.to(device=device, dtype=torch.float64)
+    inverse = pose_inverse.to(device=device, dtype=torch.float64)
     weights = pose_weights.to(device=device, dtype=torch.float32)
     coords = torch.arange(size, device=device, dtype=torch.float64) + margin
     qy, qx = torch.meshgrid(coords, coords, indexing="ij")

@@ -13,7 +13,9 @@ shrunk, and turned or flipped, so that few source images give many scenes. With 
 (:class:`blurgen.motion_pairs.Motion`) the blur varies across the image instead (camera rotation,
 moving objects): the region's margin is then what the sample's camera path needs, and
 :meth:`PairSynthesizer.make_with_map` also returns the per-pixel blur map. With ``crop=None`` the
-whole image is blurred with reflected borders. Pairs are always 3-channel RGB float32 in [0, 1]:
+whole image is blurred with reflected borders (``whole_border="reflect"``: the pair keeps the image's
+size), or 'valid' (``whole_border="valid"``: both images lose the kernel's margin, as evaluation
+sets are made: no border artefact at all). Pairs are always 3-channel RGB float32 in [0, 1]:
 grey sources are repeated to three channels and transparent ones composited over white.
 """
 
@@ -30,14 +32,10 @@ import numpy as np
 from blurgen.bank import KernelBank, sample_kernels
 from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose
 from blurgen.convolve import as_float_image, odd_size
-from blurgen.rng import check_seed, derive_seed, stream_key, uniform
+from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
+from blurgen.settings import check_choice
 from blurgen.sources.images import json_safe_name
 
-COUNTER_CROP_Y = 0
-COUNTER_CROP_X = 1
-COUNTER_KERNEL = 2
-COUNTER_SCALE = 3
-COUNTER_ORIENTATION = 6  # 4 and 5 are the motion pairs'
 PAIRS_PURPOSE = 0x50414952  # "PAIR": pair draws use derive_seed(seed, PAIRS_PURPOSE)
 
 
@@ -74,7 +72,7 @@ class BankKernels:
     def kernel(self, index: int, uniform: Callable[[int], float]) -> tuple[np.ndarray, dict]:
         if len(self.bank) == 0:
             raise ValueError("the kernel bank is empty")
-        choice = min(int(uniform(COUNTER_KERNEL) * len(self.bank)), len(self.bank) - 1)
+        choice = min(int(uniform(PairCounter.KERNEL) * len(self.bank)), len(self.bank) - 1)
         kernel, meta = self.bank[choice]
         return kernel, {"bank_index": choice, **meta}
 
@@ -112,8 +110,9 @@ class Views:
     min_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.min_scale <= 1:
-            raise ValueError(f"min_scale must be in (0, 1], got {self.min_scale}")
+        from blurgen.pair_settings import PairSettings, check_options
+
+        check_options(PairSettings(min_scale=self.min_scale), ["min_scale"])
 
     @property
     def identity(self) -> bool:
@@ -202,14 +201,15 @@ class PairSynthesizer:
     per_image: int = 1
     motion: object = None  # blurgen.motion_pairs.Motion, or None for one kernel per image
     views: Views = field(default_factory=Views)
+    whole_border: str = "reflect"  # with crop=None: "reflect" (same size) or "valid" (the kernel's margin cut off)
 
     def __post_init__(self) -> None:
+        from blurgen.pair_settings import PairSettings, check_options, check_views
+
         check_seed(self.seed)
-        if not self.views.identity and (self.motion is not None or self.crop is None):
-            raise ValueError("views (orientations, min_scale) need a crop and uniform blur: motion blur follows the "
-                             "source's own geometry, and whole images keep theirs")
-        if self.crop is not None and self.crop < 1:
-            raise ValueError(f"crop must be a positive number of pixels or None, got {self.crop}")
+        check_options(PairSettings(crop=self.crop), ["crop"])
+        check_views(self.crop, self.motion is None, self.views.orientations, self.views.min_scale)
+        check_choice("whole_border", self.whole_border, ("reflect", "valid"))
         if self.per_image < 1:
             raise ValueError(f"per_image must be >= 1, got {self.per_image}")
         self._pair_seed = np.uint64(derive_seed(self.seed, PAIRS_PURPOSE))
@@ -248,20 +248,21 @@ class PairSynthesizer:
                 raise ImageTooSmall(f"image {height}×{width} is smaller than the camera motion's margin on both sides ({2 * margin} px)")
         else:
             side = self.crop + 2 * margin
-            scale = 1.0 - (1.0 - self.views.min_scale) * draw(COUNTER_SCALE) if self.views.min_scale < 1 else 1.0
+            scale = 1.0 - (1.0 - self.views.min_scale) * draw(PairCounter.SCALE) if self.views.min_scale < 1 else 1.0
             side = max(side, min(math.ceil(side / scale), height, width))  # the source pixels a shrunk view reads
             if height < side or width < side:
                 raise ImageTooSmall(
                     f"image {height}×{width} is smaller than crop {self.crop} plus the kernel margin ({side}×{side})"
                 )
-            y = min(int(draw(COUNTER_CROP_Y) * (height - side + 1)), height - side)
-            x = min(int(draw(COUNTER_CROP_X) * (width - side + 1)), width - side)
+            y = min(int(draw(PairCounter.CROP_Y) * (height - side + 1)), height - side)
+            x = min(int(draw(PairCounter.CROP_X) * (width - side + 1)), width - side)
             region = (y, x, side, side)
         if self.motion is not None:
             return PairPlan(index, index // self.per_image, int(key), region, margin, None, {}, draw_camera(self.camera, draw), path)
         kernel, kernel_meta = self.kernels.kernel(index, draw)
-        orientation = min(int(draw(COUNTER_ORIENTATION) * 8), 7) if self.views.orientations else 0
-        return PairPlan(index, index // self.per_image, int(key), region, self.margin if self.crop else 0,
+        orientation = min(int(draw(PairCounter.ORIENTATION) * 8), 7) if self.views.orientations else 0
+        valid = self.crop is not None or self.whole_border == "valid"
+        return PairPlan(index, index // self.per_image, int(key), region, self.margin if valid else 0,
                         kernel, kernel_meta, draw_camera(self.camera, draw), orientation=orientation)
 
     def sharp_region(self, index: int) -> tuple[np.ndarray, PairPlan]:
@@ -320,7 +321,7 @@ class PairSynthesizer:
         if is_transparent(image):
             meta["alpha"] = f"composited over {ALPHA_BACKGROUND}"
         if self.motion is None:
-            border = "reflect" if self.crop is None else "valid"
+            border = "reflect" if plan.margin == 0 else "valid"
             blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
             return Pair(blurred, sharp, meta), plan, None
         blurred, blur_map, meta["motion"] = self.motion_blur(region, plan, np.shape(image))

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 
 from blurgen.camera import Camera
 from blurgen.camera_torch import expose_batch, signed_key
+from blurgen.files import to_pixels
 from blurgen.pairs import PairPlan, PairSynthesizer, to_unit_float
 
 
@@ -45,7 +46,7 @@ class SharpCropDataset(Dataset):
 
     Items: ``"region"`` 3×(S+K-1)×(S+K-1) in ``dtype`` (uint8 by default, four times less to copy
     to the GPU than float32; 16-bit sources are rounded to 8 bits, pass ``torch.float32`` to keep
-    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (5,) (α, β1, β2, JPEG quality, gamma exponent or 0),
+    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (5,) (:meth:`~blurgen.camera.CameraDraws.to_tensor`),
     ``"noise_key"`` int64, ``"index"`` and ``"meta"`` (JSON text).
     """
 
@@ -67,19 +68,16 @@ class SharpCropDataset(Dataset):
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """uint8 pixels from uint8, uint16 or float [0, 1] ones (uint8 passes through untouched)."""
-    return image if image.dtype == np.uint8 else np.rint(to_unit_float(image) * 255.0).astype(np.uint8)
+    return image if image.dtype == np.uint8 else to_pixels(to_unit_float(image), 8)
 
 
 def device_item(region: np.ndarray, plan: PairPlan, dtype: torch.dtype = torch.uint8) -> dict:
     """What :func:`pairs_on_device` needs of one sample: ``region`` (3×H×W in ``dtype``),
-    ``kernel`` (float32 K×K), ``draws`` (float32 (5,): α, β1, β2, JPEG quality, gamma exponent or 0 for the
-    camera's), ``noise_key`` (int64)."""
-    draws = plan.draws
+    ``kernel`` (float32 K×K), ``draws`` (float32 (5,): :meth:`~blurgen.camera.CameraDraws.to_tensor`), ``noise_key`` (int64)."""
     return {
         "region": to_chw(to_unit_float(region) if dtype == torch.float32 else to_uint8(region)),
         "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
-        "draws": torch.tensor([draws.saturation_alpha, draws.beta1, draws.beta2, draws.jpeg_quality, draws.gamma or 0.0],
-                              dtype=torch.float32),
+        "draws": plan.draws.to_tensor(),
         "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
     }
 

@@ -12,6 +12,7 @@ The stream is SplitMix64 (Steele, Lea & Flood 2014) used in counter mode: the ke
 from __future__ import annotations
 
 import math
+from enum import IntEnum, unique
 
 import numpy as np
 from numba import njit
@@ -69,6 +70,27 @@ def normal_pair(key: np.uint64, counter: np.uint64) -> tuple[float, float]:
             factor = math.sqrt(-2.0 * math.log(radius2) / radius2)
             return u * factor, v * factor
         attempt += _ONE
+
+
+@unique
+class PairCounter(IntEnum):
+    """The counters of a pair's stream (sample i of a run: ``stream_key(derive_seed(seed, "PAIR"), i)``),
+    in one table so that no two draws share a counter; a new draw takes a free one."""
+
+    CROP_Y = 0
+    CROP_X = 1
+    KERNEL = 2  # the bank's kernel
+    SCALE = 3  # a view's shrinking
+    ROLL = 4  # a rotation path's roll
+    OBJECT_COUNT = 5
+    ORIENTATION = 6  # a view's orientation
+    SATURATION = 16  # camera draws: 16-31
+    BETA1 = 17
+    BETA2 = 18
+    JPEG = 19
+    GAMMA = 20
+    JPEG_SHARE = 21
+    OBJECTS = 64  # object k: order key 64 + 2k, path length 65 + 2k
 
 
 NOISE_COUNTER_OFFSET = 2**32  # noise fields read counters from here on, clear of per-sample draws

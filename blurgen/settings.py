@@ -3,11 +3,18 @@
 A :class:`SettingError` names the settings it is about as ``{field}`` placeholders. In Python its
 message uses the plain names (``crop must be a multiple of 4``); a command line shows the
 option names instead (``--crop must be a multiple of 4``) with :meth:`SettingError.for_cli`.
+
+Settings tables are dataclasses whose fields carry an :class:`Option` (:func:`option`): the pair
+settings (:mod:`blurgen.pair_settings`) and the trainer's. Each command line is generated from its
+table (:func:`command_parameters`), so help, choices and bounds are written once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 
 class _Names(dict):
@@ -42,3 +49,107 @@ def check_choice(setting: str, value: object, allowed: Iterable[object]) -> None
     allowed = tuple(allowed)
     if value not in allowed:
         raise SettingError(f"{{{setting}}} must be one of {', '.join(map(str, allowed))}, got {value!r}")
+
+
+UNSET = object()  # no value: the paper says nothing, or every record holds the setting
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting's description: the metadata of a field of a settings table (a dataclass).
+
+    ``help``, ``choices`` and the bounds (``minimum``/``maximum``, inclusive; ``above``: a strict
+    lower bound) are checked by :func:`check_options` and shown by each command. ``flags``: the
+    command-line names (default ``--field-name``; more are former names kept working); ``path``:
+    given as a path; ``cli``: on the command line at all. The trainer's table also uses ``paper``
+    (the value ``--paper`` sets; ``paper_fixed``: an explicit other value is then an error),
+    ``kept`` (a resumed run must keep it) and ``legacy`` (the value of checkpoints that predate it).
+    """
+
+    help: str
+    choices: tuple = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    flags: tuple[str, ...] = ()
+    path: bool = False
+    cli: bool = True
+    paper: Any = UNSET
+    paper_fixed: bool = True
+    kept: bool = False
+    legacy: Any = UNSET
+
+    def flag(self, name: str) -> str:
+        """The option's command-line name (``--compile/--no-compile``: ``--compile``)."""
+        return (self.flags or (option_name(name),))[0].split("/")[0]
+
+
+def option(default: Any, help: str, **description: Any) -> Any:
+    """A settings-table field: its default and its :class:`Option`."""
+    return field(default=default, metadata={"option": Option(help, **description)})
+
+
+def options(table: Any) -> dict[str, Option]:
+    """Each setting's :class:`Option` of a settings table (class or instance), in the table's order."""
+    return {f.name: f.metadata["option"] for f in dataclasses.fields(table) if "option" in f.metadata}
+
+
+def defaults(table: Any) -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(table)}
+
+
+def check_options(settings: Any, names: Iterable[str] | None = None) -> None:
+    """Each setting's choices and bounds (of ``names``, default all), as a :class:`SettingError`."""
+    described = options(settings)
+    for name in described if names is None else names:
+        value, rule = getattr(settings, name), described[name]
+        if rule.choices:
+            check_choice(name, value, rule.choices)
+        if value is None or isinstance(value, bool):
+            continue
+        if rule.minimum is not None and value < rule.minimum:
+            raise SettingError(f"{{{name}}} must be >= {rule.minimum:g}, got {value}")
+        if rule.maximum is not None and value > rule.maximum:
+            raise SettingError(f"{{{name}}} must be <= {rule.maximum:g}, got {value}")
+        if rule.above is not None and value <= rule.above:
+            raise SettingError(f"{{{name}}} must be > {rule.above:g}, got {value}")
+
+
+def command_parameters(table: type, *, extra_choices: dict[str, tuple] | None = None) -> list:
+    """A typer command's parameters, one keyword option per field of ``table`` on the command line.
+
+    A command built from them receives each setting under its field name; the help lists the
+    choices when it does not already name them all. ``extra_choices`` are values accepted beyond
+    the listed choices (former names), which the help does not show.
+    """
+    import inspect
+    import typing
+    from pathlib import Path
+    from typing import Annotated, Optional
+
+    import typer
+
+    hints, start = typing.get_type_hints(table), defaults(table)
+    parameters = []
+    for name, rule in options(table).items():
+        if not rule.cli:
+            continue
+        kind = hints[name]
+        if rule.path:
+            kind = Optional[Path] if start[name] is None else Path
+        help = rule.help
+        if rule.choices and not all(str(choice) in help for choice in rule.choices):
+            help += f" One of: {', '.join(map(str, rule.choices))}."
+        bounds = [f"{sign} {value:g}" for sign, value in ((">=", rule.minimum), (">", rule.above), ("<=", rule.maximum)) if value is not None]
+        if bounds:  # checked by check_options, which names the option in one line, not by typer
+            help += f" [{', '.join(bounds)}]"
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=start[name],
+                                            annotation=Annotated[kind, typer.Option(*(rule.flags or (option_name(name),)), help=help)]))
+    return parameters
+
+
+def from_command(table: type, given: dict[str, Any]) -> Any:
+    """The settings a command built by :func:`command_parameters` received (paths as text)."""
+    described = options(table)
+    return table(**{name: str(value) if name in described and described[name].path and value is not None else value
+                    for name, value in given.items()})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -125,3 +124,50 @@ def wild_config(gopro: Path, out: Path, **changes):
 
     return TrainConfig(**{**dict(mix="wild", gopro=str(gopro), out=str(out), steps=1, batch_size=2, crop=32, workers=0, device="cpu",
                                  log_every=1, image_every=100, critic_steps=1, **TINY_NETS), **changes})
+
+
+def scene_waves(seed: int, count: int = 6) -> list[tuple[float, float, float, float, float]]:
+    """Random plane waves (kx, ky, phase, amplitude, channel tint) of wavelengths 10 to 30 px."""
+    rng = np.random.default_rng(seed)
+    waves = []
+    for _ in range(count):
+        angle, wavelength = rng.uniform(0, np.pi), rng.uniform(10, 30)
+        waves.append((np.cos(angle) * 2 * np.pi / wavelength, np.sin(angle) * 2 * np.pi / wavelength, rng.uniform(0, 2 * np.pi),
+                      rng.uniform(0.04, 0.09), rng.uniform(0.6, 1.4)))
+    return waves
+
+
+def moving_scene(offsets: list[tuple[float, float]], height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Frames of a smooth scene (sums of plane waves, in linear light) seen shifted by each (dx, dy)
+    of ``offsets`` (sub-pixel shifts are exact: the scene is analytic), sRGB-encoded to uint8:
+    N×H×W×3."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    waves = scene_waves(seed)
+    frames = []
+    for dx, dy in offsets:
+        linear = np.full((height, width, 3), 0.35)
+        for kx, ky, phase, amplitude, tint in waves:
+            wave = amplitude * np.sin(kx * (xs - dx) + ky * (ys - dy) + phase)
+            linear += wave[:, :, None] * np.array([tint, 1.0, 2.0 - tint])
+        encoded = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.clip(linear, 0, 1) ** (1 / 2.4) - 0.055)
+        frames.append(np.clip(np.rint(encoded * 255), 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def write_clip(path: Path, frames: np.ndarray, fps: float = 240.0) -> Path:
+    """``frames`` (N×H×W×3 RGB uint8) as a video file: lossless FFV1 for .mkv/.avi, else mp4v."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fourcc = "FFV1" if path.suffix in (".mkv", ".avi") else "mp4v"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (frames.shape[2], frames.shape[1]))
+    assert writer.isOpened(), f"OpenCV cannot write {fourcc} to {path}"
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def write_frames(folder: Path, frames: np.ndarray) -> Path:
+    """``frames`` as numbered PNGs in ``folder``."""
+    for k, frame in enumerate(frames):
+        write(folder / f"{k:06d}.png", frame)
+    return folder

@@ -14,13 +14,14 @@ from fixtures import cli, write
 from train.checkpoint import BUILTIN, load_checkpoint
 from train.evaluate import evaluate, restore, to_tensor
 from train.metrics import psnr, to_uint8_levels
+from train.config import recorded
 from train.models import make_generator
 
 
 def test_the_builtin_model_restores_the_evalset_with_a_positive_mean_gain(tmp_path):
     assert BUILTIN.is_file() and BUILTIN.stat().st_size < 8e6
     state = load_checkpoint("builtin")
-    generator = make_generator(state["args"])
+    generator = make_generator(recorded(state["args"]))
     generator.load_state_dict(state["generator"])
     build_evalset(tmp_path / "ev", EvalsetSpec(max_side=320))  # half the benchmark's size: a quarter of the time
     report = evaluate(generator, open_pairs(tmp_path / "ev"), torch.device("cpu"))
@@ -43,7 +44,7 @@ def test_the_builtin_model_leaves_sharp_photos_as_the_readme_states():
     assert stated, "the README states what the shipped model does to a sharp photo"
     worst_psnr, largest_shift = float(stated.group(1)), float(stated.group(2))
     state = load_checkpoint("builtin")
-    generator = make_generator(state["args"]).eval()
+    generator = make_generator(recorded(state["args"])).eval()
     generator.load_state_dict(state["generator"])
     photos = PackagedPhotos()
     for index in range(len(photos)):

@@ -159,14 +159,26 @@ def test_bad_cameras_are_clear_errors(kwargs, message):
 
 def test_expose_batch_takes_one_row_of_draws_per_sample(bank):
     sharp = torch.full((2, 3, 100, 100), 0.5)
-    draws = torch.tensor([[0.0, 1e-4, 3e-5, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    draws = torch.stack([CameraDraws(beta1=1e-4, beta2=3e-5).to_tensor(), CameraDraws().to_tensor()])
     keys = torch.tensor([signed_key(1), signed_key(2)])
     out = expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["realistic"], draws, keys)
     assert out[0].std() > 1e-3 and out[1].std() < 1e-5
 
 
-def test_expose_batch_with_a_gamma_range_needs_each_samples_exponent(bank):
+def test_camera_draws_round_trip_through_their_tensor_form_by_name():
+    drawn = CameraDraws(saturation_alpha=0.75, beta1=2e-4, beta2=3e-5, jpeg_quality=83, gamma=1.5)
+    row = drawn.to_tensor()
+    assert row.dtype == torch.float32 and row.shape == (len(CameraDraws.COLUMNS),)
+    assert CameraDraws.from_tensor(row) == CameraDraws(**{name: float(torch.tensor(value, dtype=torch.float32)) if isinstance(value, float) else value
+                                                          for name, value in vars(drawn).items()})
+    batch = torch.stack([row, CameraDraws().to_tensor()])
+    for name in CameraDraws.COLUMNS:
+        assert CameraDraws.column(batch, name)[0].item() == pytest.approx(getattr(drawn, name), rel=1e-6)
+    assert CameraDraws.from_tensor(batch[1]) == CameraDraws()  # no gamma draw stays None
+
+
+def test_expose_batch_refuses_draws_without_their_five_columns(bank):
     sharp = torch.full((2, 3, 100, 100), 0.5)
     keys = torch.tensor([signed_key(1), signed_key(2)])
-    with pytest.raises(ValueError, match=r"\(B, 5\)"):
+    with pytest.raises(ValueError, match=r"\(B, 5\) with columns saturation_alpha"):
         expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["mixed"], torch.zeros(2, 4), keys)

@@ -17,7 +17,7 @@ def test_training_steps_on_the_gpu_are_finite_and_resume(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(4):
         write(tmp_path / "sharp" / f"{i}.png", textured(rng, 192, 192))
-    settings = dict(mix="synth", sharp=str(tmp_path / "sharp"), crop=64, batch_size=4, workers=0, device="cuda",
+    settings = dict(mix="synth", src=str(tmp_path / "sharp"), crop=64, batch_size=4, workers=0, device="cuda",
                     log_every=100, image_every=100, steps=3)
     straight = train(TrainConfig(out=str(tmp_path / "a"), **settings), log=lambda _: None)
     assert all(np.isfinite(v) for record in straight["history"] for v in record.values())

@@ -199,9 +199,9 @@ def test_the_mixture_and_the_wide_camera_write_the_same_bytes_for_any_worker_cou
      ["--src", "{root}/coco"], "cannot read"),
     (lambda root: (root / "file").write_text("x"), ["--out", "{root}/file/pairs"], "cannot write to --out"),
     (lambda root: None, ["--kernels", "{root}/bank.npz"], "no such file"),
-    (lambda root: None, ["--camera", "film"], "unknown camera preset"),
+    (lambda root: None, ["--camera", "film"], "--camera must be one of none, gamma"),
     (lambda root: None, ["--format", "zip"], "format must be"),
-    (lambda root: None, ["--orientations"], "need --crop"),
+    (lambda root: None, ["--orientations"], "--orientations needs --crop"),
 ])
 def test_run_wide_problems_fail_fast_with_one_line(tmp_path, make, args, message):
     make(tmp_path)

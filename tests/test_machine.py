@@ -1,6 +1,8 @@
 """Training on the machine a user has: network sizes, bf16 on the CPU, NAFNet, and threads that
 fit the cores."""
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,7 @@ from train.critics import Critic
 from train.evaluate import restore, to_image, to_tensor
 from train.loop import train
 from train.machine import amp_dtype, autocast, cpu_has_bf16, plan_threads
+from train.config import TrainConfig, recorded
 from train.models import Generator, NAFNet, make_generator, parameter_count
 
 needs_bf16 = pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 instructions")
@@ -28,7 +31,7 @@ def test_size_options_change_the_parameter_counts_as_the_architectures_say():
     widths = [(3, 8), (8, 16), (16, 32), (32, 64), (64, 1)]  # the critic's 4×4 convolutions at ndf 8
     assert parameter_count(Critic(ndf=8)) == sum(16 * a * b + b for a, b in widths)
     assert parameter_count(NAFNet(width=32, blocks=28)) == 17_111_907  # NAFNet-width32 as published for GoPro: 17.11 M
-    assert parameter_count(make_generator({"generator": "unet", "ngf": 32})) < parameter_count(make_generator({"generator": "unet"})) / 3
+    assert parameter_count(make_generator(asdict(TrainConfig(generator="unet", ngf=32)))) < parameter_count(make_generator(asdict(TrainConfig(generator="unet")))) / 3
 
 
 def test_sizes_survive_the_checkpoint_through_deblur_and_resume_only_as_themselves(gopro, tmp_path):
@@ -44,7 +47,7 @@ def test_sizes_survive_the_checkpoint_through_deblur_and_resume_only_as_themselv
     write(tmp_path / "in.png", image)
     result = cli("deblur", str(run / "checkpoint.pt"), str(tmp_path / "in.png"), "--out", str(tmp_path / "out"), "--device", "cpu", "--amp", "off")
     assert result.returncode == 0, result.stderr
-    generator = make_generator(state["args"])
+    generator = make_generator(recorded(state["args"]))
     generator.load_state_dict(state["generator"])
     assert np.array_equal(read_image(tmp_path / "out" / "in.png"), to_image(restore(generator.eval(), to_tensor(image, torch.device("cpu"))), grey=False))
     result = cli("train", "--mix", "wild", "--gopro", str(gopro), "--steps", "2", "--batch-size", "2", "--crop", "32", "--workers", "0",
@@ -66,7 +69,7 @@ def test_bf16_on_the_cpu_trains_a_step_and_the_identity_start_stays_exact(gopro,
     torch.manual_seed(0)
     image = torch.rand(2, 3, 37, 53) * 2 - 1
     for kind in ("resnet", "unet", "nafnet"):
-        generator = make_generator({"generator": kind, "init": "identity", "ngf": 8, "blocks": 2}).eval()
+        generator = make_generator(asdict(TrainConfig(generator=kind, init="identity", ngf=8, blocks=2 if kind != "unet" else None))).eval()
         assert torch.equal(restore(generator, image, torch.bfloat16), image), kind
         with autocast(torch.device("cpu"), torch.bfloat16):
             assert generator(torch.zeros(1, 3, 64, 64)).dtype == torch.float32  # the input passes at full precision

@@ -21,7 +21,7 @@ from blurgen.nonuniform_torch import render_batch
 from blurgen.pairs import LiveKernels, PairSynthesizer
 from blurgen.sources import FolderSource
 from blurgen.trajectory import sample_trajectory
-from blurgen.writers import to_pixels
+from blurgen.files import to_pixels
 
 
 def planes_of(rng: np.random.Generator, side: int) -> np.ndarray:
@@ -200,6 +200,6 @@ def test_the_trainer_makes_motion_pairs_on_the_fly(tmp_path):
     rng = np.random.default_rng(8)
     for i in range(3):
         write(tmp_path / "photos" / f"{i}.png", textured(rng, 160, 160))
-    result = train(TrainConfig(mix="synth", sharp=str(tmp_path / "photos"), motion="camera", shake="kohler", out=str(tmp_path / "run"),
+    result = train(TrainConfig(mix="synth", src=str(tmp_path / "photos"), motion="camera", shake="kohler", out=str(tmp_path / "run"),
                                steps=1, batch_size=2, crop=32, workers=0, device="cpu", log_every=10, image_every=10), log=lambda _: None)
     assert np.isfinite(result["history"][0]["content"])

@@ -200,7 +200,7 @@ def test_views_are_a_function_of_seed_and_index(sources, bank):
 
 
 def test_views_need_a_crop_and_uniform_blur(sources, bank):
-    with pytest.raises(ValueError, match="need a crop"):
+    with pytest.raises(ValueError, match="orientations needs crop"):
         PairSynthesizer(sources, BankKernels(bank), crop=None, views=Views(orientations=True))
     with pytest.raises(ValueError, match="min_scale"):
         Views(min_scale=0)

@@ -10,6 +10,7 @@ import torch
 from fixtures import textured, write
 from train.checkpoint import load_checkpoint
 from train.evaluate import restore, restore_image, to_tensor
+from train.config import recorded
 from train.models import make_generator
 from train.resnet import Generator
 from train.tiles import edge_weights, mirrored, restore_tiled, window_count, window_starts
@@ -43,7 +44,7 @@ def test_a_local_generator_restores_the_same_in_windows_as_in_one_piece():
 
 def test_the_shipped_model_restores_in_windows_close_to_one_piece():
     state = load_checkpoint("builtin")
-    generator = make_generator(state["args"]).eval()
+    generator = make_generator(recorded(state["args"])).eval()
     generator.load_state_dict(state["generator"])
     image = photo(360, 480, seed=2)
     whole = restore(generator, to_tensor(image, CPU))

@@ -38,7 +38,7 @@ def data(tmp_path_factory) -> Path:
 
 
 def config(data: Path, out: Path, **changes) -> TrainConfig:
-    settings = dict(mix="comb", gopro=str(data / "gopro"), sharp=str(data / "sharp"), out=str(out), steps=2, batch_size=3,
+    settings = dict(mix="comb", gopro=str(data / "gopro"), src=str(data / "sharp"), out=str(out), steps=2, batch_size=3,
                     crop=32, vgg_weights="random", workers=0, device="cpu", log_every=100, image_every=100, **TINY_NETS)
     settings.update(changes)
     return TrainConfig(**settings)
@@ -229,7 +229,6 @@ def test_two_processes_under_torchrun_stay_in_step(data, tmp_path):
 
 def test_one_step_equals_the_straightforward_step(data, tmp_path):
     """The loop's step (deferred host syncs, fused bookkeeping) computes what the plain algorithm does."""
-    from blurgen.camera import camera_preset
     from train.data import assemble, collate
     from train.data import build_stream
     from train.gan import critic_loss
@@ -238,9 +237,8 @@ def test_one_step_equals_the_straightforward_step(data, tmp_path):
     settings = config(data, tmp_path, mix="wild", steps=1, amp="off")
     logged = train(settings, log=quiet)["history"][0]
 
-    camera = camera_preset(settings.camera)
-    stream, _ = build_stream(settings, camera)
-    blurred, sharp, _ = assemble(collate([stream[p] for p in range(settings.batch_size)]), camera, torch.device("cpu"))
+    stream, _ = build_stream(settings)
+    blurred, sharp, _ = assemble(collate([stream[p] for p in range(settings.batch_size)]), stream, torch.device("cpu"))
     torch.manual_seed(settings.seed)
     generator = Generator(init=settings.init, ngf=settings.ngf, blocks=settings.blocks)
     critic = make_critic(settings.critic, ndf=settings.ndf)
@@ -319,25 +317,23 @@ def test_with_no_adversarial_weight_the_critic_is_not_trained(data, tmp_path):
 def test_the_default_corpus_camera_and_kernels_are_the_measured_ones():
     from blurgen.sources import TrainingPhotos
     from train.data import build_stream
-    from blurgen.camera import camera_preset
 
     defaults = TrainConfig()
     assert (defaults.builtin, defaults.camera, defaults.preset) == ("photos", "gamma", "mixture")
-    stream, epoch = build_stream(TrainConfig(mix="synth"), camera_preset("gamma"))
+    stream, epoch = build_stream(TrainConfig(mix="synth"))
     assert isinstance(stream.synthesizer.source, TrainingPhotos) and epoch == 18
     with pytest.raises(SettingError, match="builtin"):
-        from train.config import check_used
+        from blurgen.pair_settings import check_pairs_used
 
-        check_used(TrainConfig(mix="synth", sharp="photos/", builtin="dead-leaves"))
+        check_pairs_used(TrainConfig(mix="synth", src="photos/", builtin="dead-leaves"))
 
 
 def test_views_reach_the_synthetic_pairs_and_a_resumed_run_keeps_them():
-    from blurgen.camera import camera_preset
     from blurgen.pairs import Views
     from train.config import check_resumable
     from train.data import build_stream
 
-    stream, _ = build_stream(TrainConfig(mix="synth", orientations=True, min_scale=0.5), camera_preset("gamma"))
+    stream, _ = build_stream(TrainConfig(mix="synth", orientations=True, min_scale=0.5))
     assert stream.synthesizer.views == Views(orientations=True, min_scale=0.5)
     plain = TrainConfig(mix="synth")
     saved = dataclasses.asdict(plain)
@@ -348,11 +344,10 @@ def test_views_reach_the_synthetic_pairs_and_a_resumed_run_keeps_them():
 
 
 def test_the_kernel_preset_reaches_the_synthetic_pairs_and_a_resumed_run_keeps_it():
-    from blurgen.camera import camera_preset
     from train.config import check_resumable
     from train.data import build_stream
 
-    stream, _ = build_stream(TrainConfig(mix="synth", preset="line"), camera_preset("gamma"))
+    stream, _ = build_stream(TrainConfig(mix="synth", preset="line"))
     plan = stream.synthesizer.plan(3, (400, 400))
     assert stream.synthesizer.kernels.preset == "line" and plan.kernel_meta["family"] == "line"
     mixture = TrainConfig(mix="synth", preset="mixture")

@@ -2,6 +2,7 @@
 GAN objectives, perceptual networks; each trains, restores through `deblur`, and resumes only as itself."""
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from train.nafnet import NAFBlock
 from blurgen.settings import SettingError
 from train.checkpoint import load_checkpoint
 from train.evaluate import restore, to_image, to_tensor
-from train.config import TrainConfig
+from train.config import TrainConfig, recorded
 from train.content import VggWeightsMissing, vgg_conv3_3
 from train.loop import train
 from train.models import make_critic, make_generator, parameter_count, scores
@@ -38,13 +39,13 @@ GENERATOR_VARIANTS = [
 @pytest.mark.parametrize("variant, count", GENERATOR_VARIANTS, ids=[str(v) for v, _ in GENERATOR_VARIANTS])
 def test_generators_keep_any_size_start_at_the_identity_and_pass_gradients_everywhere(variant, count):
     torch.manual_seed(0)
-    generator = make_generator({"init": "identity", **variant}).eval()
+    generator = make_generator(asdict(TrainConfig(init="identity", **variant))).eval()
     if count is not None:
         assert parameter_count(generator) == count
     for height, width in ((37, 53), (64, 96)):  # odd and even sides, padded to the architecture's multiple
         image = torch.rand(1, 3, height, width) * 2 - 1
         assert torch.equal(restore(generator, image), image)  # identity start: the input, exactly
-    trained = make_generator({"init": "paper", **variant}).train()
+    trained = make_generator(asdict(TrainConfig(init="paper", **variant))).train()
     for module in trained.modules():
         if isinstance(module, SelfAttention):
             module.gamma.data.fill_(0.5)  # γ starts at 0, which stops gradients to f, g, h, v
@@ -71,7 +72,7 @@ def test_critics_score_every_size_and_pass_gradients_everywhere(kind, spectral):
 
 def test_spectral_norm_bounds_every_weight_to_one():
     torch.manual_seed(0)
-    for model in (make_critic("paper", spectral_norm=True), make_generator({"init": "paper", "spectral_norm": "both"})):
+    for model in (make_critic("paper", spectral_norm=True), make_generator(asdict(TrainConfig(init="paper", spectral_norm="both")))):
         model.train()
         with torch.no_grad():
             for _ in range(100):  # one power iteration per training-mode forward pass
@@ -153,7 +154,7 @@ def test_each_variant_trains_restores_through_deblur_and_resumes_only_as_itself(
     outcome = cli("deblur", str(tmp_path / "run" / "checkpoint.pt"), str(tmp_path / "in.png"), "--out", str(tmp_path / "out"), "--device", "cpu",
                      "--amp", "off")
     assert outcome.returncode == 0, outcome.stderr
-    generator = make_generator(state["args"])
+    generator = make_generator(recorded(state["args"]))
     generator.load_state_dict(state["generator"])
     expected = to_image(restore(generator.eval(), to_tensor(image, torch.device("cpu"))), grey=False)
     assert np.array_equal(read_image(tmp_path / "out" / "in.png"), expected)

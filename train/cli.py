@@ -6,7 +6,6 @@ import inspect
 import json
 import os
 import sys
-import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,44 +13,24 @@ from typing import Annotated, Optional
 import typer
 
 from blurgen.cli import fail, interrupted
-from blurgen.settings import SettingError, check_choice, option_name
+from blurgen.pair_settings import check_pairs_used
+from blurgen.settings import SettingError, check_choice, command_parameters, from_command
 from blurgen.stopping import stop_on_sigterm
-from train.config import UNSET, TrainConfig, check_used, defaults, options, paper_config
+from train.config import UNSET, TrainConfig, check_used, options, paper_config, recorded
 
 train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 deblur_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
-def option_flags(name: str) -> tuple[str, ...]:
-    described = options()[name]
-    return described.flags or (option_name(name),)
-
-
 def cli_name(name: str) -> str:
-    return option_flags(name)[0].split("/")[0]  # --compile/--no-compile: --compile
+    return options()[name].flag(name)
 
 
 def train_parameters() -> list[inspect.Parameter]:
-    """The ``train`` command's options, one per :class:`TrainConfig` field on the command line."""
-    hints = typing.get_type_hints(TrainConfig)
-    parameters = []
-    for name, described in options().items():
-        if not described.cli:
-            continue
-        kind = hints[name]
-        if described.path:
-            kind = Optional[Path] if defaults()[name] is None else Path
-        help = described.help
-        if described.choices and not all(str(choice) in help for choice in described.choices):
-            help += f" One of: {', '.join(described.choices)}."
-        flags = option_flags(name)
-        extra = {"min": described.minimum} if described.minimum is not None else {}
-        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults()[name],
-                                            annotation=Annotated[kind, typer.Option(*flags, help=help, **extra)]))
+    """The ``train`` command's options: one per :class:`TrainConfig` field on the command line, and ``--paper``."""
     paper = ", ".join(f"{cli_name(name)} {described.paper}" for name, described in options().items() if described.paper is not UNSET)
-    parameters.append(inspect.Parameter("paper", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
-        bool, typer.Option("--paper", help=f"The paper's configuration: {paper} (an explicit other value of these is an error).")]))
-    return parameters
+    return command_parameters(TrainConfig) + [inspect.Parameter("paper", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
+        bool, typer.Option("--paper", help=f"The paper's configuration: {paper} (an explicit other value of these is an error).")])]
 
 
 def train(paper: bool = False, **settings: object) -> None:
@@ -68,9 +47,9 @@ def train(paper: bool = False, **settings: object) -> None:
     from train.loop import TrainingInterrupted
     from train.loop import train as run
 
-    paths = {name for name, described in options().items() if described.path}
-    config = TrainConfig(**{name: str(value) if name in paths and value is not None else value for name, value in settings.items()})
+    config = from_command(TrainConfig, settings)
     try:
+        check_pairs_used(config)  # before --paper fills in its values, which the user did not give
         if paper:
             config = paper_config(config)
         check_used(config)
@@ -172,10 +151,11 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
         raise fail(error.for_cli()) from None
     except (CheckpointError, ValueError) as error:
         raise fail(str(error)) from None
-    generator = make_generator(state["args"])
+    settings = recorded(state["args"])
+    generator = make_generator(settings)
     generator.load_state_dict(state["generator"])
     generator.to(target).eval()
-    typer.echo(f"{state['args'].get('generator', 'resnet')} generator from {checkpoint} (step {int(state['step'])}) on {target}, "
+    typer.echo(f"{settings['generator']} generator from {checkpoint} (step {int(state['step'])}) on {target}, "
                f"{describe_amp(amp, amp_dtype, target)}", err=True)
     if target.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fastest algorithms per image size (measured: 15 vs 20 ms at 1280×720)
@@ -267,7 +247,7 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
 
     from blurgen.sources import BadImage, read_image
     from blurgen.sources.images import encode_png
-    from blurgen.writers import write_atomic
+    from blurgen.files import write_atomic
     from train.evaluate import restore_images
 
     names = output_names(images, out)

@@ -5,6 +5,9 @@ whether a resumed run must keep it.
 options (:mod:`train.cli`), validation (:func:`check`), the ``--paper`` switch
 (:func:`paper_config`), the resume check (:func:`check_resumable`) and the checkpoint's record of
 the run (``dataclasses.asdict``). Adding an option is one field here, plus the code that uses it.
+The settings of the synthetic pairs are the pair table's (:mod:`blurgen.pair_settings`): their
+fields here take help, choices and bounds from it (:func:`~blurgen.pair_settings.pair_option`),
+and :func:`check` applies its rules.
 
 Errors are :class:`blurgen.settings.SettingError`: they name the setting (``batch_size``), and the
 command line shows its option (``--batch-size``).
@@ -13,53 +16,24 @@ command line shows its option (``--batch-size``).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from blurgen.camera import CAMERA_PRESETS
-from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
-from blurgen.presets import kernel_spec
-from blurgen.settings import SettingError, check_choice
-from blurgen.sources import BUILTIN_CORPORA
+from blurgen.motion import MOTION_ALIASES
+from blurgen.pair_settings import check_pairs, pair_option
+from blurgen.settings import UNSET, Option, SettingError, check_options, option
+from blurgen.settings import defaults as table_defaults
+from blurgen.settings import options as table_options
 from blurgen.sources.gopro import BLUR_KINDS
 from train.blocks import ATTENTIONS, INITS, NORMS
 from train.content import CONTENTS, PERCEPTUAL_NETS
 from train.critics import CRITICS
 from train.data import MIXES
 from train.gan import GANS
-from train.models import GENERATOR_SIZES, GENERATORS, UPSAMPLES, generator_class
+from train.models import GENERATORS, UPSAMPLES, generator_class
 
 AMP_MODES = ("bf16", "fp16", "off")
 PAPER_EPOCHS = 300
-UNSET = object()  # no paper value / no value for checkpoints that predate the option
-
-
-@dataclass(frozen=True)
-class Option:
-    """One training option's description (the metadata of a :class:`TrainConfig` field).
-
-    ``paper``: the value ``--paper`` sets (UNSET: the paper says nothing); ``paper_fixed``: an
-    explicit other value with ``--paper`` is an error (else ``--paper`` only fills the default).
-    ``kept``: a resumed run must keep it; ``legacy``: the value a checkpoint written before the
-    option existed used (UNSET: every checkpoint records it). ``flags``: the command-line names
-    (default ``--field-name``; a second is a former name kept working). ``path``: given as a path.
-    ``cli``: on the command line at all.
-    """
-
-    help: str
-    choices: tuple = ()
-    minimum: float | None = None
-    paper: Any = UNSET
-    paper_fixed: bool = True
-    kept: bool = False
-    legacy: Any = UNSET
-    flags: tuple[str, ...] = ()
-    path: bool = False
-    cli: bool = True
-
-
-def option(default: Any, help: str, **description: Any) -> Any:
-    return field(default=default, metadata={"option": Option(help, **description)})
 
 
 @dataclass
@@ -70,39 +44,35 @@ class TrainConfig:
     mix: str = option("comb", "wild (GoPro only), synth (synthetic only) or comb (both).", choices=MIXES, kept=True)
     gopro: str | None = option(None, "GoPro_Large root (its train/ split is used).", path=True)
     gopro_blur: str = option("blur", "Which GoPro blurred frames.", choices=BLUR_KINDS)
-    sharp: str | None = option(None, "Sharp images for synthetic pairs: any source 'blurgen dataset --src' takes. Default: the "
-                               "built-in corpus of --builtin. (--sharp: the former name.)", flags=("--src", "--sharp"), path=True)
-    builtin: str = option("photos", "The built-in corpus when no --src is given: photos (18 greyscale and tinted photographs "
-                          "that ship in scikit-image, in no evaluation set; models trained on them restore real photos "
-                          "better) or dead-leaves (procedural).", choices=BUILTIN_CORPORA, kept=True, legacy="dead-leaves")
+    src: str | None = pair_option("src", None, help="Sharp images for synthetic pairs: any source 'blurgen dataset --src' "
+                                  "takes. Default: the built-in corpus of --builtin. (--sharp: the former name.)",
+                                  flags=("--src", "--sharp"))
+    builtin: str = pair_option("builtin", "photos", help="The built-in corpus when no --src is given: photos (18 greyscale and "
+                               "tinted photographs that ship in scikit-image, in no evaluation set; models trained on them "
+                               "restore real photos better) or dead-leaves (procedural).", kept=True, legacy="dead-leaves")
     sharp_images: int = option(1000, "Images of the built-in dead-leaves corpus.", minimum=1, cli=False)
-    kernels: str | None = option(None, "Kernel bank for synthetic pairs (default: sampled live, from --preset).", path=True)
-    preset: str = option("mixture", "Live kernels of synthetic pairs, as 'blurgen kernels --preset': mixture (Markov shake, lines, "
-                         "arcs, smooth walks and 15% near-still kernels, so the model restores blur it never saw and leaves "
-                         "sharp images alone: measured), a Markov preset (deblurgan: the paper's, mild, strong, anxious), one "
-                         "family (line, arc, walk, still, disk) or a preset .json.", paper="deblurgan", paper_fixed=False,
-                         kept=True, legacy="deblurgan")
+    kernels: str | None = pair_option("kernels", None, help="Kernel bank for synthetic pairs (default: sampled live, from --preset).")
+    preset: str = pair_option("preset", "mixture", help="Live kernels of synthetic pairs, as 'blurgen kernels --preset': mixture "
+                              "(Markov shake, lines, arcs, smooth walks and 15% near-still kernels, so the model restores blur it "
+                              "never saw and leaves sharp images alone: measured), a Markov preset (deblurgan: the paper's, mild, "
+                              "strong, anxious), one family (line, arc, walk, still, disk) or a preset .json.",
+                              paper="deblurgan", paper_fixed=False, kept=True, legacy="deblurgan")
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
-    camera: str = option("gamma", "Camera pipeline of synthetic pairs (as 'blurgen dataset --camera'): gamma blurs in linear "
-                         "light, none blurs the sRGB values, mixed draws each pair's gamma exponent from U(1, 2.2) (from the one "
-                         "to the other), realistic adds saturation and sensor noise, wide draws per pair mixed's exponent, saturation, noise "
-                         "from none to 1.5x and JPEG 75-95 for half the pairs.",
-                         choices=tuple(CAMERA_PRESETS), paper="none", paper_fixed=False, kept=True)
-    motion: str = option("uniform", "Synthetic blur: uniform (one kernel per pair, made on the device), rotation (camera "
-                         "rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset --motion'; "
-                         "'camera' is the former name of rotation.", choices=MOTIONS, kept=True, legacy="uniform")
-    shake: str = option("shake", "With --motion rotation or mixed: the shake preset.", choices=SHAKES)
-    crop: int = option(256, "Training crop side in px (resnet: a multiple of 4, at least 8; unet: a multiple of 32, at least 64 with instance norm; nafnet: any).",
-                       minimum=16, kept=True)
-    orientations: bool = option(False, "Synthetic pairs: each sharp region in one of its 8 orientations (quarter turns, flips), "
-                                "drawn per sample.", flags=("--orientations/--no-orientations",), kept=True, legacy=False)
-    min_scale: float = option(1.0, "Synthetic pairs: each sharp region shrunk by a factor drawn from [min-scale, 1] before the "
-                              "blur (more scenes per photo, finer detail); 1 keeps the source's pixels.", kept=True, legacy=1.0)
-    seed: int = option(0, "Seed of the data stream and the initial weights.", minimum=0, kept=True)
+    camera: str = pair_option("camera", "gamma", paper="none", paper_fixed=False, kept=True)
+    motion: str = pair_option("motion", "uniform", help="Synthetic blur: uniform (one kernel per pair, made on the device), "
+                              "rotation (camera rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset "
+                              "--motion'; 'camera' is the former name of rotation.", kept=True, legacy="uniform")
+    shake: str = pair_option("shake", "shake")
+    crop: int = pair_option("crop", 256, help="Training crop side in px (resnet: a multiple of 4, at least 8; unet: a multiple "
+                            "of 32, at least 64 with instance norm; nafnet: any).", minimum=16, kept=True)
+    orientations: bool = pair_option("orientations", False, help="Synthetic pairs: each sharp region in one of its 8 orientations "
+                                     "(quarter turns, flips), drawn per sample.", kept=True, legacy=False)
+    min_scale: float = pair_option("min_scale", 1.0, kept=True, legacy=1.0)
+    seed: int = pair_option("seed", 0, help="Seed of the data stream and the initial weights.", kept=True)
     # The networks
     generator: str = option("resnet", "resnet (DeblurGAN's), unet (Pix2Pix-style encoder-decoder with skips) or nafnet "
                             "(NAFNet: layer norm, SimpleGate, simplified channel attention, U-shaped).",
-                            choices=GENERATORS, paper="resnet", kept=True, legacy="resnet")
+                            choices=tuple(GENERATORS), paper="resnet", kept=True, legacy="resnet")
     ngf: int | None = option(None, "Generator width: channels of its first layer (default 64 for resnet and unet, 32 for nafnet).",
                              minimum=1, paper=64, kept=True, legacy=64)
     blocks: int | None = option(None, "Generator depth: resnet's ResBlocks (default 9), nafnet's blocks at its deepest "
@@ -110,7 +80,7 @@ class TrainConfig:
                                 minimum=1, paper=9, kept=True, legacy=9)
     ndf: int = option(64, "Critic width: channels of its first layer.", minimum=1, paper=64, kept=True, legacy=64)
     upsample: str = option("transpose", "Generator upsampling: transpose (the paper's) or resize (no checkerboard artefacts).",
-                           choices=UPSAMPLES)
+                           choices=UPSAMPLES, legacy="transpose")
     init: str = option("identity", "Generator initialisation: identity (last conv zeroed: step 0 returns the input) or "
                        "paper (N(0, 0.02)).", choices=INITS, paper="paper", kept=True, legacy="paper")
     norm: str = option("instance", "Generator normalisation: instance (the paper's), batch or none (resnet and unet).",
@@ -173,12 +143,18 @@ class TrainConfig:
 
 
 def options() -> dict[str, Option]:
-    """Each setting's :class:`Option`, in the table's order."""
-    return {f.name: f.metadata["option"] for f in dataclasses.fields(TrainConfig)}
+    """Each setting's :class:`~blurgen.settings.Option`, in the table's order."""
+    return table_options(TrainConfig)
 
 
 def defaults() -> dict[str, Any]:
-    return {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    return table_defaults(TrainConfig)
+
+
+def recorded(saved: dict) -> dict:
+    """A checkpoint's record of its run with the value of each setting it predates (the option's
+    ``legacy``) filled in: what the run used."""
+    return {**{name: rule.legacy for name, rule in options().items() if rule.legacy is not UNSET}, **saved}
 
 
 def paper_config(config: TrainConfig) -> TrainConfig:
@@ -199,20 +175,16 @@ def paper_config(config: TrainConfig) -> TrainConfig:
 def resolved(config: TrainConfig) -> TrainConfig:
     """``config`` with the generator's own sizes filled in where ``ngf``/``blocks`` were left unset,
     and former names of values replaced by the current ones."""
-    width, depth = GENERATOR_SIZES[config.generator]
-    return dataclasses.replace(config, ngf=config.ngf or width, blocks=config.blocks or depth,
+    entry = GENERATORS[config.generator]
+    return dataclasses.replace(config, ngf=config.ngf or entry.ngf, blocks=config.blocks or entry.blocks,
                                motion=MOTION_ALIASES.get(config.motion, config.motion))
 
 
 def check(config: TrainConfig) -> None:
     """Every setting's choices and bounds, and the rules between settings, checked before anything
     is built or written (a :class:`SettingError`)."""
-    for name, described in options().items():
-        value = getattr(config, name)
-        if described.choices:
-            check_choice(name, value, described.choices + (tuple(MOTION_ALIASES) if name == "motion" else ()))
-        if described.minimum is not None and value is not None and value < described.minimum:
-            raise SettingError(f"{{{name}}} must be >= {described.minimum:g}, got {value}")
+    check_options(config)
+    check_pairs(config)
     generator = generator_class(config.generator)
     multiple, smallest = generator.multiple, generator.smallest_side(config.norm)
     if config.crop % multiple or config.crop < smallest:
@@ -222,28 +194,13 @@ def check(config: TrainConfig) -> None:
         raise SettingError("{blocks} sizes the resnet and nafnet generators; the unet's depth is fixed")
     if config.generator == "nafnet" and (config.norm, config.attention) != ("instance", "none"):
         raise SettingError("{generator} nafnet has its own layer norm and channel attention: drop {norm} and {attention}")
-    if not 0 < config.min_scale <= 1:
-        raise SettingError(f"{{min_scale}} must be in (0, 1], got {config.min_scale}")
-    if config.motion != "uniform" and (config.orientations or config.min_scale != 1):
-        which = "orientations" if config.orientations else "min_scale"
-        raise SettingError(f"{{{which}}} applies to uniform blur; {{motion}} {config.motion} follows the source's own geometry")
-    if config.motion != "uniform" and config.kernels:
-        raise SettingError(f"{{motion}} {config.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
-    try:
-        kernel_spec(config.preset)
-    except ValueError as error:
-        raise SettingError("{preset}: " + str(error).replace("{", "{{").replace("}", "}}")) from None
     if config.resume and config.overwrite:
         raise SettingError("{resume} continues the run in {out} and {overwrite} deletes it: choose one")
 
 
 def check_used(config: TrainConfig) -> None:
-    """For the command line: an option given that the chosen settings would ignore is a :class:`SettingError`."""
-    if config.sharp is not None and config.builtin != TrainConfig.builtin:
-        raise SettingError("{builtin} chooses the corpus used when no {sharp} is given: drop one of them")
-    if config.preset not in (TrainConfig.preset, options()["preset"].paper) and (config.kernels or config.motion != "uniform"):
-        which = "kernels" if config.kernels else "motion"
-        raise SettingError(f"{{preset}} chooses live kernels, which {{{which}}} replaces: drop one of them")
+    """For the command line: a training option given that the chosen settings would ignore is a
+    :class:`SettingError` (the pair settings' own rules: :func:`blurgen.pair_settings.check_pairs_used`)."""
     if (config.vgg_weights != "imagenet" or config.perceptual_net != "vgg19") and "perceptual" not in config.content:
         which = "vgg_weights" if config.vgg_weights != "imagenet" else "perceptual_net"
         raise SettingError(f"{{{which}}} is for the perceptual loss, which {{content}} {config.content} does not use: "
@@ -253,7 +210,7 @@ def check_used(config: TrainConfig) -> None:
 def check_resumable(config: TrainConfig, saved: dict) -> None:
     """A :class:`SettingError` naming the first kept setting ``config`` changes from a checkpoint's record."""
     for name, described in options().items():
-        if not described.kept or (name == "builtin" and config.sharp is not None):  # no built-in corpus in use
+        if not described.kept or (name == "builtin" and config.src is not None):  # no built-in corpus in use
             continue
         before = saved.get(name, described.legacy)
         if name == "motion":

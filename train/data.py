@@ -28,13 +28,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler, default_collate
 
-from blurgen.camera import Camera
-from blurgen.motion import shake_preset
-from blurgen.motion_pairs import Motion
-from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, Views, to_rgb
+from blurgen.pair_settings import make_synthesizer, open_pair_source
+from blurgen.pairs import ImageTooSmall, PairSynthesizer, to_rgb
 from blurgen.pairs_torch import device_item, pairs_on_device, to_chw, to_uint8
 from blurgen.settings import SettingError, check_choice
-from blurgen.sources import BadImage, GoProPairs, open_source
+from blurgen.sources import BadImage, GoProPairs
 
 SYNTH, GOPRO = 0, 1
 MIXES = ("wild", "synth", "comb")
@@ -77,7 +75,7 @@ class TrainingStream(Dataset):
         gopro: GoProPairs | None = None, synthesizer: PairSynthesizer | None = None,
     ) -> None:
         if synth_share and synthesizer is None:
-            raise SettingError("synthetic samples need a sharp source ({sharp})")
+            raise SettingError("synthetic samples need a sharp source ({src})")
         if gopro_share and gopro is None:
             raise SettingError("GoPro samples need {gopro}")
         if epoch_size < 1:
@@ -194,8 +192,9 @@ def collate(items: list[dict]) -> dict:
     return {"device": default_collate(device) if device else None, "ready": default_collate(ready) if ready else None}
 
 
-def assemble(batch: dict, camera: Camera, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(blurred, sharp, positions): B×3×S×S in [-1, 1] on ``device``, finished pairs first."""
+def assemble(batch: dict, stream: TrainingStream, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(blurred, sharp, positions): B×3×S×S in [-1, 1] on ``device``, finished pairs first; the
+    pairs still to blur go through the camera of the stream's own synthesiser."""
     blurred, sharp, positions = [], [], []
     if batch["ready"] is not None:
         part = batch["ready"]
@@ -203,14 +202,14 @@ def assemble(batch: dict, camera: Camera, device: torch.device) -> tuple[torch.T
         sharp.append(part["sharp"].to(device, non_blocking=True).float() / 127.5 - 1)
         positions.append(part["position"])
     if batch["device"] is not None:
-        made_blurred, made_sharp = pairs_on_device(batch["device"], camera, device)
+        made_blurred, made_sharp = pairs_on_device(batch["device"], stream.synthesizer.camera, device)
         blurred.append(made_blurred * 2 - 1)
         sharp.append(made_sharp * 2 - 1)
         positions.append(batch["device"]["position"])
     return torch.cat(blurred), torch.cat(sharp), torch.cat(positions)
 
 
-def build_stream(config: object, camera: Camera) -> tuple[TrainingStream, int]:
+def build_stream(config: object) -> tuple[TrainingStream, int]:
     """The data stream of a run's settings (``TrainConfig``), and its epoch size."""
     synth_share, gopro_share = shares(config.mix, parse_ratio(config.ratio))
     if gopro_share and not config.gopro:
@@ -219,17 +218,8 @@ def build_stream(config: object, camera: Camera) -> tuple[TrainingStream, int]:
     gopro = GoProPairs(config.gopro, "train", config.gopro_blur) if gopro_share else None
     synthesizer = None
     if synth_share:
-        dead_leaves = config.sharp is None and config.builtin == "dead-leaves"
-        source = open_source(config.sharp, n=config.sharp_images if dead_leaves else None, seed=config.seed, builtin=config.builtin)
-        if config.kernels:
-            from blurgen.bank import KernelBank
-
-            kernels = BankKernels(KernelBank.load(config.kernels))
-        else:
-            kernels = LiveKernels(seed=config.seed, preset=config.preset)
-        motion = Motion(config.motion, shake_preset(config.shake)) if config.motion != "uniform" else None
-        synthesizer = PairSynthesizer(source, kernels, camera, crop=config.crop, seed=config.seed, motion=motion,
-                                      views=Views(config.orientations, config.min_scale))
+        dead_leaves = config.src is None and config.builtin == "dead-leaves"
+        synthesizer = make_synthesizer(config, open_pair_source(config, n=config.sharp_images if dead_leaves else None))
     if config.epoch_size:
         epoch_size = config.epoch_size
     elif gopro is not None:  # one epoch sees every GoPro pair once, plus its share of synthetic pairs

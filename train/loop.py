@@ -23,11 +23,10 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from blurgen.camera import camera_preset
 from blurgen.settings import SettingError
 from blurgen.sources import open_pairs
 from blurgen.stopping import StopAtBoundary, die_with_parent, ignore_interrupts
-from blurgen.writers import make_writable, remove, write_atomic
+from blurgen.files import make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.content import ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.critic_step import CriticStep
@@ -146,8 +145,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     refuse_earlier_run(out, config)
     run, device = setup_distributed(config.device)
     dtype = amp_dtype(config.amp, device)
-    camera = camera_preset(config.camera)
-    stream, epoch_size = build_stream(config, camera)
+    stream, epoch_size = build_stream(config)
     val_pairs = open_pairs(config.val) if config.val else None  # checked now, not at the first validation
     stream.check()  # a source with no usable image fails here, in one line, not inside a worker
     if run.main:
@@ -183,7 +181,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         try:
             for step, batch in enumerate(loader, start=start_step + 1):
                 fetched = time.perf_counter()
-                blurred, sharp, _ = assemble(batch, camera, device)
+                blurred, sharp, _ = assemble(batch, stream, device)
                 with mixed():
                     restored = generator(blurred)
                 critic_terms = critic_step.step(step, sharp, restored.detach()) if trains_critic else {}

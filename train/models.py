@@ -12,7 +12,8 @@ critics (:mod:`train.critics`) by :func:`make_critic`. The building blocks they 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from torch import nn
 
@@ -23,37 +24,49 @@ from train.nafnet import NAFNet
 from train.resnet import UPSAMPLES, Generator
 from train.unet import UNetGenerator
 
-GENERATORS = ("resnet", "unet", "nafnet")
-GENERATOR_SIZES = {"resnet": (64, 9), "unet": (64, None), "nafnet": (32, 28)}  # (ngf, blocks) when not given
 
-__all__ = ["CRITICS", "GENERATORS", "GENERATOR_SIZES", "UPSAMPLES", "Critic", "DoubleScaleCritic", "Generator", "NAFNet",
+@dataclass(frozen=True)
+class GeneratorKind:
+    """One generator, registered once: its class, its width and depth when a run leaves them unset
+    (``blocks`` None: fixed by the class), and how a run's settings build it."""
+
+    cls: type[nn.Module]
+    ngf: int
+    blocks: int | None
+    build: Callable[[Mapping, int, int | None], nn.Module]
+
+
+def _conv_options(settings: Mapping, width: int) -> dict:
+    return dict(init=settings["init"], norm=settings["norm"], attention=settings["attention"],
+                spectral_norm=settings["spectral_norm"] == "both", ngf=width)
+
+
+GENERATORS: dict[str, GeneratorKind] = {
+    "resnet": GeneratorKind(Generator, 64, 9, lambda s, width, depth: Generator(s["upsample"], blocks=depth, **_conv_options(s, width))),
+    "unet": GeneratorKind(UNetGenerator, 64, None, lambda s, width, depth: UNetGenerator(**_conv_options(s, width))),
+    "nafnet": GeneratorKind(NAFNet, 32, 28, lambda s, width, depth: NAFNet(s["init"], width=width, blocks=depth)),
+}
+
+__all__ = ["CRITICS", "GENERATORS", "UPSAMPLES", "Critic", "DoubleScaleCritic", "Generator", "GeneratorKind", "NAFNet",
            "UNetGenerator", "generator_class", "make_critic", "make_critic_for", "make_generator", "pad_to_multiple",
            "parameter_count", "scores"]
 
 
 def generator_class(kind: str) -> type[nn.Module]:
     check_choice("generator", kind, GENERATORS)
-    return {"resnet": Generator, "unet": UNetGenerator, "nafnet": NAFNet}[kind]
+    return GENERATORS[kind].cls
 
 
 def make_generator(settings: Mapping) -> nn.Module:
-    """The generator a run's settings (``TrainConfig`` fields, or a checkpoint's ``args``) describe;
-    settings a checkpoint predates take the values of that time."""
-    kind = settings.get("generator", "resnet")
+    """The generator a run's settings describe: every ``TrainConfig`` field the generator reads
+    (a checkpoint's record goes through ``train.config.recorded`` first, which fills the values of
+    settings it predates); ``ngf``/``blocks`` None take the generator's own."""
+    kind = settings["generator"]
     check_choice("generator", kind, GENERATORS)
-    width, depth = GENERATOR_SIZES[kind]
-    width, depth = settings.get("ngf") or width, settings.get("blocks") or depth
-    init = settings.get("init", "paper")
-    if kind == "nafnet":
-        return NAFNet(init, width=width, blocks=depth)
-    options = dict(init=init, norm=settings.get("norm", "instance"), attention=settings.get("attention", "none"),
-                   spectral_norm=settings.get("spectral_norm", "none") == "both", ngf=width)
-    if kind == "unet":
-        return UNetGenerator(**options)
-    return Generator(settings.get("upsample", "transpose"), blocks=depth, **options)
+    entry = GENERATORS[kind]
+    return entry.build(settings, settings["ngf"] or entry.ngf, settings["blocks"] or entry.blocks)
 
 
 def make_critic_for(settings: Mapping) -> nn.Module:
     """The critic a run's settings describe (``critic``, ``spectral_norm``, ``ndf``)."""
-    return make_critic(settings.get("critic", "paper"), spectral_norm=settings.get("spectral_norm", "none") in ("critic", "both"),
-                       ndf=settings.get("ndf", 64))
+    return make_critic(settings["critic"], spectral_norm=settings["spectral_norm"] in ("critic", "both"), ndf=settings["ndf"])

@@ -12,7 +12,7 @@ from blurgen.camera import camera_preset, draw_camera, expose
 from blurgen.contact_sheet import kernel_to_uint8
 from blurgen.kernel import EXPOSURES_ALL, rasterise
 from blurgen.pairs import to_rgb
-from blurgen.rng import stream_key, uniform
+from blurgen.rng import PairCounter, stream_key, uniform
 from blurgen.sources.images import encode_png
 
 PREVIEW_SIDE = 256
@@ -72,7 +72,7 @@ def motion_preview(image: np.ndarray, camera_name: str, shake_name: str, index: 
     the ``shake_name`` preset, the photo's centre as principal point), with its blur map."""
     from blurgen.camera import expose_with
     from blurgen.motion import draw_rotation_path, shake_preset
-    from blurgen.motion_pairs import COUNTER_ROLL, margin_for
+    from blurgen.motion_pairs import margin_for
     from blurgen.nonuniform import render
 
     key = np.uint64(stream_key(np.uint64(seed), np.uint64(index)))
@@ -80,7 +80,7 @@ def motion_preview(image: np.ndarray, camera_name: str, shake_name: str, index: 
     def draw(counter: int) -> float:
         return uniform(key, np.uint64(counter))
 
-    path = draw_rotation_path(shake_preset(shake_name), seed, index, draw(COUNTER_ROLL), np.shape(image))
+    path = draw_rotation_path(shake_preset(shake_name), seed, index, draw(PairCounter.ROLL), np.shape(image))
     margin = margin_for(path, np.shape(image))
     region = preview_region(image, margin)
     centre = (region.shape[0] - 1) / 2

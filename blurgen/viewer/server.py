@@ -24,11 +24,13 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlparse
 
 import cv2
@@ -116,6 +118,130 @@ def state_summary(state: ViewerState) -> dict:
     }
 
 
+class Reply(NamedTuple):
+    """What a route answers: status, body, content type and extra headers."""
+
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict = {}
+    status: HTTPStatus = HTTPStatus.OK
+
+
+@dataclass
+class Request:
+    """One API request: what follows the route's prefix (``7`` of ``detail/7``), the query, and
+    the body and headers (read only by the routes that take them)."""
+
+    rest: str
+    query: dict
+    read_body: Callable[[], bytes]
+    headers: object
+
+
+def as_json(data: object) -> Reply:
+    return Reply(json.dumps(data).encode())
+
+
+def get_state(state: ViewerState, request: Request) -> Reply:
+    return as_json(state_summary(state))
+
+
+def get_kernels(state: ViewerState, request: Request) -> Reply:
+    return as_json([{"i": i, **{k: row[k].item() for k in row.dtype.names}} for i, row in enumerate(state.bank.meta)])
+
+
+def get_kernel_png(state: ViewerState, request: Request) -> Reply:
+    if not request.rest.endswith(".png"):
+        raise RequestError(HTTPStatus.NOT_FOUND, f"no such API route: GET /api/kernel/{request.rest}")
+    i = kernel_index(state, request.rest[: -len(".png")])
+    return Reply(kernel_png(state.bank.kernels[i], zoom=2), "image/png")
+
+
+def get_detail(state: ViewerState, request: Request) -> Reply:
+    return as_json(detail(state.bank, kernel_index(state, request.rest)))
+
+
+def get_preview(state: ViewerState, request: Request) -> Reply:
+    i = kernel_index(state, request.rest)
+    camera = request.query.get("camera", ["none"])[0]
+    if camera not in CAMERA_PRESETS:
+        raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown camera {camera!r}")
+    shake = request.query.get("motion", ["uniform"])[0]
+    seed = int(state.params.get("seed", 0))
+    if shake == "uniform":
+        return as_json(preview(state.preview_image(), state.bank.kernels[i], camera, seed=seed))
+    if shake in SHAKES:
+        return as_json(motion_preview(state.preview_image(), camera, shake, i, seed=seed))
+    raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown motion {shake!r}; choose uniform, {', '.join(SHAKES)}")
+
+
+def post_sample(state: ViewerState, request: Request) -> Reply:
+    try:
+        params = {**DEFAULT_PARAMS, **json.loads(request.read_body() or b"{}")}
+    except json.JSONDecodeError:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "the parameters are not JSON") from None
+    started = time.perf_counter()
+    state.bank = sample_from_params(params)
+    state.params, state.source = params, "sampled"
+    return as_json({**state_summary(state), "seconds": time.perf_counter() - started})
+
+
+def post_image(state: ViewerState, request: Request) -> Reply:
+    data = request.read_body()
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    if image is None:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "that file is not an image the viewer can read")
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    state.image, state.image_name = image, request.headers.get("X-File-Name", "uploaded image")[:200]
+    return as_json(state_summary(state))
+
+
+def post_bank(state: ViewerState, request: Request) -> Reply:
+    name = request.headers.get("X-File-Name", "the uploaded bank")[:200]
+    try:
+        state.bank = load_bank_bytes(request.read_body(), name)
+    except BankFormatError as error:
+        raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+    state.source = name
+    return as_json(state_summary(state))
+
+
+def get_preset_file(state: ViewerState, request: Request) -> Reply:
+    preset = {"format": "blurgen.preset", "spec": state.bank.info.get("spec", {}), "size": state.bank.size,
+              "exposures": state.bank.info.get("exposures"), "seed": state.bank.info.get("seed")}
+    return Reply(json.dumps(preset, indent=2).encode(), headers={"Content-Disposition": 'attachment; filename="blurgen-preset.json"'})
+
+
+def get_bank_file(state: ViewerState, request: Request) -> Reply:
+    return Reply(state.bank.to_bytes(), "application/octet-stream", {"Content-Disposition": 'attachment; filename="kernels.npz"'})
+
+
+# (method, route) → handler; a route ending in "/" takes what follows it (request.rest).
+ROUTES: dict[tuple[str, str], Callable[[ViewerState, Request], Reply]] = {
+    ("GET", "state"): get_state,
+    ("GET", "kernels"): get_kernels,
+    ("GET", "kernel/"): get_kernel_png,
+    ("GET", "detail/"): get_detail,
+    ("GET", "preview/"): get_preview,
+    ("POST", "sample"): post_sample,
+    ("POST", "image"): post_image,
+    ("POST", "bank"): post_bank,
+    ("GET", "export/preset"): get_preset_file,
+    ("GET", "export/bank"): get_bank_file,
+}
+
+
+def find_route(method: str, route: str) -> tuple[Callable[[ViewerState, Request], Reply], str]:
+    """The handler of ``method /api/<route>`` and the part of the route after its prefix."""
+    if (method, route) in ROUTES:
+        return ROUTES[method, route], ""
+    prefix, _, rest = route.partition("/")
+    if rest and (method, prefix + "/") in ROUTES:
+        return ROUTES[method, prefix + "/"], rest
+    raise RequestError(HTTPStatus.NOT_FOUND, f"no such API route: {method} /api/{route}")
+
+
 def make_handler(state: ViewerState) -> type[BaseHTTPRequestHandler]:
     """The request handler class bound to ``state``."""
 
@@ -125,19 +251,16 @@ def make_handler(state: ViewerState) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:  # keep the terminal quiet
             pass
 
-        def send(self, status: HTTPStatus, body: bytes, content_type: str, extra: dict | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
+        def send(self, reply: Reply) -> None:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
             self.send_header("Cache-Control", "no-store")
             self.send_header("X-Content-Type-Options", "nosniff")
-            for key, value in (extra or {}).items():
+            for key, value in reply.headers.items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
-
-        def send_json(self, data: object, status: HTTPStatus = HTTPStatus.OK) -> None:
-            self.send(status, json.dumps(data).encode(), "application/json")
+            self.wfile.write(reply.body)
 
         def body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
@@ -151,76 +274,17 @@ def make_handler(state: ViewerState) -> type[BaseHTTPRequestHandler]:
             try:
                 if method == "GET" and url.path in ASSETS:
                     name, content_type = ASSETS[url.path]
-                    self.send(HTTPStatus.OK, (files("blurgen.viewer") / "static" / name).read_bytes(), content_type)
+                    self.send(Reply((files("blurgen.viewer") / "static" / name).read_bytes(), content_type))
                 elif url.path.startswith("/api/"):
-                    self.api(method, url.path[len("/api/"):], parse_qs(url.query))
+                    handler, rest = find_route(method, url.path[len("/api/"):])
+                    with state.lock:
+                        self.send(handler(state, Request(rest, parse_qs(url.query), self.body, self.headers)))
                 else:
                     raise RequestError(HTTPStatus.NOT_FOUND, "not found")
             except RequestError as error:
                 if error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
                     self.close_connection = True  # the unread body must not be taken for the next request
-                self.send_json({"error": error.message}, error.status)
-
-        def api(self, method: str, route: str, query: dict) -> None:
-            with state.lock:
-                if method == "GET" and route == "state":
-                    self.send_json(state_summary(state))
-                elif method == "GET" and route == "kernels":
-                    self.send_json([{"i": i, **{k: row[k].item() for k in row.dtype.names}} for i, row in enumerate(state.bank.meta)])
-                elif method == "GET" and route.startswith("kernel/") and route.endswith(".png"):
-                    i = kernel_index(state, route[len("kernel/"):-len(".png")])
-                    self.send(HTTPStatus.OK, kernel_png(state.bank.kernels[i], zoom=2), "image/png")
-                elif method == "GET" and route.startswith("detail/"):
-                    self.send_json(detail(state.bank, kernel_index(state, route[len("detail/"):])))
-                elif method == "GET" and route.startswith("preview/"):
-                    i = kernel_index(state, route[len("preview/"):])
-                    camera = query.get("camera", ["none"])[0]
-                    if camera not in CAMERA_PRESETS:
-                        raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown camera {camera!r}")
-                    shake = query.get("motion", ["uniform"])[0]
-                    seed = int(state.params.get("seed", 0))
-                    if shake == "uniform":
-                        self.send_json(preview(state.preview_image(), state.bank.kernels[i], camera, seed=seed))
-                    elif shake in SHAKES:
-                        self.send_json(motion_preview(state.preview_image(), camera, shake, i, seed=seed))
-                    else:
-                        raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown motion {shake!r}; choose uniform, {', '.join(SHAKES)}")
-                elif method == "POST" and route == "sample":
-                    try:
-                        params = {**DEFAULT_PARAMS, **json.loads(self.body() or b"{}")}
-                    except json.JSONDecodeError:
-                        raise RequestError(HTTPStatus.BAD_REQUEST, "the parameters are not JSON") from None
-                    started = time.perf_counter()
-                    state.bank = sample_from_params(params)
-                    state.params, state.source = params, "sampled"
-                    self.send_json({**state_summary(state), "seconds": time.perf_counter() - started})
-                elif method == "POST" and route == "image":
-                    data = self.body()
-                    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
-                    if image is None:
-                        raise RequestError(HTTPStatus.BAD_REQUEST, "that file is not an image the viewer can read")
-                    if image.ndim == 3:
-                        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-                    state.image, state.image_name = image, self.headers.get("X-File-Name", "uploaded image")[:200]
-                    self.send_json(state_summary(state))
-                elif method == "POST" and route == "bank":
-                    name = self.headers.get("X-File-Name", "the uploaded bank")[:200]
-                    try:
-                        state.bank = load_bank_bytes(self.body(), name)
-                    except BankFormatError as error:
-                        raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
-                    state.source = name
-                    self.send_json(state_summary(state))
-                elif method == "GET" and route == "export/preset":
-                    preset = {"format": "blurgen.preset", "spec": state.bank.info.get("spec", {}), "size": state.bank.size,
-                              "exposures": state.bank.info.get("exposures"), "seed": state.bank.info.get("seed")}
-                    self.send(HTTPStatus.OK, json.dumps(preset, indent=2).encode(), "application/json",
-                              {"Content-Disposition": 'attachment; filename="blurgen-preset.json"'})
-                elif method == "GET" and route == "export/bank":
-                    self.send(HTTPStatus.OK, state.bank.to_bytes(), "application/octet-stream",
-                              {"Content-Disposition": 'attachment; filename="kernels.npz"'})
-                else:
-                    raise RequestError(HTTPStatus.NOT_FOUND, f"no such API route: {method} /api/{route}")
+                self.send(Reply(json.dumps({"error": error.message}).encode(), status=error.status))
 
         def do_GET(self) -> None:
             self.handle_request("GET")

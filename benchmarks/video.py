@@ -1,0 +1,112 @@
+"""Pairs from video: pairs/s and frames/s of ``blurgen dataset --average`` on a generated 1280×720
+clip, beside decoding the same frames alone (the floor: every frame decoded once, nothing else).
+
+The clip: a photo-like texture panned along a smooth random path with a slow roll (camera shake
+at 240 fps), written losslessly (FFV1 in .mkv) and as mp4 (OpenCV's mp4v). The pipeline runs as
+the command does (one worker, whole frames, PNG output); ``--interpolate 8`` is timed with both
+optical flows. Frames/s counts every frame of the clip, as the pipeline reads through it all.
+
+Usage: python benchmarks/video.py [--frames N]. Writes benchmarks/results/video.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
+
+from blurgen.dataset import DatasetConfig, dataset_spec  # noqa: E402
+from blurgen.distribute import build_dataset  # noqa: E402
+
+WIDTH, HEIGHT = 1280, 720
+
+
+def render_clip(frames: int, seed: int = 0) -> np.ndarray:
+    """A textured scene seen by a shaking camera: frames×720×1280×3 uint8."""
+    rng = np.random.default_rng(seed)
+    texture = np.zeros((HEIGHT + 400, WIDTH + 400, 3), np.float32)
+    for scale in (4, 16, 64):  # detail at several scales, as photographs have
+        coarse = rng.random(((HEIGHT + 400) // scale + 2, (WIDTH + 400) // scale + 2, 3)).astype(np.float32)
+        texture += cv2.resize(coarse, (WIDTH + 400, HEIGHT + 400), interpolation=cv2.INTER_CUBIC) / 3
+    texture = np.clip(texture * 255, 0, 255).astype(np.uint8)
+    velocity = np.cumsum(rng.normal(0, 0.15, (frames, 2)), axis=0) + (1.2, 0.5)  # px per frame, drifting
+    path = np.cumsum(velocity, axis=0)
+    path -= path.mean(axis=0)
+    out = np.empty((frames, HEIGHT, WIDTH, 3), np.uint8)
+    for k, (dx, dy) in enumerate(path):
+        roll = 0.5 * np.sin(k / 40)
+        matrix = cv2.getRotationMatrix2D(((WIDTH + 400) / 2, (HEIGHT + 400) / 2), roll, 1.0)
+        matrix[:, 2] += (-200 - dx, -200 - dy)
+        out[k] = cv2.warpAffine(texture, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
+def write_clip(path: Path, frames: np.ndarray, fourcc: str) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 240.0, (WIDTH, HEIGHT))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def decode_floor(path: Path) -> tuple[int, float]:
+    started = time.perf_counter()
+    capture, count = cv2.VideoCapture(str(path)), 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    return count, time.perf_counter() - started
+
+
+def pipeline(src: Path, out: Path, **settings: object) -> tuple[int, float]:
+    spec = dataset_spec(DatasetConfig(src=str(src), out=str(out), workers=1, **settings))
+    started = time.perf_counter()
+    report = build_dataset(spec, workers=1)
+    return report["pairs"], time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=240)
+    args = parser.parse_args()
+    cv2.setNumThreads(1)  # as the dataset's workers run
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        frames = render_clip(args.frames)
+        for codec, fourcc, name in (("lossless (FFV1)", "FFV1", "clip.mkv"), ("mp4 (mp4v)", "mp4v", "clip.mp4")):
+            folder = tmp / name.replace(".", "-")
+            folder.mkdir()
+            clip = write_clip(folder / name, frames, fourcc)
+            decoded, floor_seconds = decode_floor(clip)
+            floor = decoded / floor_seconds
+            runs = [("--average 7-23", {}), ("--average 7-23 --interpolate 8 (dis)", {"interpolate": 8}),
+                    ("--average 7-23 --interpolate 8 (farneback)", {"interpolate": 8, "flow": "farneback"})]
+            for label, extra in runs:
+                pairs, seconds = pipeline(folder, tmp / f"out-{name}-{len(rows)}", average="7-23", **extra)
+                rows.append({"codec": codec, "run": label, "frames": decoded, "pairs": pairs, "seconds": round(seconds, 2),
+                             "pairs_per_s": round(pairs / seconds, 2), "frames_per_s": round(decoded / seconds, 1),
+                             "decode_floor_frames_per_s": round(floor, 1), "of_floor": round(decoded / seconds / floor, 2),
+                             "seconds_per_pair": round(seconds / pairs, 3)})
+                print(f"{codec:16} {label:44} {pairs:3d} pairs  {pairs / seconds:6.2f} pairs/s  {decoded / seconds:6.1f} frames/s  "
+                      f"floor {floor:6.1f} frames/s  of floor {decoded / seconds / floor:.2f}", flush=True)
+    result = {"machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
+                          "opencv": cv2.__version__}, "clip": {"size": [WIDTH, HEIGHT], "frames": args.frames, "fps": 240},
+              "rows": rows}
+    out = ROOT / "benchmarks" / "results" / "video.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

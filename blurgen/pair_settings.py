@@ -1,0 +1,221 @@
+"""The settings that describe a pair, each written once: source, kernels, camera, motion, views,
+seed, and video averaging.
+
+:class:`PairSettings` is the table. ``blurgen dataset`` (:class:`blurgen.dataset.DatasetConfig`
+adds where and how the pairs are written) and ``train`` (``train.config.TrainConfig`` takes these
+fields with its own defaults) generate their options from it, and :func:`check_pairs` applies the
+same bounds and rules to all three ways in: the two commands and Python. Adding a pair setting is
+one field here, plus the code that uses it.
+
+Python::
+
+    settings = PairSettings(crop=256, preset="mixture", camera="gamma")
+    synthesizer = make_synthesizer(settings, open_pair_source(settings))
+    blurred, sharp, meta = synthesizer[0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from blurgen.camera import CAMERA_PRESETS
+from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
+from blurgen.settings import SettingError, check_options, defaults, option, options
+from blurgen.sources import BUILTIN_CORPORA
+
+LIVE_KERNEL_SETTINGS = ("preset", "expl", "kernel_size")
+VIDEO_SETTINGS = ("interpolate", "flow", "stride", "per_clip", "min_motion", "response")
+
+
+@dataclass
+class PairSettings:
+    """What decides each pair's pixels (``blurgen dataset --help`` shows them); the defaults are
+    ``blurgen dataset``'s."""
+
+    src: str | None = option(None, "Sharp images: a COCO root, a GoPro_Large root or split, the output of 'blurgen dataset', or "
+                             "any folder. Default: the built-in corpus of --builtin.", path=True)
+    builtin: str = option("dead-leaves", "The built-in corpus when no --src is given: dead-leaves (procedural) or photos (18 "
+                          "greyscale and tinted photographs that ship in scikit-image, in no evaluation set).",
+                          choices=BUILTIN_CORPORA)
+    crop: int | None = option(None, "Square crops of this many px (default: whole images, reflected borders).", minimum=1)
+    kernels: str | None = option(None, "Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.", path=True)
+    preset: str = option("deblurgan", "Live kernels: preset, as for 'blurgen kernels': a Markov preset (deblurgan: the paper's, "
+                         "mild, strong, anxious), one family (line, arc, walk, still, disk), mixture (Markov shake, lines, arcs, "
+                         "smooth walks and near-still kernels) or a preset .json.")
+    expl: str | None = option(None, "Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")
+    kernel_size: int = option(65, "Live kernels: side in px.", minimum=3, maximum=1025)
+    camera: str = option("none", "Camera pipeline: none blurs the sRGB values, gamma blurs in linear light, mixed draws each "
+                         "pair's gamma exponent from U(1, 2.2), realistic adds saturation and sensor noise, wide draws per pair "
+                         "mixed's exponent, saturation, noise from none to 1.5x and JPEG 75-95 for half the pairs.",
+                         choices=tuple(CAMERA_PRESETS))
+    motion: str = option("uniform", "uniform (one kernel per pair), rotation (the camera rotates: blur varies across the image; "
+                         "'camera' is its former name), objects (annotated objects move, the camera is still) or mixed (both). "
+                         "Non-uniform pairs come with a blur map.", choices=MOTIONS + tuple(MOTION_ALIASES))
+    shake: str = option("shake", "With --motion rotation/mixed: shake (the centre blurs like a deblurgan kernel, roll up to 2 "
+                        "degrees), kohler (recorded hand shake: fractions of a degree) or roll.", choices=SHAKES)
+    fov: float = option(60.0, "With --motion: the photos' horizontal field of view in degrees (sets the focal length).",
+                        minimum=1.0, maximum=170.0)
+    orientations: bool = option(False, "With --crop: each pair's sharp region in one of its 8 orientations (quarter turns, "
+                                "flips), drawn per pair.", flags=("--orientations/--no-orientations",))
+    min_scale: float = option(1.0, "With --crop: each pair's sharp region shrunk by a factor drawn from [min-scale, 1] before the "
+                              "blur (more scenes per photo, finer detail); 1 keeps the source's pixels.", above=0.0, maximum=1.0)
+    seed: int = option(0, "Run seed; pair i depends only on (seed, i).", minimum=0)
+    # Pairs from video: the average of consecutive frames, the middle one sharp (blurgen.video_pairs)
+    average: str | None = option(None, "Make pairs from video instead of kernels: --src holds clips (video files, folders of "
+                                 "frames, GoPro_Large's sharp frames); each pair averages an odd number of consecutive frames "
+                                 "drawn from this range (7-23: GoPro's) and pairs it with the middle frame.")
+    interpolate: int = option(1, "With --average: frames per original frame interval after optical-flow interpolation (8: "
+                              "7 frames inserted), for clips too slow for smooth blur (motion of more than a pixel or two "
+                              "between frames); 1: none.", minimum=1, maximum=64)
+    flow: str = option("dis", "With --interpolate: OpenCV's optical flow, dis or farneback.", choices=("dis", "farneback"))
+    stride: int | None = option(None, "With --average: original frames between successive windows' middle frames (default: "
+                                "the longest window's span, so windows do not overlap).", minimum=1)
+    per_clip: int | None = option(None, "With --average: at most this many windows of each clip, spread evenly over it.", minimum=1)
+    min_motion: float = option(0.0, "With --average: skip windows whose content moves less than this many px across them "
+                               "(mean optical-flow magnitude); 0 keeps every window.", minimum=0.0)
+    response: str = option("srgb", "With --average: the inverse camera response frames are averaged through: srgb, gamma (a 2.2 "
+                           "power law, as GoPro's authors used) or none (the encoded values, as data sets made so); --camera "
+                           "adds its noise and JPEG after.", choices=("srgb", "gamma", "none"))
+
+
+PAIR_SETTINGS = tuple(f.name for f in fields(PairSettings))
+
+
+def pair_option(name: str, default: Any = None, **changes: Any) -> Any:
+    """A field of another settings table that is pair setting ``name``: its help, choices and bounds
+    come from :class:`PairSettings`; ``default`` and ``changes`` (e.g. ``help``, ``kept``) are the table's own."""
+    described = replace(options(PairSettings)[name], **changes)
+    return option(default, **{f.name: getattr(described, f.name) for f in fields(described)})
+
+
+def check_views(crop: int | None, uniform: bool, orientations: bool, min_scale: float) -> None:
+    """Views (orientations, shrinking) turn a crop of uniform blur: a :class:`SettingError` otherwise."""
+    if orientations or min_scale != 1:
+        which = "orientations" if orientations else "min_scale"
+        if crop is None:
+            raise SettingError(f"{{{which}}} needs {{crop}}: whole images keep their own geometry")
+        if not uniform:
+            raise SettingError(f"{{{which}}} applies to uniform blur; motion blur follows the source's own geometry")
+
+
+def check_pairs(settings: Any) -> None:
+    """The pair settings' choices, bounds and rules, for any table that holds them (those it holds),
+    as a :class:`SettingError` naming the settings; nothing is read or built."""
+    held = [name for name in PAIR_SETTINGS if hasattr(settings, name)]
+    check_options(settings, held)
+    uniform = settings.motion == "uniform"
+    check_views(getattr(settings, "crop", None), uniform, settings.orientations, settings.min_scale)
+    if not uniform and settings.kernels:
+        raise SettingError(f"{{motion}} {settings.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
+    if getattr(settings, "average", None) is not None:
+        from blurgen.sources.video import parse_lengths
+
+        try:
+            parse_lengths(settings.average)
+        except ValueError as error:
+            raise SettingError("{average} " + str(error)) from None
+        if not uniform or settings.kernels or settings.orientations or settings.min_scale != 1:
+            which = "motion" if not uniform else "kernels" if settings.kernels else "orientations" if settings.orientations else "min_scale"
+            raise SettingError(f"{{average}} makes pairs from video frames, which {{{which}}} does not apply to: drop one of them")
+    from blurgen.presets import kernel_spec
+
+    try:
+        kernel_spec(settings.preset, expl=getattr(settings, "expl", None))
+    except (ValueError, TypeError) as error:
+        raise SettingError("{preset}: " + str(error).replace("{", "{{").replace("}", "}}")) from None
+
+
+def check_pairs_used(settings: Any) -> None:
+    """For a command line: a pair setting given that the others make unused is a :class:`SettingError`
+    (given = different from the table's default)."""
+    start = defaults(type(settings))
+
+    def given(name: str) -> bool:
+        return hasattr(settings, name) and getattr(settings, name) != start[name]
+
+    if settings.src is not None and given("builtin"):
+        raise SettingError("{builtin} chooses the corpus used when no {src} is given: drop one of them")
+    live = [name for name in LIVE_KERNEL_SETTINGS if given(name)]
+    if settings.kernels and live:
+        raise SettingError(f"{{kernels}} uses the bank's kernels; {{{live[0]}}} applies to live kernels only: drop one or the other")
+    if settings.motion != "uniform" and live:
+        raise SettingError(f"{{motion}} {settings.motion} blurs by camera and object motion, not kernels: drop {{{live[0]}}}")
+    video = [name for name in VIDEO_SETTINGS if given(name)]
+    if getattr(settings, "average", None) is None and video:
+        raise SettingError(f"{{{video[0]}}} applies to pairs from video: add {{average}} (e.g. 7-23)")
+    if getattr(settings, "average", None) is not None and live:
+        raise SettingError(f"{{average}} makes pairs from video frames, not kernels: drop {{{live[0]}}}")
+    moved = [name for name in ("shake", "fov") if given(name)]
+    if settings.motion == "uniform" and moved:
+        raise SettingError(f"{{{moved[0]}}} applies to {{motion}} rotation, objects or mixed")
+
+
+def open_pair_source(settings: Any, **more: Any) -> Any:
+    """The sharp source of ``settings`` (:func:`blurgen.sources.open_source` of ``src``, or the
+    built-in corpus); ``more``: its other arguments (``n``, ``coco_split``, ``exclude``)."""
+    from blurgen.sources import open_source
+
+    return open_source(settings.src, seed=settings.seed, builtin=settings.builtin, **more)
+
+
+def open_clip_windows(settings: Any, *, limit: int | None = None, exclude: tuple = ()) -> Any:
+    """The windows of the clips under ``settings.src`` (:class:`~blurgen.sources.video.VideoWindows`),
+    the first ``limit`` only when given."""
+    from blurgen.sources import SourceError
+    from blurgen.sources.video import VideoWindows, find_clips, parse_lengths
+
+    if settings.src is None:
+        raise SourceError("--average makes pairs from video: give --src (video files, folders of frames or GoPro_Large)")
+    clips, unreadable = find_clips(settings.src, exclude=exclude)
+    return VideoWindows(clips, parse_lengths(settings.average), interpolate=settings.interpolate, stride=settings.stride,
+                        per_clip=settings.per_clip, seed=settings.seed, unreadable=unreadable, root=str(settings.src), limit=limit)
+
+
+def averaging_of(settings: Any) -> Any:
+    """The :class:`~blurgen.video_pairs.Averaging` of pairs from video, or None for kernel pairs."""
+    if getattr(settings, "average", None) is None:
+        return None
+    from blurgen.sources.video import parse_lengths
+    from blurgen.video_pairs import Averaging
+
+    return Averaging(parse_lengths(settings.average), settings.interpolate, settings.flow, settings.min_motion, settings.response)
+
+
+def kernel_source(settings: Any) -> tuple[Any, dict]:
+    """The kernels of uniform blur (a :class:`~blurgen.pairs.BankKernels` or
+    :class:`~blurgen.pairs.LiveKernels`), and what a dataset's record says of them."""
+    from blurgen.pairs import BankKernels, LiveKernels
+
+    if settings.kernels:
+        from blurgen.bank import KernelBank
+
+        bank = KernelBank.load(settings.kernels)
+        return BankKernels(bank), {"bank": str(settings.kernels), "kernels": len(bank), "size": bank.size,
+                                   "bank_seed": bank.info["seed"], "preset": bank.info["preset"]}
+    from blurgen.presets import kernel_spec
+
+    expl, size = getattr(settings, "expl", None), getattr(settings, "kernel_size", 65)
+    live = LiveKernels(seed=settings.seed, preset=settings.preset, size=size, overrides={"expl": expl} if expl else {})
+    return live, {"live": True, "preset": settings.preset, "size": size, "spec": kernel_spec(settings.preset, expl=expl).to_dict()}
+
+
+def motion_of(settings: Any) -> Any:
+    """The :class:`~blurgen.motion_pairs.Motion` of non-uniform blur, or None for one kernel per pair."""
+    if settings.motion == "uniform":
+        return None
+    from blurgen.motion import shake_preset
+    from blurgen.motion_pairs import Motion
+
+    return Motion(settings.motion, shake_preset(settings.shake, getattr(settings, "fov", 60.0)))
+
+
+def make_synthesizer(settings: Any, source: Any, *, per_image: int = 1) -> Any:
+    """The :class:`~blurgen.pairs.PairSynthesizer` of ``settings`` over ``source`` (checked first)."""
+    from blurgen.camera import camera_preset
+    from blurgen.pairs import PairSynthesizer, Views
+
+    check_pairs(settings)
+    kernels, _ = kernel_source(settings)
+    return PairSynthesizer(source, kernels, camera_preset(settings.camera), crop=settings.crop, seed=settings.seed,
+                           per_image=per_image, motion=motion_of(settings), views=Views(settings.orientations, settings.min_scale))

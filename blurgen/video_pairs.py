@@ -1,0 +1,204 @@
+"""Frames → pair: the average of consecutive video frames, blurred as the camera would have, with
+the middle frame as its sharp partner (how GoPro, REDS and DVD were made).
+
+:class:`FrameAverager` is the video counterpart of :class:`blurgen.pairs.PairSynthesizer`: sample
+``i`` is window ``i // per_image`` of a :class:`blurgen.sources.video.VideoWindows` source, a pure
+function of (seed, i). For each window it
+
+1. refuses a window that crosses a scene cut (:func:`scene_cut`);
+2. takes the crop (``crop``: its position from the pair's stream; all frames alike);
+3. measures the motion across the window (mean optical-flow magnitude, px) and refuses windows
+   that move less than ``min_motion``;
+4. interpolates ``interpolate - 1`` frames between neighbours (:mod:`blurgen.interpolate`);
+5. averages the window's frames in linear light through the inverse camera response
+   (``response``: the sRGB curve, a 2.2 power law as GoPro's authors used, or none: the encoded
+   values, as data sets made so), then applies the camera's noise and JPEG, as kernel pairs do,
+   and re-encodes.
+
+The sharp image is the window's middle original frame, untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linearise, sample_camera
+from blurgen.interpolate import FLOWS, interpolate_frames, mean_motion, to_grey8
+from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, to_unit_float
+from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
+from blurgen.sources.images import BadImage
+
+RESPONSES = ("srgb", "gamma", "none")
+SCENE_CUT = "scene_cut"
+STILL = "below_min_motion"
+CUT_MIN = 0.08  # a cut's thumbnail difference (mean |Δ| of grey in [0, 1]) is at least this ...
+CUT_RATIO = 3.0  # ... and this many times the window's median difference between neighbours
+
+
+@dataclass(frozen=True)
+class Averaging:
+    """How a window of frames becomes a blurred image.
+
+    Args:
+        lengths: (low, high): each window averages an odd number of frames in this range,
+            counted after interpolation (GoPro: 7 to 23 at 240 fps).
+        interpolate: frame intervals per original interval (1: the clip's own frames).
+        flow: the optical flow of interpolation, ``"dis"`` or ``"farneback"``.
+        min_motion: windows whose content moves less than this many px across them are skipped.
+        response: the inverse camera response averaging happens through: ``"srgb"``,
+            ``"gamma"`` (a 2.2 power law) or ``"none"`` (the encoded values).
+    """
+
+    lengths: tuple[int, int] = (7, 23)
+    interpolate: int = 1
+    flow: str = "dis"
+    min_motion: float = 0.0
+    response: str = "srgb"
+
+    def __post_init__(self) -> None:
+        low, high = self.lengths
+        if low < 1 or high < low or low % 2 == 0 or high % 2 == 0:
+            raise ValueError(f"lengths must be odd numbers low <= high, got {self.lengths}")
+        if self.interpolate < 1 or self.min_motion < 0 or self.flow not in FLOWS or self.response not in RESPONSES:
+            raise ValueError(f"bad averaging settings: {self}")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "lengths": list(self.lengths)}
+
+
+def response_camera(camera: Camera, response: str) -> Camera:
+    """``camera`` whose tone curve is the inverse of ``response``; its noise and JPEG stay. The
+    saturation boost is dropped: frames clip where the scene did, so their average already does."""
+    curve, gamma = {"srgb": ("srgb", 2.2), "gamma": ("gamma", 2.2), "none": ("none", 2.2)}[response]
+    return replace(camera, curve=curve, gamma=gamma, gamma_range=None, saturation=None)
+
+
+def scene_cut(frames: np.ndarray) -> int | None:
+    """The first frame after a cut in ``frames`` (N×H×W×C), or None: a difference between
+    neighbours (64-px grey thumbnails) far above the others of the window, and large."""
+    if len(frames) < 2:
+        return None
+    thumbs = [cv2.resize(to_grey8(frame), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for frame in frames]
+    steps = np.array([np.abs(b - a).mean() for a, b in zip(thumbs, thumbs[1:])])
+    typical = np.median(steps)
+    for k, step in enumerate(steps):
+        if step >= CUT_MIN and step >= CUT_RATIO * max(typical, 1e-3) - 1e-9 and (len(steps) > 1 or step >= 2 * CUT_MIN):
+            return k + 1
+    return None
+
+
+class AveragePlan(NamedTuple):
+    """What sample ``index`` was made from (a writer stores ``kernel``: None, there is none)."""
+
+    index: int
+    key: int
+    region: tuple[int, int, int, int]  # y, x, height, width of the crop in the frames
+    draws: CameraDraws
+    kernel: None = None
+
+
+@dataclass
+class FrameAverager:
+    """Deterministic (blurred, sharp) pairs from video windows; ``len = len(source) · per_image``."""
+
+    source: object  # blurgen.sources.video.VideoWindows
+    camera: Camera = CAMERA_PRESETS["none"]
+    crop: int | None = None
+    seed: int = 0
+    per_image: int = 1
+    averaging: Averaging = Averaging()
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+        self._pair_seed = np.uint64(derive_seed(self.seed, PAIRS_PURPOSE))
+        self._camera = response_camera(self.camera, self.averaging.response)
+
+    def __len__(self) -> int:
+        return len(self.source) * self.per_image
+
+    def __getitem__(self, index: int) -> Pair:
+        if not 0 <= index < len(self):
+            raise IndexError(f"sample {index} is out of range for {len(self)} samples")
+        return self.make_with_map(self.source[index // self.per_image], index)[0]
+
+    def make(self, frames: np.ndarray, index: int) -> tuple[Pair, AveragePlan]:
+        pair, plan, _ = self.make_with_map(frames, index)
+        return pair, plan
+
+    def make_with_map(self, frames: np.ndarray, index: int) -> tuple[Pair, AveragePlan, None]:
+        """Sample ``index`` from its window's original frames (N×H×W×3, as the source reads them).
+
+        Raises :class:`BadImage` (``scene_cut``, ``below_min_motion``) for a window that cannot
+        make a pair and :class:`ImageTooSmall` for frames smaller than the crop.
+        """
+        number = index // self.per_image
+        window = self.source.windows[number]
+        first, _ = window.span(self.averaging.interpolate)
+        name = self.source.id(number)
+        cut = scene_cut(frames)
+        if cut is not None:
+            raise BadImage(SCENE_CUT, name, f"a cut before frame {first + cut}")
+        key = np.uint64(stream_key(self._pair_seed, np.uint64(index)))
+
+        def draw(counter: int) -> float:
+            return uniform(key, np.uint64(counter))
+
+        height, width = frames.shape[1:3]
+        region = (0, 0, height, width)
+        if self.crop is not None:
+            if height < self.crop or width < self.crop:
+                raise ImageTooSmall(f"frames {height}×{width} are smaller than crop {self.crop}")
+            y = min(int(draw(PairCounter.CROP_Y) * (height - self.crop + 1)), height - self.crop)
+            x = min(int(draw(PairCounter.CROP_X) * (width - self.crop + 1)), width - self.crop)
+            region = (y, x, self.crop, self.crop)
+            frames = frames[:, y : y + self.crop, x : x + self.crop]
+        motion = mean_motion(frames)
+        if motion < self.averaging.min_motion:
+            raise BadImage(STILL, name, f"{motion:.2f} px of motion, less than {self.averaging.min_motion:g}")
+        steps = self.averaging.interpolate
+        middle = window.centre - first
+        sequence = interpolate_frames(frames, steps, self.averaging.flow) if steps > 1 else frames
+        half = window.length // 2
+        averaged = sequence[middle * steps - half : middle * steps + half + 1]
+        sharp = np.ascontiguousarray(frames[middle])
+        draws = draw_camera(self._camera, draw)
+        camera = sample_camera(self._camera, draws)
+
+        def average(_: np.ndarray) -> np.ndarray:  # the sharp frame's own light is one of the frames averaged
+            total = np.zeros(sharp.shape, np.float32)
+            for frame in averaged:
+                total += linearise(np.ascontiguousarray(frame), camera)
+            total *= np.float32(1 / len(averaged))
+            return np.ascontiguousarray(total.transpose(2, 0, 1))
+
+        blurred = expose_with(sharp, average, self._camera, draws, noise_key=int(key))
+        plan = AveragePlan(index, int(key), region, draws)
+        return Pair(blurred, to_unit_float(sharp), self.metadata(plan, window, first, motion)), plan, None
+
+    def metadata(self, plan: AveragePlan, window: object, first: int, motion: float) -> dict:
+        clip = self.source.clips[window.clip]
+        y, x, height, width = plan.region
+        steps = self.averaging.interpolate
+        return {
+            "index": plan.index,
+            "seed": int(self.seed),
+            "source_index": plan.index // self.per_image,
+            "source_id": self.source.id(plan.index // self.per_image),
+            "clip": clip.id,
+            "first_frame": first,
+            "sharp_frame": window.centre,
+            "frames": window.length,  # averaged, after interpolation
+            "fps": clip.fps,
+            "interpolate": steps,
+            **({"flow": self.averaging.flow} if steps > 1 else {}),
+            "motion_px": round(motion, 3),
+            "response": self.averaging.response,
+            "crop_box": {"x": x, "y": y, "width": width, "height": height},
+            "kernel": None,
+            "camera": self._camera.to_dict(),
+            "camera_draws": {name: value for name, value in asdict(plan.draws).items() if value is not None},
+        }

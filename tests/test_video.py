@@ -1,0 +1,130 @@
+"""Pairs from video: the average of consecutive frames in linear light, the middle frame sharp."""
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from fixtures import moving_scene, write_clip, write_frames
+from blurgen.camera import Camera, CameraDraws, expose
+from blurgen.cli import app
+from blurgen.families import family_path
+from blurgen.kernel import rasterise
+from blurgen.sources.video import VideoWindows, find_clips
+from blurgen.video_pairs import Averaging, FrameAverager, scene_cut
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return 10 * math.log10(1 / float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
+
+
+def averager(folder: Path, lengths: tuple[int, int], interpolate: int = 1, **settings) -> FrameAverager:
+    clips, _ = find_clips(folder)
+    windows = VideoWindows(clips, lengths, interpolate=interpolate, stride=settings.pop("stride", None))
+    return FrameAverager(windows, averaging=Averaging(lengths, interpolate, **settings))
+
+
+def blurgen_dataset(*args: str) -> object:
+    return CliRunner().invoke(app, ["dataset", *map(str, args)])
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.png"))}
+
+
+def test_averaging_a_translating_scene_is_the_middle_frame_blurred_by_the_matching_line_kernel(tmp_path):
+    velocity, frames_averaged = (0.9, 0.45), 9
+    offsets = [((k - 4) * velocity[0], (k - 4) * velocity[1]) for k in range(frames_averaged)]
+    folder = write_frames(tmp_path / "clip", moving_scene(offsets, 80, 96))
+    pair = averager(folder, (frames_averaged, frames_averaged))[0]
+
+    length = frames_averaged * math.hypot(*velocity)  # the path the scene travels while the frames are exposed
+    kernel = rasterise(family_path("line", 0, 0, length, math.atan2(velocity[1], velocity[0]), 0.0), size=17)[0]
+    expected = expose(pair.sharp, kernel, Camera(curve="srgb"), CameraDraws(), border="reflect")
+    inner = (slice(12, -12), slice(12, -12))
+    assert psnr(pair.blurred[inner], expected[inner]) >= 40
+    assert psnr(pair.blurred[inner], pair.sharp[inner]) < 33  # 9 px of blur: far from the 40 dB the kernel matches
+    assert pair.meta["frames"] == frames_averaged and pair.meta["sharp_frame"] == 4 and pair.meta["motion_px"] == pytest.approx(length * 8 / 9, rel=0.1)
+
+
+def test_interpolating_a_30_fps_clip_comes_closer_to_the_240_fps_average_than_its_own_frames(tmp_path):
+    speed = 1.0  # px per 240-fps frame: 8 px between 30-fps frames, where plain averaging ghosts
+    fast = moving_scene([(speed * k, 0.4 * speed * k) for k in range(33)], 72, 96, seed=3)
+    reference = averager(write_frames(tmp_path / "fast", fast), (17, 17))[0]  # frames 8..24, sharp 16
+    slow = write_frames(tmp_path / "slow", fast[::8])  # frames 0, 8, ..., 32
+    smooth = averager(slow, (17, 17), interpolate=8)[0]
+    ghosted = averager(slow, (3, 3))[0]
+    assert np.array_equal(smooth.sharp, reference.sharp) and np.array_equal(ghosted.sharp, reference.sharp)
+    inner = (slice(10, -10), slice(10, -10))
+    with_interpolation, without = psnr(smooth.blurred[inner], reference.blurred[inner]), psnr(ghosted.blurred[inner], reference.blurred[inner])
+    assert with_interpolation > without + 3, (with_interpolation, without)
+
+
+def test_no_pair_spans_a_scene_cut(tmp_path):
+    first = moving_scene([(0.5 * k, 0.0) for k in range(20)], 64, 64, seed=1)
+    second = moving_scene([(0.0, 0.5 * k) for k in range(20)], 64, 64, seed=2)
+    assert scene_cut(np.concatenate([first[-4:], second[:3]])) == 4
+    assert scene_cut(first) is None and scene_cut(moving_scene([(6.0 * k, 0.0) for k in range(7)], 64, 64)) is None  # fast motion is no cut
+    write_frames(tmp_path / "clips" / "cut", np.concatenate([first, second]))
+    result = blurgen_dataset("--src", tmp_path / "clips", "--average", "7", "--stride", "3", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    records = [line for line in (tmp_path / "out" / "train" / "shard-00000" / "meta.jsonl").read_text().splitlines()]
+    spans = [(int(r.split('"first_frame": ')[1].split(",")[0])) for r in records]
+    assert spans and all(first_frame + 7 <= 20 or first_frame >= 20 for first_frame in spans)
+    assert "scene_cut" in result.output
+
+
+def test_a_still_clip_with_min_motion_makes_no_pair_and_says_why(tmp_path):
+    write_frames(tmp_path / "clips" / "still", moving_scene([(0.0, 0.0)] * 12, 48, 48))
+    result = blurgen_dataset("--src", tmp_path / "clips", "--average", "5", "--min-motion", "1", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "no pair was written" in result.output and "below_min_motion" in result.output and "--min-motion" in result.output
+
+
+@pytest.fixture(scope="module")
+def clip_frames() -> np.ndarray:
+    return moving_scene([(0.7 * k, -0.3 * k) for k in range(40)], 48, 64, seed=5)
+
+
+def test_a_video_file_a_frame_folder_and_the_gopro_layout_give_the_same_pairs(tmp_path, clip_frames):
+    write_clip(tmp_path / "video" / "clip.mkv", clip_frames)
+    write_frames(tmp_path / "frames" / "clip", clip_frames)
+    write_frames(tmp_path / "GoPro_Large" / "train" / "GOPR0001_00_00" / "sharp", clip_frames)
+    outputs = []
+    for src in ("video", "frames", "GoPro_Large"):
+        result = blurgen_dataset("--src", tmp_path / src, "--average", "5-11", "--crop", "32", "--out", tmp_path / f"out-{src}")
+        assert result.exit_code == 0, result.output
+        outputs.append(tree_digest(tmp_path / f"out-{src}"))
+    assert outputs[0] and outputs[0] == outputs[1] == outputs[2]
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_same_seed_same_bytes_for_any_worker_count_and_after_a_killed_run(tmp_path, clip_frames, suffix):
+    for name in ("a", "b"):
+        write_clip(tmp_path / "clips" / f"{name}{suffix}", clip_frames if name == "a" else clip_frames[::-1])
+    common = ["--src", tmp_path / "clips", "--average", "3-9", "--stride", "4", "--shard-size", "3", "--camera", "realistic"]
+    assert blurgen_dataset(*common, "--workers", "1", "--out", tmp_path / "one").exit_code == 0
+    assert blurgen_dataset(*common, "--workers", "2", "--out", tmp_path / "two").exit_code == 0
+    one = tree_digest(tmp_path / "one")
+    assert len(one) > 10 and one == tree_digest(tmp_path / "two")
+    # A run killed inside a shard leaves it without stats: the next run redoes exactly that one.
+    killed = sorted((tmp_path / "two" / "train").glob("shard-*"))[1]
+    (killed / "stats.json").unlink()
+    (killed / "blur" / sorted(p.name for p in (killed / "blur").iterdir())[0]).unlink()
+    result = blurgen_dataset(*common, "--workers", "2", "--out", tmp_path / "two")
+    assert result.exit_code == 0 and "1 written now" in result.output
+    assert tree_digest(tmp_path / "two") == one
+
+
+def test_corrupt_and_truncated_videos_are_skipped_and_named(tmp_path, clip_frames):
+    write_clip(tmp_path / "clips" / "good.mkv", clip_frames)
+    (tmp_path / "clips" / "garbage.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"junk" * 500)
+    whole = write_clip(tmp_path / "clips" / "cut.mkv", clip_frames).read_bytes()
+    (tmp_path / "clips" / "cut.mkv").write_bytes(whole[: len(whole) // 3])
+    result = blurgen_dataset("--src", tmp_path / "clips", "--average", "5", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "garbage.mp4" in result.output
+    assert "truncated" in result.output and "cut.mkv" in result.output
