@@ -61,7 +61,8 @@ class Camera:
         saturation: range of α, the weight of the blurred clipped-pixel mask in linear light.
         saturation_threshold: an sRGB value (0–1) at or above which a sharp pixel counts as clipped.
         noise: range of the factor on β1 and β2 (Poisson–Gaussian noise), or ``None``.
-        beta1, beta2: signal-dependent and constant noise variance in linear light (RealBlur's).
+        beta1: signal-dependent noise variance in linear light (RealBlur's).
+        beta2: constant noise variance in linear light (RealBlur's).
         jpeg_quality: inclusive range of JPEG quality, or ``None`` for no JPEG.
         jpeg_share: with ``jpeg_quality``, the probability that a sample is JPEG-compressed at all.
     """
@@ -301,7 +302,8 @@ def expose(
         sharp: H×W×C, uint8, uint16 or float in [0, 1], encoded with the camera's curve (sRGB
             for photos).
         kernel: the PSF, K×K.
-        camera, draws: the camera and this sample's random values (:func:`draw_camera`).
+        camera: the camera.
+        draws: this sample's random values (:func:`draw_camera`).
         noise_key: the key of the noise field (the sample's stream key).
         border: as in :func:`blurgen.convolve.blur`.
 

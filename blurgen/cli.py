@@ -126,7 +126,7 @@ def kernels(
 def dataset(**given: object) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
     from blurgen.bank import BankFormatError
-    from blurgen.dataset import DatasetConfig, DatasetMismatch, dataset_spec
+    from blurgen.dataset import DatasetConfig, DatasetMismatch, dataset_spec, write_preview
     from blurgen.distribute import select_shards
     from blurgen.pair_settings import check_pairs_used
     from blurgen.sources import SourceError
@@ -147,7 +147,8 @@ def dataset(**given: object) -> None:
                       f"shard(s), fewer than --jobs {config.jobs}")
         return
     report, seconds, loaded = write_dataset(spec, config)
-    summary.print(dataset_table(report, spec, config, seconds, loaded))
+    preview = write_preview(spec, config.preview) if config.preview and mine[0].index == 0 else None
+    summary.print(dataset_table(report, spec, config, seconds, loaded, preview))
     report_problems(report, spec)
 
 
@@ -184,7 +185,7 @@ def write_dataset(spec: object, config: object) -> tuple[dict, float, float]:
     return report, time.perf_counter() - started, loaded
 
 
-def dataset_table(report: dict, spec: object, config: object, seconds: float, loaded: float) -> Table:
+def dataset_table(report: dict, spec: object, config: object, seconds: float, loaded: float, preview: Path | None) -> Table:
     """The closing summary of ``blurgen dataset``."""
     from blurgen.sources import left_out
 
@@ -208,6 +209,8 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
     table.add_row("seconds", f"{seconds:.1f}, of which code load {loaded:.1f}{compiled}")
     table.add_row("pairs/s", f"{report['pairs_now'] / (seconds - loaded):,.1f}" if seconds > loaded else "-")
     table.add_row("written", f"{spec.split_dir}/ ({spec.format})")
+    if preview:
+        table.add_row("preview", f"the first pairs, pictured: {preview}")
     return table
 
 

@@ -105,6 +105,41 @@ def write_kernel_pngs(bank: KernelBank, directory: str | os.PathLike) -> list[Pa
     return written
 
 
+def image_sheet(rows: list[tuple[list[np.ndarray], str]], *, title: str, subtitle: str = "", max_side: int = 256) -> np.ndarray:
+    """A BGR uint8 picture with one row of images per entry, and a caption under each row.
+
+    ``rows`` holds (images: H×W×3 RGB, float in [0, 1] or uint8; caption). Images larger than
+    ``max_side`` are shrunk (area averaging) to fit, each row's images side by side.
+    """
+    if not rows:
+        raise ValueError("no images to draw")
+
+    def to_bgr8(image: np.ndarray) -> np.ndarray:
+        if np.issubdtype(image.dtype, np.integer) and image.dtype != np.uint8:
+            image = image / np.iinfo(image.dtype).max
+        image = image if image.dtype == np.uint8 else np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        scale = min(1.0, max_side / max(image.shape[:2]))
+        if scale < 1:
+            image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+
+    pictures = [([to_bgr8(image) for image in images], caption) for images, caption in rows]
+    header, gap, caption_height = 56 if subtitle else 34, 8, 22
+    height = max(picture.shape[0] for row, _ in pictures for picture in row)
+    width = max(gap + sum(picture.shape[1] + gap for picture in row) for row, _ in pictures)
+    sheet = np.full((header + len(rows) * (height + caption_height + gap), max(width, 420), 3), _BACKGROUND, np.uint8)
+    cv2.putText(sheet, title, (8, 22), _FONT, 0.6, _TEXT, 1, cv2.LINE_AA)
+    if subtitle:
+        cv2.putText(sheet, subtitle, (8, 44), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
+    for i, (row, caption) in enumerate(pictures):
+        y, x = header + i * (height + caption_height + gap), gap
+        for picture in row:
+            sheet[y : y + picture.shape[0], x : x + picture.shape[1]] = picture
+            x += picture.shape[1] + gap
+        cv2.putText(sheet, caption, (gap, y + height + 16), _FONT, 0.4, _TEXT, 1, cv2.LINE_AA)
+    return sheet
+
+
 def motion_sheet(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]], *, title: str = "") -> np.ndarray:
     """A BGR uint8 picture with one row per pair: sharp | blurred | blur map, and a caption.
 
@@ -115,19 +150,18 @@ def motion_sheet(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]], *, 
     if not rows:
         raise ValueError("no pairs to draw")
     top = max(float(row[2].max()) for row in rows) or 1.0
-    header, gap = 56, 8
-    height = max(row[0].shape[0] for row in rows)
-    width = max(row[0].shape[1] for row in rows)
-    sheet = np.full((header + len(rows) * (height + 22 + gap), 3 * (width + gap) + gap, 3), _BACKGROUND, np.uint8)
-    cv2.putText(sheet, title or "blurgen motion", (8, 22), _FONT, 0.6, _TEXT, 1, cv2.LINE_AA)
-    cv2.putText(sheet, f"sharp | blurred | blur map (path length, 0 to {top:.1f} px)", (8, 44), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
-    for i, (sharp, blurred, blur_map, caption) in enumerate(rows):
-        y = header + i * (height + 22 + gap)
-        level = np.clip(blur_map / top * 255.0, 0, 255).astype(np.uint8)
-        pictures = [cv2.cvtColor(np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2BGR) for image in (sharp, blurred)]
-        pictures.append(cv2.applyColorMap(level, cv2.COLORMAP_INFERNO))
-        for j, picture in enumerate(pictures):
-            x = gap + j * (width + gap)
-            sheet[y : y + picture.shape[0], x : x + picture.shape[1]] = picture
-        cv2.putText(sheet, caption, (gap, y + height + 16), _FONT, 0.4, _TEXT, 1, cv2.LINE_AA)
-    return sheet
+    coloured = [cv2.cvtColor(cv2.applyColorMap(np.clip(row[2] / top * 255.0, 0, 255).astype(np.uint8), cv2.COLORMAP_INFERNO),
+                             cv2.COLOR_BGR2RGB) for row in rows]
+    return image_sheet([([sharp, blurred, colour], caption) for (sharp, blurred, _, caption), colour in zip(rows, coloured)],
+                       title=title or "blurgen motion", subtitle=f"sharp | blurred | blur map (path length, 0 to {top:.1f} px)",
+                       max_side=max(max(row[0].shape[:2]) for row in rows))
+
+
+def pairs_sheet(pairs: object, count: int = 8, *, title: str) -> np.ndarray:
+    """A BGR uint8 picture of the first ``count`` pairs of ``pairs`` (anything ``len``/``[i]`` →
+    (blurred, sharp) images, as :func:`blurgen.sources.open_pairs` opens): blurred | sharp per row."""
+    rows = []
+    for index in range(min(count, len(pairs))):
+        blurred, sharp = pairs[index][:2]
+        rows.append(([np.asarray(blurred)[..., :3], np.asarray(sharp)[..., :3]], str(pairs.id(index)) if hasattr(pairs, "id") else str(index)))
+    return image_sheet(rows, title=title, subtitle="blurred | sharp")

@@ -141,6 +141,8 @@ class DatasetConfig(PairSettings):
     shard_size: int = option(32, "Source images per output shard (the unit of work and of resuming).", minimum=1)
     png_compression: int | None = option(None, "zlib level 0-9 of the PNGs (smaller files, slower writing); default: "
                                          "OpenCV's fast default.", minimum=0, maximum=9)
+    preview: int = option(8, "Picture the first N pairs (blurred | sharp) in <out>/<split>/preview.png, written by the job "
+                          "that holds the first shard, so you see what was made before training on it; 0: none.", minimum=0)
 
 
 def dataset_spec(config: DatasetConfig) -> DatasetSpec:
@@ -173,6 +175,20 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
         kernel_info={"motion": motion.kind} if motion is not None else kernel_info, png_compression=config.png_compression,
         motion=motion, views=Views(config.orientations, config.min_scale), averaging=averaging,
     )
+
+
+def write_preview(spec: DatasetSpec, count: int) -> Path | None:
+    """``<split>/preview.png``: the first ``count`` pairs of the first shard as written (blurred |
+    sharp per row), or None when that shard is not complete."""
+    from blurgen.contact_sheet import pairs_sheet, write_png
+    from blurgen.sources.paired import open_pairs
+
+    first = spec.shards()[0]
+    if not is_complete(spec, first):
+        return None
+    shard = spec.split_dir / (first.name if spec.format == "files" else f"{first.name}.tar")
+    title = f"blurgen dataset: {spec.describe()['source'].get('kind', 'source')}, seed {spec.seed}"
+    return write_png(spec.split_dir / "preview.png", pairs_sheet(open_pairs(shard), count, title=title))
 
 
 class ShardFailed(RuntimeError):

@@ -25,6 +25,18 @@ def to_grey8(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
 
+def thumbnail(frame: np.ndarray, max_side: int) -> np.ndarray:
+    """uint8 grey of ``frame`` shrunk to at most ``max_side`` px: every k-th pixel down to twice
+    that, then area averaging (a full-size area resize of each 720p frame cost more than its decoding)."""
+    step = max(1, max(frame.shape[:2]) // (2 * max_side))
+    grey = to_grey8(np.ascontiguousarray(frame[::step, ::step]))
+    height, width = grey.shape
+    scale = min(1.0, max_side / max(height, width))
+    if scale < 1:
+        grey = cv2.resize(grey, (max(8, round(width * scale)), max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
+    return grey
+
+
 def optical_flow(first: np.ndarray, second: np.ndarray, method: str = "dis") -> np.ndarray:
     """Flow from ``first`` to ``second`` (uint8 grey H×W each): float32 H×W×2, (dx, dy) in px:
     the point at x in ``first`` is at x + flow(x) in ``second``."""
@@ -81,15 +93,9 @@ def mean_motion(frames: np.ndarray, max_side: int = 256, samples: int = 4) -> fl
     window, summed (DIS at most ``max_side`` px on the long side, scaled back)."""
     if len(frames) < 2:
         return 0.0
-    height, width = frames.shape[1:3]
-    scale = min(1.0, max_side / max(height, width))
     picks = sorted(set(np.linspace(0, len(frames) - 1, min(samples, len(frames) - 1) + 1).round().astype(int)))
-    grey = []
-    for k in picks:
-        image = to_grey8(frames[k])
-        if scale < 1:
-            image = cv2.resize(image, (max(8, round(width * scale)), max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
-        grey.append(image)
+    grey = [thumbnail(frames[k], max_side) for k in picks]
+    scale = grey[0].shape[1] / frames.shape[2]
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     travelled = sum(float(np.linalg.norm(flow.calc(a, b, None), axis=2).mean()) for a, b in zip(grey, grey[1:]))
     return travelled / scale

@@ -232,10 +232,18 @@ def object_box(masks: np.ndarray, pose_inverse: np.ndarray, object_inverse: np.n
 
 
 def inpaint_under(planes: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """The planes with what the objects cover filled in from around them (Telea), per plane."""
+    """The planes (float32 C×H×W in [0, 1]) with what the objects cover filled in from around them
+    (Telea), per plane. OpenCV's Telea inpainting of float32 planes returns values far outside the
+    image's range (a ring of black and white dots around every moved object); on 16-bit planes it
+    is sound, so the planes go through 16 bits (steps of 1.5e-5)."""
     hidden = (masks.max(axis=0) > 0).astype(np.uint8)
     hidden = cv2.dilate(hidden, np.ones((3, 3), np.uint8))  # their anti-aliased edges too
-    return np.stack([cv2.inpaint(plane, hidden, 5, cv2.INPAINT_TELEA) for plane in planes])
+    filled = [cv2.inpaint(np.rint(np.clip(plane, 0, 1) * 65535).astype(np.uint16), hidden, 5, cv2.INPAINT_TELEA) for plane in planes]
+    inside = hidden.astype(bool)
+    out = planes.copy()
+    for plane, fill in zip(out, filled):
+        plane[inside] = fill[inside].astype(np.float32) / np.float32(65535)  # pixels outside the masks keep their exact value
+    return out
 
 
 def blur_map_png(blur_map: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linearise, sample_camera
-from blurgen.interpolate import FLOWS, interpolate_frames, mean_motion, to_grey8
+from blurgen.interpolate import FLOWS, interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, to_unit_float
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
 from blurgen.sources.images import BadImage
@@ -82,7 +82,7 @@ def scene_cut(frames: np.ndarray) -> int | None:
     neighbours (64-px grey thumbnails) far above the others of the window, and large."""
     if len(frames) < 2:
         return None
-    thumbs = [cv2.resize(to_grey8(frame), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for frame in frames]
+    thumbs = [cv2.resize(thumbnail(frame, 128), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for frame in frames]
     steps = np.array([np.abs(b - a).mean() for a, b in zip(thumbs, thumbs[1:])])
     typical = np.median(steps)
     for k, step in enumerate(steps):

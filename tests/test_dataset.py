@@ -156,10 +156,11 @@ def test_ray_distributor_writes_the_same_bytes(tmp_path):
 
 
 def test_cli_main_job_on_the_builtin_corpus(tmp_path):
-    result = blurgen("dataset", "--out", str(tmp_path / "demo"), "--n", "3", "--per-image", "2", "--crop", "128")
+    result = blurgen("dataset", "--out", str(tmp_path / "demo"), "--n", "3", "--per-image", "2", "--crop", "128", "--preview", "0")
     assert result.returncode == 0, result.stderr
     assert "pairs written" in result.stdout and "pairs/s" in result.stdout
     assert len(GoProPairs(tmp_path / "demo", "train")) == 6
+    assert not (tmp_path / "demo" / "train" / "preview.png").exists()  # --preview 0: no picture
 
 
 def test_views_are_recorded_and_written_the_same_by_any_worker_count(tmp_path):
@@ -326,3 +327,4 @@ def test_a_lock_left_by_a_run_killed_after_its_shard_was_complete_is_cleared_by_
     (tmp_path / "train" / ".shard-00000.lock").touch()  # killed between the shard's stats and unlocking it
     assert build_dataset(small_spec(tmp_path), workers=1)["already_complete"] == 4
     assert not list((tmp_path / "train").glob(".*"))
+

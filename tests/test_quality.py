@@ -5,6 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -192,9 +193,13 @@ def test_paper_flag_and_deblur_pairs_report_blurred_and_restored(tmp_path, photo
     assert "paper init, instance norm, attention none, spectral norm none)" in result.stderr and "; critic paper" in result.stderr and "content perceptual," in result.stderr and "of 1 images" in result.stderr
     build_evalset(tmp_path / "ev", SMALL, FolderSource(photos))
     report = tmp_path / "report.json"
-    result = cli("deblur", str(tmp_path / "run" / "checkpoint.pt"), "--pairs", str(tmp_path / "ev"), "--report", str(report), "--device", "cpu")
+    sheet = tmp_path / "sheet.png"
+    result = cli("deblur", str(tmp_path / "run" / "checkpoint.pt"), "--pairs", str(tmp_path / "ev"), "--report", str(report), "--device", "cpu",
+                 "--sheet", str(sheet))
     assert result.returncode == 0, result.stderr
     assert "[6/6]" in result.stderr and "blurred input" in result.stdout
+    picture = cv2.imread(str(sheet))
+    assert picture is not None and picture.shape[0] > 6 * 40  # six rows: the three worst and the three best
     metrics = json.loads(report.read_text())
     assert metrics["images"] == 6 and metrics["pairs"]["layout"] == "folders"
     row = metrics["per_image"][0]

@@ -13,7 +13,7 @@ from blurgen.camera import Camera, CameraDraws, expose
 from blurgen.cli import app
 from blurgen.families import family_path
 from blurgen.kernel import rasterise
-from blurgen.sources.video import VideoWindows, find_clips
+from blurgen.sources.video import ClipReader, VideoWindows, find_clips
 from blurgen.video_pairs import Averaging, FrameAverager, scene_cut
 
 
@@ -101,10 +101,19 @@ def test_a_video_file_a_frame_folder_and_the_gopro_layout_give_the_same_pairs(tm
     assert outputs[0] and outputs[0] == outputs[1] == outputs[2]
 
 
-@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
-def test_same_seed_same_bytes_for_any_worker_count_and_after_a_killed_run(tmp_path, clip_frames, suffix):
+def test_a_window_far_into_an_mp4_reads_the_same_frames_by_seeking_as_by_decoding_up_to_it(tmp_path):
+    frames = moving_scene([(0.5 * k, 0.2 * k) for k in range(100)], 32, 48, seed=7)
+    clip = find_clips(write_clip(tmp_path / "long.mp4", frames))[0][0]
+    far = ClipReader(clip).read(90, 95)  # 90 frames ahead of a fresh reader: a seek
+    step_by_step = ClipReader(clip)
+    for first in range(10, 90, 10):  # gaps of 5 frames: decoded, never a seek
+        step_by_step.read(first, first + 5)
+    assert np.array_equal(far, step_by_step.read(90, 95))
+
+
+def test_same_seed_same_bytes_for_any_worker_count_and_after_a_killed_run(tmp_path, clip_frames):
     for name in ("a", "b"):
-        write_clip(tmp_path / "clips" / f"{name}{suffix}", clip_frames if name == "a" else clip_frames[::-1])
+        write_clip(tmp_path / "clips" / f"{name}.mkv", clip_frames if name == "a" else clip_frames[::-1])
     common = ["--src", tmp_path / "clips", "--average", "3-9", "--stride", "4", "--shard-size", "3", "--camera", "realistic"]
     assert blurgen_dataset(*common, "--workers", "1", "--out", tmp_path / "one").exit_code == 0
     assert blurgen_dataset(*common, "--workers", "2", "--out", tmp_path / "two").exit_code == 0
@@ -128,3 +137,13 @@ def test_corrupt_and_truncated_videos_are_skipped_and_named(tmp_path, clip_frame
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and "garbage.mp4" in result.output
     assert "truncated" in result.output and "cut.mkv" in result.output
+
+
+def test_video_pairs_train_as_gopro_pairs(tmp_path, clip_frames):
+    from fixtures import wild_config
+    from train.loop import train
+
+    write_frames(tmp_path / "clips" / "clip", clip_frames)
+    assert blurgen_dataset("--src", tmp_path / "clips", "--average", "5", "--stride", "5", "--out", tmp_path / "pairs").exit_code == 0
+    result = train(wild_config(tmp_path / "pairs", tmp_path / "run", crop=16), log=lambda line: None)
+    assert result["step"] == 1 and (tmp_path / "run" / "checkpoint.pt").is_file()

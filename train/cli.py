@@ -99,6 +99,7 @@ def deblur(
     detect: Annotated[bool, typer.Option("--detect", help="With --pairs: also run an object detector on the sharp, blurred and restored images and score it with COCOeval.")] = False,
     detector: Annotated[str, typer.Option(help="With --detect: fasterrcnn, retinanet or ssdlite (torchvision's COCO detectors).")] = "fasterrcnn",
     detector_weights: Annotated[str, typer.Option("--detector-weights", help="With --detect: coco (torchvision's cache; never downloaded), random, or a path.")] = "coco",
+    sheet: Annotated[Optional[Path], typer.Option(help="With --pairs: a picture of the 3 worst and 3 best pairs by PSNR gain (blurred | restored | sharp, with PSNR), written here (PNG).")] = None,
     detect_threshold: Annotated[float, typer.Option("--detect-threshold", help="With --detect: the score above which the detector's boxes on the sharp image are the pseudo ground truth.", min=0.0, max=1.0)] = 0.5,
 ) -> None:
     """Restore blurred images with a trained generator, or measure it on (blurred, sharp) pairs.
@@ -108,7 +109,8 @@ def deblur(
     """
     if pairs is not None and images:
         raise fail("give either images to restore or --pairs to evaluate, not both")
-    given = [name for name, value in (("--report", report), ("--limit", limit), ("--protocol", protocol), ("--detect", detect or None)) if value is not None]
+    given = [name for name, value in (("--report", report), ("--sheet", sheet), ("--limit", limit), ("--protocol", protocol),
+                                      ("--detect", detect or None)) if value is not None]
     if pairs is None and given:
         raise fail(f"{given[0]} applies to --pairs only")
     from train.tiles import BLEND, MARGIN, TILE, window_geometry
@@ -124,7 +126,7 @@ def deblur(
     if pairs is not None:
         detection = dict(name=detector, weights=detector_weights, threshold=detect_threshold) if detect else None
         evaluate_pairs(generator, pairs, target, amp_dtype, report=report, limit=limit, checkpoint=checkpoint, step=step,
-                       protocol=protocol, detection=detection, tile=tile)
+                       protocol=protocol, detection=detection, tile=tile, sheet=sheet)
     elif not images:
         raise fail("give images to restore, or --pairs to evaluate")
     else:
@@ -163,9 +165,9 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
 
 
 def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | None, limit: int | None, checkpoint: Path, step: int,
-                   protocol: str | None = None, detection: dict | None = None, tile: int = 0) -> None:
+                   protocol: str | None = None, detection: dict | None = None, tile: int = 0, sheet: Path | None = None) -> None:
     """``deblur --pairs``: PSNR/SSIM of restored and blurred images (and, with ``detection``, a
-    detector's AP on each), with progress, a summary and the report."""
+    detector's AP on each), with progress, a summary, the report and the picture of the extremes."""
     from blurgen.sources import SourceError, open_pairs
     from train.detection import DetectionEvaluation, DetectorWeightsMissing, coco_truth_for, load_detector
     from train.evaluate import evaluate, summary_line
@@ -175,15 +177,17 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
         if protocol is not None:
             check_protocol(protocol)
         found = open_pairs(pairs)
-        if report is not None:
-            writable_file(report)
+        for path, option in ((report, "--report"), (sheet, "--sheet")):
+            if path is not None:
+                try:
+                    writable_file(path)
+                except OSError as error:
+                    raise fail(f"cannot write {option} {path}: {error.strerror or error}") from None
         detector = load_detector(detection["name"], detection["weights"], target) if detection else None
     except SettingError as error:
         raise fail(error.for_cli()) from None
     except (SourceError, DetectorWeightsMissing) as error:
         raise fail(str(error)) from None
-    except OSError as error:
-        raise fail(f"cannot write --report {report}: {error.strerror or error}") from None
     described = found.describe()
     total = len(found) if limit is None else min(limit, len(found))
     protocol = protocol or found.protocol
@@ -216,6 +220,13 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
     if not result["images"]:
         raise fail(f"no pair could be evaluated (skipped: {result['skipped']})")
     typer.echo(summary_line(result))
+    if sheet is not None:
+        from blurgen.contact_sheet import write_png
+        from train.evaluate import extremes_sheet
+
+        title = f"deblur {checkpoint.name} (step {step}) on {pairs.name}: worst and best of {result['images']} by PSNR gain"
+        write_png(sheet, extremes_sheet(generator, found, result, target, amp_dtype=amp_dtype, tile=tile, title=title))
+        typer.echo(f"wrote {sheet}", err=True)
     if scorer is not None:
         typer.echo(detection_table(result["detection"]))
 

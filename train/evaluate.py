@@ -153,7 +153,7 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
             continue
         blurred_tensor, target = to_tensor(blurred, device), to_tensor(sharp, device)
         restored = restore_image(generator, blurred, device, amp_dtype=amp_dtype, tile=tile).to(device)
-        row = {"id": pairs.id(index)}
+        row = {"id": pairs.id(index), "index": index}
         if protocol == "plain":
             row.update(psnr=float(psnr(restored, target)[0]), ssim=float(ssim(restored, target)[0]),
                        psnr_blurred=float(psnr(blurred_tensor, target)[0]), ssim_blurred=float(ssim(blurred_tensor, target)[0]))
@@ -177,6 +177,39 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     if protocol == "realblur":
         report["alignment_failed"] = unaligned  # images scored with the identity warp because ECC did not converge
     return report
+
+
+class Picked:
+    """The pairs of ``pairs`` at ``indices``, as a paired source of their own."""
+
+    def __init__(self, pairs: object, indices: list[int]) -> None:
+        self.pairs, self.indices = pairs, indices
+        self.protocol = getattr(pairs, "protocol", "plain")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> tuple:
+        return self.pairs[self.indices[index]]
+
+    def id(self, index: int) -> str:
+        return self.pairs.id(self.indices[index])
+
+
+def extremes_sheet(generator: nn.Module, pairs: object, report: dict, device: torch.device, *, count: int = 3,
+                   amp_dtype: torch.dtype | None = None, tile: int = 0, title: str = "") -> np.ndarray:
+    """A BGR uint8 picture of the ``count`` worst and ``count`` best pairs of an :func:`evaluate`
+    report by PSNR gain: blurred | restored | sharp per row, with their PSNR (restored again)."""
+    from blurgen.contact_sheet import image_sheet
+
+    ranked = sorted(report["per_image"], key=lambda row: row["psnr_gain"])
+    chosen = ranked if len(ranked) <= 2 * count else ranked[:count] + ranked[-count:]
+    images = {}
+    evaluate(generator, Picked(pairs, [row["index"] for row in chosen]), device, amp_dtype=amp_dtype, protocol=report["protocol_name"],
+             on_images=lambda k, blurred, sharp, restored: images.__setitem__(k, [blurred, restored, sharp]), tile=tile)
+    rows = [(images[k], f"{'worst' if k < min(count, len(chosen) - count) else 'best'}: {row['id']}: PSNR {row['psnr_blurred']:.2f} -> "
+                        f"{row['psnr']:.2f} dB ({row['psnr_gain']:+.2f})") for k, row in enumerate(chosen)]
+    return image_sheet(rows, title=title or "deblur: worst and best pairs by PSNR gain", subtitle="blurred | restored | sharp")
 
 
 def summary_line(report: dict) -> str:

@@ -1,5 +1,5 @@
 """What a run tells: a console line per logging window (losses, images/s, data wait),
-``metrics.jsonl`` (one line per step), TensorBoard scalars and image grids.
+``metrics.jsonl`` (one line per step, and one per validation), TensorBoard scalars and image grids.
 
 The losses stay on the device until a logging window ends, then come to the host in one transfer:
 a host synchronisation per step would stall a GPU.
@@ -82,6 +82,14 @@ class MetricLogger:
         self.log(f"step {step}/{self.steps}  lr {record['lr']:.2e}  {'  '.join([*adversarial, content])}  |  "
                  f"{images_per_s:.1f} img/s  data wait {data_share:.0%}")
         self.window = {"waited": 0.0, "computed": 0.0, "images": 0}
+
+    def validation(self, step: int, mean: dict) -> None:
+        """A validation's means: TensorBoard ``val/<metric>``, and a ``metrics.jsonl`` line
+        ``{"step", "validation": {metric: value}}`` beside the steps' losses."""
+        for key, value in mean.items():
+            self.writer.add_scalar(f"val/{key}", value, step)
+        with (self.out / "metrics.jsonl").open("a") as handle:
+            handle.write(json.dumps({"step": step, "validation": mean}) + "\n")
 
     def images(self, step: int, blurred: torch.Tensor, restored: torch.Tensor, sharp: torch.Tensor) -> None:
         """A blurred | restored | sharp grid of up to 4 samples in TensorBoard."""

@@ -242,8 +242,8 @@ def after_step(config: TrainConfig, step: int, steps: int, stopping: bool, *, st
         logger.images(step, *batch)
     if val_pairs is not None and run.main and step % config.val_every == 0:
         report = evaluate(state.generator, val_pairs, device, limit=config.val_images, amp_dtype=dtype)
-        for key, value in report["mean"].items():
-            logger.writer.add_scalar(f"val/{key}", value, step)
+        logger.flush()  # the steps' losses before the validation line, in order
+        logger.validation(step, report["mean"])
         logger.log(f"validation at step {step}: {summary_line(report)}")
     if step % config.checkpoint_every == 0 or last or stopping:
         logger.flush()

@@ -1,0 +1,268 @@
+"""The documentation's figures, made by blurgen itself and from the benchmarks' results.
+
+Plots (matplotlib, from ``benchmarks/results/*.json``; re-run a benchmark, then this, to update):
+
+* ``quality.png``: PSNR gain over the blurred input per blur process, per row of the quality table;
+* ``training.png``: training loss and validation gain against images (``training-curve-cpu.json``);
+* ``presets.png``: path length and footprint of the kernels of each preset (sampled here);
+* ``throughput.png``: each writer's and sampler's speed as a share of its floor.
+
+Pictures (made by the commands' own functions, on photographs that ship in scikit-image):
+
+* ``kernels.png``: a kernel bank's contact sheet (``--preset mixture``);
+* ``cameras.png``: one photo sharp and blurred by one kernel through each camera;
+* ``motion.png``: the same photo blurred uniformly, by camera rotation and by a moving object, with blur maps;
+* ``restoration.png``: ``deblur builtin`` on photos no training run saw: blurred | restored | sharp.
+
+Usage: python benchmarks/figures.py [--out docs/images] [--results benchmarks/results] [--quick]
+(``--quick``: tiny sizes, for the test that checks every figure is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
+
+FIGURES = ("quality.png", "training.png", "presets.png", "throughput.png", "kernels.png", "cameras.png", "motion.png", "restoration.png")
+QUALITY_ROWS = ("recipe", "shipped-before", "views-short", "mixture", "mixture-no-still", "mixture-wide", "mixture-mixed")
+PROCESSES = (("evalset", "blurgen's own"), ("independent", "kernels (ind.)"), ("camera", "camera (ind.)"),
+             ("nonuniform", "non-uniform (ind.)"))
+PRESETS = ("deblurgan", "mild", "strong", "anxious", "line", "arc", "walk", "still", "mixture")
+
+
+def read(results: Path, name: str) -> dict | None:
+    path = results / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def nothing_measured(axes: plt.Axes, what: str) -> None:
+    axes.text(0.5, 0.5, f"not measured yet: {what}", ha="center", va="center", transform=axes.transAxes)
+    axes.set_axis_off()
+
+
+def quality_plot(results: Path, out: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(9, 4))
+    data = read(results, "quality-cpu.json")
+    rows = {row["row"]: row for row in (data or {}).get("rows", [])}
+    shown = [name for name in QUALITY_ROWS if name in rows] or list(rows)[:8]
+    if not shown:
+        nothing_measured(axes, "benchmarks/quality.py")
+    width = 0.8 / len(PROCESSES)
+    for k, (key, label) in enumerate(PROCESSES):
+        gains = [rows[name].get(key, {}).get("psnr_gain", np.nan) for name in shown]
+        axes.bar(np.arange(len(shown)) + (k - (len(PROCESSES) - 1) / 2) * width, gains, width, label=label)
+    if shown:
+        axes.axhline(0, color="black", linewidth=0.8)
+        axes.set_xticks(np.arange(len(shown)), [f"{name}\n{rows[name]['images']:,} img" if rows[name].get("images") else name for name in shown], fontsize=8)
+        axes.set_ylabel("PSNR gain over the blurred input (dB)")
+        axes.set_title("Restoration of photos no row trained on, per blur process (CPU, fp32)")
+        axes.legend(fontsize=8)
+    return save(figure, out / "quality.png")
+
+
+def training_plot(results: Path, out: Path) -> Path:
+    figure, (loss_axes, gain_axes) = plt.subplots(1, 2, figsize=(9, 3.5))
+    data = read(results, "training-curve-cpu.json")
+    if not data:
+        nothing_measured(loss_axes, "training-curve-cpu.json")
+        nothing_measured(gain_axes, "training-curve-cpu.json")
+        return save(figure, out / "training.png")
+    steps = data["steps"]
+    images, losses = np.array([row["images"] for row in steps]), np.array([row["loss"] for row in steps])
+    loss_axes.plot(images, losses, linewidth=0.5, alpha=0.4, label="logged steps")
+    window = max(1, len(losses) // 15)
+    if len(losses) >= window:
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        loss_axes.plot(images[window - 1 :], smooth, linewidth=1.5, label=f"mean of {window}")
+    loss_axes.legend(fontsize=8)
+    loss_axes.set_xlabel("training images")
+    loss_axes.set_ylabel(data.get("loss_name", "content loss"))
+    validation = data["validation"]
+    gain_axes.plot([row["images"] for row in validation], [row["psnr_gain"] for row in validation], marker="o")
+    gain_axes.axhline(0, color="black", linewidth=0.8)
+    gain_axes.set_xlabel("training images")
+    gain_axes.set_ylabel("validation PSNR gain (dB)")
+    figure.suptitle(data.get("title", "training"), fontsize=10)
+    return save(figure, out / "training.png")
+
+
+def presets_plot(out: Path, count: int) -> Path:
+    from blurgen.bank import sample_kernels
+
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    lengths, footprints = [], []
+    for preset in PRESETS:
+        bank = sample_kernels(count, preset=preset, seed=0)
+        lengths.append(bank.meta["path_length"])
+        footprints.append(bank.meta["footprint"])
+    for axis, values, label in ((axes[0], lengths, "path length (px)"), (axes[1], footprints, "footprint (px)")):
+        axis.boxplot(values, showfliers=False)
+        axis.set_xticks(np.arange(1, len(PRESETS) + 1), PRESETS, rotation=45, fontsize=8)
+        axis.set_ylabel(label)
+    figure.suptitle(f"Kernels of each preset ({count} each, 65 px)", fontsize=10)
+    return save(figure, out / "presets.png")
+
+
+def throughput_plot(results: Path, out: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(9, 3.8))
+    labels, shares = [], []
+    for row in (read(results, "dataset.json") or {}).get("rows", []):
+        if "floor" not in row["what"]:
+            labels.append(f"{row['what'].replace('blurgen dataset, ', 'dataset ')}, {row['workers']} proc.")
+            shares.append(row["of_floor"])
+    for row in (read(results, "video.json") or {}).get("rows", []):
+        labels.append(f"video {row['codec']}: {row['run'].replace('--average 7-23', 'average').strip()}")
+        shares.append(row["of_floor"])
+    if not labels:
+        nothing_measured(axes, "benchmarks/dataset.py, benchmarks/video.py")
+        return save(figure, out / "throughput.png")
+    axes.barh(np.arange(len(labels)), shares)
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.set_yticks(np.arange(len(labels)), labels, fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xlabel("share of the floor (decode and encode alone = 1)")
+    axes.set_title("Writers against their I/O floor (2-core CPU)", fontsize=10)
+    return save(figure, out / "throughput.png")
+
+
+def save(figure: plt.Figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def photo(side: int) -> np.ndarray:
+    """A colour photograph that ships in scikit-image and is in no training set, cut to a square."""
+    import cv2
+    from skimage import data
+
+    image = data.chelsea()  # 300×451 RGB
+    height = image.shape[0]
+    square = image[:, 60 : 60 + height]
+    return cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA)
+
+
+def kernels_picture(out: Path, count: int) -> Path:
+    from blurgen.bank import sample_kernels
+    from blurgen.contact_sheet import contact_sheet, write_png
+
+    bank = sample_kernels(count, preset="mixture", seed=0)
+    return write_png(out / "kernels.png", contact_sheet(bank, title=f"blurgen kernels --preset mixture --n {count}"))
+
+
+def cameras_picture(out: Path, side: int) -> Path:
+    from blurgen.camera import CAMERA_PRESETS, draw_camera, expose
+    from blurgen.contact_sheet import image_sheet, write_png
+    from blurgen.pairs import LiveKernels
+
+    sharp = photo(side)
+    kernel, meta = LiveKernels(seed=3, preset="deblurgan").kernel(0, lambda counter: 0.5)
+    blurred = [expose(sharp, kernel, CAMERA_PRESETS[name], draw_camera(CAMERA_PRESETS[name], lambda counter: 0.5), noise_key=1,
+                      border="reflect") for name in ("none", "gamma", "realistic")]
+    rows = [([sharp, *blurred], f"one deblurgan kernel, path {meta['path_length']:.0f} px")]
+    return write_png(out / "cameras.png", image_sheet(rows, title="cameras", subtitle="sharp | none | gamma | realistic", max_side=side))
+
+
+def motion_picture(out: Path, side: int) -> Path:
+    from blurgen.camera import CAMERA_PRESETS
+    from blurgen.contact_sheet import motion_sheet, write_png
+    from blurgen.motion import shake_preset
+    from blurgen.motion_pairs import Motion
+    from blurgen.pairs import LiveKernels, PairSynthesizer
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = annotated_photo(Path(folder), side)
+        rows = []
+        uniform = PairSynthesizer(source, LiveKernels(seed=3), CAMERA_PRESETS["gamma"], crop=side - 64, seed=1)
+        pair = uniform[0]
+        length = pair.meta["kernel"]["path_length"]
+        rows.append((pair.sharp, pair.blurred, np.full(pair.sharp.shape[:2], length, np.float32), f"uniform: one kernel, path {length:.1f} px"))
+        for kind, caption in (("rotation", "rotation: the camera turns"), ("objects", "objects: the cat moves, the camera is still")):
+            motion = PairSynthesizer(source, LiveKernels(), CAMERA_PRESETS["gamma"], crop=side - 64, seed=1, motion=Motion(kind, shake_preset("shake")))
+            pair, _, blur_map = motion.make_with_map(source[0], 0)
+            rows.append((pair.sharp, pair.blurred, blur_map, caption))
+    return write_png(out / "motion.png", motion_sheet(rows, title="blurgen dataset --motion uniform | rotation | objects"))
+
+
+def annotated_photo(folder: Path, side: int) -> object:
+    """The photo as a one-image COCO root whose one instance (the cat's head, an ellipse) can move."""
+    import cv2
+    from pycocotools import mask as coco_mask
+
+    from blurgen.sources import CocoSource
+
+    image = photo(side)
+    (folder / "val2017").mkdir(parents=True)
+    cv2.imwrite(str(folder / "val2017" / "000000000001.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    region = np.zeros((side, side), np.uint8)
+    cv2.ellipse(region, (int(side * 0.45), int(side * 0.42)), (int(side * 0.2), int(side * 0.17)), 0, 0, 360, 1, -1)
+    encoded = coco_mask.encode(np.asfortranarray(region))
+    encoded["counts"] = encoded["counts"].decode()
+    x, y, width, height = cv2.boundingRect(region)
+    annotations = {"images": [{"id": 1, "file_name": "000000000001.jpg", "height": side, "width": side}],
+                   "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": encoded, "area": float(region.sum()),
+                                    "bbox": [x, y, width, height], "iscrowd": 0}],
+                   "categories": [{"id": 1, "name": "cat"}]}
+    (folder / "annotations").mkdir()
+    (folder / "annotations" / "instances_val2017.json").write_text(json.dumps(annotations))
+    return CocoSource(folder, "val2017")
+
+
+def restoration_picture(out: Path, limit: int | None) -> Path:
+    import torch
+
+    from blurgen.contact_sheet import image_sheet, write_png
+    from blurgen.evalset import EvalsetSpec, build_evalset
+    from blurgen.sources import open_pairs
+    from train.checkpoint import load_checkpoint
+    from train.config import recorded
+    from train.evaluate import evaluate
+    from train.models import make_generator
+
+    state = load_checkpoint("builtin")
+    generator = make_generator(recorded(state["args"])).eval()
+    generator.load_state_dict(state["generator"])
+    images = {}
+    with tempfile.TemporaryDirectory() as folder:
+        build_evalset(Path(folder) / "ev", EvalsetSpec(per_image=1, max_side=320))
+        report = evaluate(generator, open_pairs(Path(folder) / "ev"), torch.device("cpu"), limit=limit,
+                          on_images=lambda index, blurred, sharp, restored: images.__setitem__(index, [blurred, restored, sharp]))
+    ranked = sorted(report["per_image"], key=lambda row: row["psnr_gain"])
+    middle = len(ranked) // 2
+    rows = [(images[row["index"]], f"{row['id']}: PSNR {row['psnr_blurred']:.2f} -> {row['psnr']:.2f} dB ({row['psnr_gain']:+.2f})")
+            for row in ranked[max(0, middle - 1) : middle + 2]]  # the median pairs, not the best
+    title = f"deblur builtin on photos no training run saw: the median pairs of {len(ranked)}"
+    return write_png(out / "restoration.png", image_sheet(rows, title=title, subtitle="blurred (blurgen evalset) | restored | sharp"))
+
+
+def main(argv: list[str] | None = None) -> list[Path]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (for the test)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    side, count = (96, 20) if args.quick else (320, 200)
+    written = [quality_plot(args.results, args.out), training_plot(args.results, args.out), presets_plot(args.out, count),
+               throughput_plot(args.results, args.out), kernels_picture(args.out, 16 if args.quick else 48),
+               cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None)]
+    for path in written:
+        print(f"wrote {path}")
+    return written
+
+
+if __name__ == "__main__":
+    main()
