@@ -95,7 +95,7 @@ TINY_FLAGS = ["--ngf", "8", "--blocks", "1", "--ndf", "8"]
 
 
 def cli(command: str, *args: str) -> subprocess.CompletedProcess:
-    """Run ``train`` or ``deblur`` with ``args`` as a user would from a shell: the command line
+    """Run ``blurgen``, ``train`` or ``deblur`` with ``args`` as a user would from a shell: the command line
     parsed and run, its exit status, stdout and stderr (an uncaught exception's traceback
     included, as a shell would show it). In this process: a fresh interpreter per call would cost
     seconds of imports each, and the tests that need one (signals, torchrun) start their own."""
@@ -103,13 +103,15 @@ def cli(command: str, *args: str) -> subprocess.CompletedProcess:
 
     from typer.testing import CliRunner
 
+    from blurgen.cli import app as blurgen_app
     from train.cli import deblur_app, train_app
 
     import torch
 
+    apps = {"blurgen": blurgen_app, "train": train_app, "deblur": deblur_app}
     threads = torch.get_num_threads()  # a command sets its own; the tests after it keep theirs
     try:
-        result = CliRunner().invoke(train_app if command == "train" else deblur_app, [str(arg) for arg in args], prog_name=command)
+        result = CliRunner().invoke(apps[command], [str(arg) for arg in args], prog_name=command)
     finally:
         torch.set_num_threads(threads)
     stderr = result.stderr

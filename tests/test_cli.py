@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
+from fixtures import cli
 from blurgen.bank import KernelBank, sample_kernels
 
 
-def blurgen(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "blurgen", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+def blurgen(*args: str) -> subprocess.CompletedProcess:
+    return cli("blurgen", *args)
 
 
 def test_kernels_command_writes_bank_sheet_and_pngs(tmp_path):

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fixtures import make_coco, textured, write
+from fixtures import cli, make_coco, textured, write
 from blurgen.bank import sample_kernels
 from blurgen.camera import camera_preset
 from blurgen.dataset import DatasetMismatch, DatasetSpec
@@ -38,8 +38,8 @@ def small_spec(out: Path, **changes) -> DatasetSpec:
     return DatasetSpec(**settings)
 
 
-def blurgen(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "blurgen", *args], capture_output=True, text=True, timeout=300, **kwargs)
+def blurgen(*args: str) -> subprocess.CompletedProcess:
+    return cli("blurgen", *args)
 
 
 def test_coco_fixture_becomes_pairs_that_read_back_through_the_gopro_reader(tmp_path):

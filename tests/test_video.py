@@ -139,11 +139,11 @@ def test_corrupt_and_truncated_videos_are_skipped_and_named(tmp_path, clip_frame
     assert "truncated" in result.output and "cut.mkv" in result.output
 
 
-def test_video_pairs_train_as_gopro_pairs(tmp_path, clip_frames):
-    from fixtures import wild_config
-    from train.loop import train
+def test_video_pairs_read_as_gopro_pairs_the_trainer_takes(tmp_path, clip_frames):
+    from blurgen.sources import GoProPairs
 
     write_frames(tmp_path / "clips" / "clip", clip_frames)
     assert blurgen_dataset("--src", tmp_path / "clips", "--average", "5", "--stride", "5", "--out", tmp_path / "pairs").exit_code == 0
-    result = train(wild_config(tmp_path / "pairs", tmp_path / "run", crop=16), log=lambda line: None)
-    assert result["step"] == 1 and (tmp_path / "run" / "checkpoint.pt").is_file()
+    pairs = GoProPairs(tmp_path / "pairs", "train")  # what train --mix wild --gopro pairs/ reads
+    blurred, sharp = pairs[0]
+    assert len(pairs) == 8 and blurred.shape == sharp.shape == clip_frames.shape[1:]  # windows centred on frames 2, 7, ..., 37
