@@ -99,6 +99,11 @@ def check_views(crop: int | None, uniform: bool, orientations: bool, min_scale: 
             raise SettingError(f"{{{which}}} applies to uniform blur; motion blur follows the source's own geometry")
 
 
+def literal(text: str) -> str:
+    """``text`` inside a :class:`SettingError` template, its braces shown as they are."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def check_pairs(settings: Any) -> None:
     """The pair settings' choices, bounds and rules, for any table that holds them (those it holds),
     as a :class:`SettingError` naming the settings; nothing is read or built."""
@@ -114,7 +119,7 @@ def check_pairs(settings: Any) -> None:
         try:
             parse_lengths(settings.average)
         except ValueError as error:
-            raise SettingError("{average} " + str(error)) from None
+            raise SettingError("{average} " + literal(str(error))) from None
         if not uniform or settings.kernels or settings.orientations or settings.min_scale != 1:
             which = "motion" if not uniform else "kernels" if settings.kernels else "orientations" if settings.orientations else "min_scale"
             raise SettingError(f"{{average}} makes pairs from video frames, which {{{which}}} does not apply to: drop one of them")
@@ -123,7 +128,7 @@ def check_pairs(settings: Any) -> None:
     try:
         kernel_spec(settings.preset, expl=getattr(settings, "expl", None))
     except (ValueError, TypeError) as error:
-        raise SettingError("{preset}: " + str(error).replace("{", "{{").replace("}", "}}")) from None
+        raise SettingError("{preset}: " + literal(str(error))) from None
 
 
 def check_pairs_used(settings: Any) -> None:

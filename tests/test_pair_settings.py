@@ -105,3 +105,10 @@ def test_a_setting_error_shows_each_commands_own_flag():
 def test_dataset_config_is_the_pair_table_plus_where_pairs_go():
     pair_fields = [f.name for f in dataclasses.fields(DatasetConfig)][: len(PAIR_SETTINGS)]
     assert pair_fields == list(PAIR_SETTINGS)
+
+
+def test_a_value_with_braces_is_quoted_as_given():
+    for settings, shown in ((PairSettings(average="{x}"), "'{x}'"), (PairSettings(preset="{odd}.json"), "{odd}.json")):
+        with pytest.raises(SettingError) as refused:
+            check_pairs(settings)
+        assert shown in str(refused.value) and shown in refused.value.for_cli()
