@@ -162,6 +162,18 @@ class CameraDraws:
         return draws[:, cls.COLUMNS.index(name)]
 
 
+RESPONSES = ("srgb", "gamma", "none")  # inverse camera responses video frames are averaged through
+
+
+def response_camera(camera: Camera, response: str) -> Camera:
+    """``camera`` for averaging video frames: its tone curve is the inverse of ``response`` (one of
+    :data:`RESPONSES`); its noise and JPEG stay. The saturation boost is dropped: frames clip where
+    the scene did, so their average already does."""
+    if response not in RESPONSES:
+        raise ValueError(f"response must be one of {', '.join(RESPONSES)}, got {response!r}")
+    return replace(camera, curve=response, gamma=2.2, gamma_range=None, saturation=None)  # a response is a tone curve
+
+
 def draw_camera(camera: Camera, uniform: Callable[[int], float]) -> CameraDraws:
     """Draw a sample's camera values; ``uniform(counter)`` reads the sample's stream in [0, 1)."""
 

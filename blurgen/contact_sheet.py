@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from blurgen.bank import KernelBank
-from blurgen.files import write_atomic
+from blurgen.files import to_uint8, write_atomic
 
 SHEET_MAX_WIDTH = 1600  # px; cells are magnified by an integer factor up to this width
 _GAP = 2
@@ -115,9 +115,7 @@ def image_sheet(rows: list[tuple[list[np.ndarray], str]], *, title: str, subtitl
         raise ValueError("no images to draw")
 
     def to_bgr8(image: np.ndarray) -> np.ndarray:
-        if np.issubdtype(image.dtype, np.integer) and image.dtype != np.uint8:
-            image = image / np.iinfo(image.dtype).max
-        image = image if image.dtype == np.uint8 else np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        image = to_uint8(image)
         scale = min(1.0, max_side / max(image.shape[:2]))
         if scale < 1:
             image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from blurgen.camera import Camera, camera_preset
+from blurgen.camera import Camera, camera_preset, response_camera
 from blurgen.pair_settings import (
     PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_clip_windows, open_pair_source,
 )
@@ -166,8 +166,6 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
     motion = motion_of(config)
     camera = camera_preset(config.camera)
     if averaging is not None:
-        from blurgen.video_pairs import response_camera
-
         kernels, kernel_info, camera = None, {"average": config.average}, response_camera(camera, averaging.response)
     return DatasetSpec(
         out=Path(config.out), source=source, kernels=kernels, camera=camera, crop=config.crop,

@@ -49,3 +49,11 @@ def remove(path: Path) -> None:
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary name and rename it, so a reader sees all of it or nothing."""
     write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """uint8 pixels from uint8 (returned untouched), uint16 or float ones in [0, 1] (rounded)."""
+    if image.dtype == np.uint8:
+        return image
+    scaled = image.astype(np.float32) / np.float32(65535) if image.dtype == np.uint16 else image.astype(np.float32, copy=False)
+    return to_pixels(scaled, 8)

@@ -13,16 +13,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from blurgen.files import to_uint8
+
 FLOWS = ("dis", "farneback")
 
 
 def to_grey8(frame: np.ndarray) -> np.ndarray:
     """uint8 grey H×W of an RGB frame (uint8, uint16 or float in [0, 1])."""
-    if frame.dtype == np.uint16:
-        frame = (frame >> 8).astype(np.uint8)
-    elif frame.dtype != np.uint8:
-        frame = np.clip(np.rint(frame * 255.0), 0, 255).astype(np.uint8)
-    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(to_uint8(frame), cv2.COLOR_RGB2GRAY)
 
 
 def thumbnail(frame: np.ndarray, max_side: int) -> np.ndarray:

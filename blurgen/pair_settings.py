@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from blurgen.camera import CAMERA_PRESETS
+from blurgen.camera import CAMERA_PRESETS, RESPONSES
+from blurgen.interpolate import FLOWS
 from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
 from blurgen.settings import SettingError, check_options, defaults, option, options
 from blurgen.sources import BUILTIN_CORPORA
@@ -68,7 +69,7 @@ class PairSettings:
     interpolate: int = option(1, "With --average: frames per original frame interval after optical-flow interpolation (8: "
                               "7 frames inserted), for clips too slow for smooth blur (motion of more than a pixel or two "
                               "between frames); 1: none.", minimum=1, maximum=64)
-    flow: str = option("dis", "With --interpolate: OpenCV's optical flow, dis or farneback.", choices=("dis", "farneback"))
+    flow: str = option("dis", "With --interpolate: OpenCV's optical flow, dis or farneback.", choices=FLOWS)
     stride: int | None = option(None, "With --average: original frames between successive windows' middle frames (default: "
                                 "the longest window's span, so windows do not overlap).", minimum=1)
     per_clip: int | None = option(None, "With --average: at most this many windows of each clip, spread evenly over it.", minimum=1)
@@ -76,7 +77,7 @@ class PairSettings:
                                "(mean optical-flow magnitude); 0 keeps every window.", minimum=0.0)
     response: str = option("srgb", "With --average: the inverse camera response frames are averaged through: srgb, gamma (a 2.2 "
                            "power law, as GoPro's authors used) or none (the encoded values, as data sets made so); --camera "
-                           "adds its noise and JPEG after.", choices=("srgb", "gamma", "none"))
+                           "adds its noise and JPEG after.", choices=RESPONSES)
 
 
 PAIR_SETTINGS = tuple(f.name for f in fields(PairSettings))

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from blurgen.camera import Camera
 from blurgen.camera_torch import expose_batch, signed_key
-from blurgen.files import to_pixels
+from blurgen.files import to_uint8
 from blurgen.pairs import PairPlan, PairSynthesizer, to_unit_float
 
 
@@ -64,11 +64,6 @@ class SharpCropDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         region, plan = self.synthesizer.sharp_region(index)
         return {**device_item(region, plan, self.dtype), "index": index, "meta": json.dumps(self.synthesizer.metadata(plan))}
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """uint8 pixels from uint8, uint16 or float [0, 1] ones (uint8 passes through untouched)."""
-    return image if image.dtype == np.uint8 else to_pixels(to_unit_float(image), 8)
 
 
 def device_item(region: np.ndarray, plan: PairPlan, dtype: torch.dtype = torch.uint8) -> dict:

@@ -20,19 +20,18 @@ The sharp image is the window's middle original frame, untouched.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linearise, sample_camera
-from blurgen.interpolate import FLOWS, interpolate_frames, mean_motion, thumbnail
+from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linearise, response_camera, sample_camera
+from blurgen.interpolate import interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, to_unit_float
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
 from blurgen.sources.images import BadImage
 
-RESPONSES = ("srgb", "gamma", "none")
 SCENE_CUT = "scene_cut"
 STILL = "below_min_motion"
 CUT_MIN = 0.08  # a cut's thumbnail difference (mean |Δ| of grey in [0, 1]) is at least this ...
@@ -59,22 +58,16 @@ class Averaging:
     min_motion: float = 0.0
     response: str = "srgb"
 
-    def __post_init__(self) -> None:
-        low, high = self.lengths
-        if low < 1 or high < low or low % 2 == 0 or high % 2 == 0:
-            raise ValueError(f"lengths must be odd numbers low <= high, got {self.lengths}")
-        if self.interpolate < 1 or self.min_motion < 0 or self.flow not in FLOWS or self.response not in RESPONSES:
-            raise ValueError(f"bad averaging settings: {self}")
+    def __post_init__(self) -> None:  # the pair settings table's own rules, not a second copy of them
+        from blurgen.pair_settings import PairSettings, check_options
+        from blurgen.sources.video import parse_lengths
+
+        parse_lengths(f"{self.lengths[0]}-{self.lengths[1]}")
+        settings = PairSettings(interpolate=self.interpolate, flow=self.flow, min_motion=self.min_motion, response=self.response)
+        check_options(settings, ["interpolate", "flow", "min_motion", "response"])
 
     def to_dict(self) -> dict:
         return {**asdict(self), "lengths": list(self.lengths)}
-
-
-def response_camera(camera: Camera, response: str) -> Camera:
-    """``camera`` whose tone curve is the inverse of ``response``; its noise and JPEG stay. The
-    saturation boost is dropped: frames clip where the scene did, so their average already does."""
-    curve, gamma = {"srgb": ("srgb", 2.2), "gamma": ("gamma", 2.2), "none": ("none", 2.2)}[response]
-    return replace(camera, curve=curve, gamma=gamma, gamma_range=None, saturation=None)
 
 
 def scene_cut(frames: np.ndarray) -> int | None:
@@ -124,10 +117,6 @@ class FrameAverager:
         if not 0 <= index < len(self):
             raise IndexError(f"sample {index} is out of range for {len(self)} samples")
         return self.make_with_map(self.source[index // self.per_image], index)[0]
-
-    def make(self, frames: np.ndarray, index: int) -> tuple[Pair, AveragePlan]:
-        pair, plan, _ = self.make_with_map(frames, index)
-        return pair, plan
 
     def make_with_map(self, frames: np.ndarray, index: int) -> tuple[Pair, AveragePlan, None]:
         """Sample ``index`` from its window's original frames (N×H×W×3, as the source reads them).
