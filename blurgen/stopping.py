@@ -32,6 +32,18 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def leave_stops_to_parent() -> None:
+    """In a worker whose death its parent treats as a crash (PyTorch's DataLoader raises in the
+    training process when a worker dies by a signal): ignore SIGINT and SIGTERM alike.
+
+    ``timeout``, Slurm and Kubernetes send SIGTERM to the whole process group; the parent stops
+    at a step boundary, writes its checkpoint and shuts its workers down itself. A parent that
+    dies without doing so takes its workers with it (:func:`die_with_parent`).
+    """
+    ignore_interrupts()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 PARENT_CHECK_SECONDS = 0.5
 
 

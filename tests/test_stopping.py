@@ -21,12 +21,14 @@ PROGRAMS = {"blurgen": "from blurgen.cli import main", "train": "from train.cli 
             "deblur": "from train.cli import deblur_main as main"}
 
 
-def start(program: str, *args: str) -> subprocess.Popen:
+def start(program: str, *args: str, group: bool = False) -> subprocess.Popen:
     """The command as a terminal starts it: Ctrl-C is a KeyboardInterrupt even when this test runs
-    in a background job (which starts its children with SIGINT ignored)."""
+    in a background job (which starts its children with SIGINT ignored). ``group``: in a process
+    group of its own, as ``timeout`` and Slurm start a job, so a signal can reach all of it."""
     code = (f"import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); sys.argv[0] = {program!r}; "
             f"{PROGRAMS[program]}; main()")
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=group)
 
 
 def descendants(pid: int) -> set[int]:
@@ -106,6 +108,27 @@ def test_sigterm_stops_training_at_a_step_with_a_checkpoint_and_resume_logs_each
     assert f"resumed {tmp_path / 'checkpoint.pt'} at step {stopped_at} of 400" in resumed.stderr
     steps = [json.loads(row)["step"] for row in metrics.read_text().splitlines()]
     assert steps == list(range(1, stopped_at + 4))
+
+
+def test_sigterm_to_the_process_group_stops_training_with_data_workers_at_a_step_with_a_checkpoint(tmp_path):
+    """``timeout -s TERM``, Slurm and Kubernetes signal every process of the job, the data workers too."""
+    args = ["--mix", "synth", "--steps", "4000", "--batch-size", "2", "--crop", "32", "--ngf", "8", "--blocks", "1", "--ndf", "8",
+            "--log-every", "1", "--checkpoint-every", "10000", "--workers", "2", "--threads", "1", "--device", "cpu",
+            "--out", str(tmp_path)]
+    process = start("train", *args, group=True)
+    metrics = tmp_path / "metrics.jsonl"
+    wait_for(lambda: metrics.exists() and metrics.read_text().count("\n") >= 3)
+    workers = descendants(process.pid)
+    assert len(workers) >= 2
+    sent = time.monotonic()
+    os.killpg(process.pid, signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and time.monotonic() - sent < 5, stderr
+    assert "Traceback" not in stderr and "killed by signal" not in stderr, stderr
+    line = next(line for line in stderr.splitlines() if line.startswith("interrupted:"))
+    assert "(SIGTERM) with a checkpoint" in line and "--resume" in line
+    assert (tmp_path / "checkpoint.pt").exists()
+    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=5)
 
 
 @pytest.mark.parametrize("command, written", [

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 
 from blurgen.settings import SettingError
 from blurgen.sources import open_pairs
-from blurgen.stopping import StopAtBoundary, die_with_parent, ignore_interrupts
+from blurgen.stopping import StopAtBoundary, die_with_parent, leave_stops_to_parent
 from blurgen.files import make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.content import ContentLoss, PerceptualLoss, vgg_conv3_3
@@ -95,9 +95,10 @@ def content_loss_for(config: TrainConfig) -> ContentLoss:
 
 
 def quiet_worker(worker_id: int) -> None:
-    """A data worker leaves Ctrl-C to the training process, which stops the workers itself, and
-    ends with it when it dies without a word (SIGKILL)."""
-    ignore_interrupts()
+    """A data worker leaves Ctrl-C and SIGTERM (sent to the whole group by ``timeout`` or Slurm) to
+    the training process, which stops the workers itself, and ends with it when it dies without a
+    word (SIGKILL)."""
+    leave_stops_to_parent()
     die_with_parent()
 
 
