@@ -128,12 +128,10 @@ def dataset(**given: object) -> None:
     from blurgen.bank import BankFormatError
     from blurgen.dataset import DatasetConfig, DatasetMismatch, dataset_spec, write_preview
     from blurgen.distribute import select_shards
-    from blurgen.pair_settings import check_pairs_used
     from blurgen.sources import SourceError
 
-    config = from_command(DatasetConfig, given)
     try:
-        check_pairs_used(config)
+        config = from_command(DatasetConfig, given)  # refuses what the settings' rules refuse
         spec = dataset_spec(config)
         mine = select_shards(spec.shards(), config.jobs, config.job_index)
     except FileNotFoundError as error:
@@ -142,6 +140,8 @@ def dataset(**given: object) -> None:
         raise fail(error.for_cli()) from None
     except (SourceError, BankFormatError, DatasetMismatch, ValueError, TypeError) as error:
         raise fail(str(error)) from None
+    if not spec.shards():
+        raise fail(f"nothing to make pairs from: {spec.describe()['source'].get('kind', 'the source')} holds no usable item")
     if not mine:
         summary.print(f"job {config.job_index} of {config.jobs} has nothing to do: the dataset has {len(spec.shards())} "
                       f"shard(s), fewer than --jobs {config.jobs}")
@@ -194,6 +194,9 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
     table.add_row("source", f"{source.get('kind', 'source')}: {report['sources']} {'windows' if spec.averaging else 'images'} in this job's shards")
     if source.get("unreadable"):
         table.add_row("unreadable", f"video files OpenCV could not open, left out: {', '.join(source['unreadable'])}")
+    if source.get("too_short"):
+        table.add_row("too short", f"clips with fewer frames than a window of --average {config.average} needs, left out: "
+                      f"{', '.join(source['too_short'])}")
     if left_out(spec.source):
         table.add_row("left out", f"blurgen output inside --src, not sharp photos: {', '.join(left_out(spec.source))}")
     if report["transparent"]:
@@ -226,7 +229,9 @@ def report_problems(report: dict, spec: object) -> None:
         console.print(f"[yellow]{report['busy']} shard(s) were being written by another run into {spec.split_dir}:[/] left to it; "
                       "run this command again once it has ended, to check that every shard is complete")
     if not report["pairs"] and not report["busy"]:
-        still = ": the windows move less than --min-motion asks" if "below_min_motion" in skipped else ""
+        still = (": the windows move less than --min-motion asks" if "below_min_motion" in skipped else
+                 ": the frames of each window are not one shot (unrelated pictures, or a cut in every window)"
+                 if "scene_cut" in skipped else "")
         raise fail(f"no pair was written: every source image was skipped ({', '.join(f'{k} {v}' for k, v in skipped.items()) or 'none read'}){still}")
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from blurgen.camera import Camera, camera_preset, response_camera
 from blurgen.pair_settings import (
-    PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_clip_windows, open_pair_source,
+    PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_pair_source,
 )
 from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
 from blurgen.settings import check_options, option
@@ -155,10 +155,7 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
     check_options(config)
     check_pairs(config)
     averaging = averaging_of(config)
-    if averaging is not None:
-        source = open_clip_windows(config, limit=config.limit, exclude=(Path(config.out),))
-    else:
-        source = open_pair_source(config, n=config.limit, coco_split=config.coco_split, exclude=(Path(config.out),))
+    source = open_pair_source(config, n=config.limit, coco_split=config.coco_split, exclude=(Path(config.out),))
     if config.coco_split is not None and source.describe().get("kind") != "coco":
         raise SourceError(f"--coco-split applies to a COCO root; --src {config.src} is read as "
                           f"{source.describe().get('kind', 'a source')}")

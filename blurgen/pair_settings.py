@@ -22,7 +22,7 @@ from typing import Any
 from blurgen.camera import CAMERA_PRESETS, RESPONSES
 from blurgen.interpolate import FLOWS
 from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
-from blurgen.settings import SettingError, check_options, defaults, option, options
+from blurgen.settings import SettingError, check_options, check_setting, convert_types, defaults, option, options
 from blurgen.sources import BUILTIN_CORPORA
 
 LIVE_KERNEL_SETTINGS = ("preset", "expl", "kernel_size")
@@ -78,6 +78,14 @@ class PairSettings:
     response: str = option("srgb", "With --average: the inverse camera response frames are averaged through: srgb, gamma (a 2.2 "
                            "power law, as GoPro's authors used) or none (the encoded values, as data sets made so); --camera "
                            "adds its noise and JPEG after.", choices=RESPONSES)
+
+    def __post_init__(self) -> None:
+        """Refuse here, in the commands' words, what ``blurgen dataset`` refuses: a value of the
+        wrong type (text of a number is converted, as on a command line), out of bounds, or that
+        the other settings would leave unused."""
+        convert_types(self)
+        check_pairs(self)
+        check_pairs_used(self)
 
 
 PAIR_SETTINGS = tuple(f.name for f in fields(PairSettings))
@@ -157,12 +165,18 @@ def check_pairs_used(settings: Any) -> None:
         raise SettingError(f"{{{moved[0]}}} applies to {{motion}} rotation, objects or mixed")
 
 
-def open_pair_source(settings: Any, **more: Any) -> Any:
-    """The sharp source of ``settings`` (:func:`blurgen.sources.open_source` of ``src``, or the
-    built-in corpus); ``more``: its other arguments (``n``, ``coco_split``, ``exclude``)."""
+def open_pair_source(settings: Any, *, n: int | None = None, coco_split: str | None = None, exclude: tuple = ()) -> Any:
+    """The source of ``settings``' pairs: with ``average``, the windows of the clips under ``src``
+    (:func:`open_clip_windows`); otherwise the sharp images (:func:`blurgen.sources.open_source` of
+    ``src``, or the built-in corpus). ``n``: the first ``n`` images or windows only (the
+    dead-leaves corpus: how many to make); ``exclude``: folders not to read (a run's own output)."""
+    if getattr(settings, "average", None) is not None:
+        if coco_split is not None:
+            raise SettingError("{coco_split} applies to a COCO root, not to video clips")
+        return open_clip_windows(settings, limit=n, exclude=exclude)
     from blurgen.sources import open_source
 
-    return open_source(settings.src, seed=settings.seed, builtin=settings.builtin, **more)
+    return open_source(settings.src, seed=settings.seed, builtin=settings.builtin, n=n, coco_split=coco_split, exclude=exclude)
 
 
 def open_clip_windows(settings: Any, *, limit: int | None = None, exclude: tuple = ()) -> Any:
@@ -217,11 +231,24 @@ def motion_of(settings: Any) -> Any:
 
 
 def make_synthesizer(settings: Any, source: Any, *, per_image: int = 1) -> Any:
-    """The :class:`~blurgen.pairs.PairSynthesizer` of ``settings`` over ``source`` (checked first)."""
+    """The pair maker of ``settings`` over ``source`` (:func:`open_pair_source` of the same
+    settings), checked first: a :class:`~blurgen.pairs.PairSynthesizer` of kernel or motion blur,
+    or with ``average`` a :class:`~blurgen.video_pairs.FrameAverager` of video windows. The
+    commands build their pairs through it too."""
     from blurgen.camera import camera_preset
-    from blurgen.pairs import PairSynthesizer, Views
 
     check_pairs(settings)
+    camera = camera_preset(settings.camera)
+    averaging = averaging_of(settings)
+    if averaging is not None:
+        from blurgen.sources.video import VideoWindows
+        from blurgen.video_pairs import FrameAverager
+
+        if not isinstance(source, VideoWindows):
+            raise SettingError("{average} makes pairs from video windows: open the source with open_pair_source(settings)")
+        return FrameAverager(source, camera, crop=settings.crop, seed=settings.seed, per_image=per_image, averaging=averaging)
+    from blurgen.pairs import PairSynthesizer, Views
+
     kernels, _ = kernel_source(settings)
-    return PairSynthesizer(source, kernels, camera_preset(settings.camera), crop=settings.crop, seed=settings.seed,
-                           per_image=per_image, motion=motion_of(settings), views=Views(settings.orientations, settings.min_scale))
+    return PairSynthesizer(source, kernels, camera, crop=settings.crop, seed=settings.seed, per_image=per_image,
+                           motion=motion_of(settings), views=Views(settings.orientations, settings.min_scale))

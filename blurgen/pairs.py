@@ -110,9 +110,9 @@ class Views:
     min_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        from blurgen.pair_settings import PairSettings, check_options
+        from blurgen.pair_settings import PairSettings, check_setting
 
-        check_options(PairSettings(min_scale=self.min_scale), ["min_scale"])
+        check_setting(PairSettings, "min_scale", self.min_scale)
 
     @property
     def identity(self) -> bool:
@@ -204,10 +204,10 @@ class PairSynthesizer:
     whole_border: str = "reflect"  # with crop=None: "reflect" (same size) or "valid" (the kernel's margin cut off)
 
     def __post_init__(self) -> None:
-        from blurgen.pair_settings import PairSettings, check_options, check_views
+        from blurgen.pair_settings import PairSettings, check_setting, check_views
 
         check_seed(self.seed)
-        check_options(PairSettings(crop=self.crop), ["crop"])
+        check_setting(PairSettings, "crop", self.crop)
         check_views(self.crop, self.motion is None, self.views.orientations, self.views.min_scale)
         check_choice("whole_border", self.whole_border, ("reflect", "valid"))
         if self.per_image < 1:

@@ -12,6 +12,8 @@ table (:func:`command_parameters`), so help, choices and bounds are written once
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,21 +100,84 @@ def defaults(table: Any) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(table)}
 
 
+def check_value(name: str, value: Any, rule: Option) -> None:
+    """One setting's value against its choices and bounds, as a :class:`SettingError`."""
+    if rule.choices:
+        check_choice(name, value, rule.choices)
+    if value is None or isinstance(value, bool):
+        return
+    shown = f"{value:g}" if isinstance(value, float) else value  # 0.0 given as 0 on a command line reads back as 0
+    if rule.minimum is not None and value < rule.minimum:
+        raise SettingError(f"{{{name}}} must be >= {rule.minimum:g}, got {shown}")
+    if rule.maximum is not None and value > rule.maximum:
+        raise SettingError(f"{{{name}}} must be <= {rule.maximum:g}, got {shown}")
+    if rule.above is not None and value <= rule.above:
+        raise SettingError(f"{{{name}}} must be > {rule.above:g}, got {shown}")
+
+
+def check_setting(table: Any, name: str, value: Any) -> None:
+    """``value`` as setting ``name`` of ``table`` (class or instance): its choices and bounds."""
+    check_value(name, value, options(table)[name])
+
+
 def check_options(settings: Any, names: Iterable[str] | None = None) -> None:
     """Each setting's choices and bounds (of ``names``, default all), as a :class:`SettingError`."""
     described = options(settings)
     for name in described if names is None else names:
-        value, rule = getattr(settings, name), described[name]
-        if rule.choices:
-            check_choice(name, value, rule.choices)
-        if value is None or isinstance(value, bool):
-            continue
-        if rule.minimum is not None and value < rule.minimum:
-            raise SettingError(f"{{{name}}} must be >= {rule.minimum:g}, got {value}")
-        if rule.maximum is not None and value > rule.maximum:
-            raise SettingError(f"{{{name}}} must be <= {rule.maximum:g}, got {value}")
-        if rule.above is not None and value <= rule.above:
-            raise SettingError(f"{{{name}}} must be > {rule.above:g}, got {value}")
+        check_value(name, getattr(settings, name), described[name])
+
+
+_CONVERTERS = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _converted(name: str, value: Any, hint: str, path: bool) -> Any:
+    """``value`` as a command would have parsed it for a field annotated ``hint``."""
+    kinds = [part.strip() for part in hint.split("|")]
+    if value is None:
+        if "None" in kinds:
+            return None
+        raise SettingError(f"{{{name}}} needs a value, got None")
+    kind = next(part for part in kinds if part != "None")
+    if kind == "str":
+        if isinstance(value, str) or (path and isinstance(value, os.PathLike)):
+            return os.fspath(value)
+    elif kind == "bool":
+        if isinstance(value, bool):
+            return value
+    elif kind == "int":
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+    elif kind == "float":
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+    else:
+        return value
+    wanted = {"str": "text" + (" or a path" if path else ""), "bool": "True or False", "int": "a whole number",
+              "float": "a number"}[kind]
+    raise SettingError(f"{{{name}}} must be {wanted}, got {value!r}")
+
+
+def convert_types(settings: Any) -> None:
+    """Each setting of a table given from Python as a command line would have parsed it: text of
+    a number becomes the number (``crop="256"`` → 256), a path becomes text; a value no command
+    would accept is a :class:`SettingError` naming the setting."""
+    hints = {f.name: f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+             for f in dataclasses.fields(settings)}
+    for name, rule in options(settings).items():
+        value = getattr(settings, name)
+        converted = _converted(name, value, hints[name], rule.path)
+        if converted is not value:
+            setattr(settings, name, converted)
 
 
 def command_parameters(table: type, *, extra_choices: dict[str, tuple] | None = None) -> list:

@@ -35,7 +35,9 @@ from blurgen.sources.images import BadImage
 SCENE_CUT = "scene_cut"
 STILL = "below_min_motion"
 CUT_MIN = 0.08  # a cut's thumbnail difference (mean |Δ| of grey in [0, 1]) is at least this ...
-CUT_RATIO = 3.0  # ... and this many times the window's median difference between neighbours
+CUT_RATIO = 3.0  # ... and this many times the window's median difference between neighbours,
+CUT_UNEXPLAINED = 0.05  # ... or what is left of it once the best shift is undone is at least this
+THUMB = 64  # px: the side of the grey thumbnails compared
 
 
 @dataclass(frozen=True)
@@ -59,26 +61,45 @@ class Averaging:
     response: str = "srgb"
 
     def __post_init__(self) -> None:  # the pair settings table's own rules, not a second copy of them
-        from blurgen.pair_settings import PairSettings, check_options
+        from blurgen.pair_settings import PairSettings, check_setting
         from blurgen.sources.video import parse_lengths
 
         parse_lengths(f"{self.lengths[0]}-{self.lengths[1]}")
-        settings = PairSettings(interpolate=self.interpolate, flow=self.flow, min_motion=self.min_motion, response=self.response)
-        check_options(settings, ["interpolate", "flow", "min_motion", "response"])
+        for name in ("interpolate", "flow", "min_motion", "response"):
+            check_setting(PairSettings, name, getattr(self, name))
 
     def to_dict(self) -> dict:
         return {**asdict(self), "lengths": list(self.lengths)}
 
 
+def unexplained_change(first: np.ndarray, second: np.ndarray) -> float:
+    """Mean |Δ| between two grey thumbnails (float32 in [0, 1]) after undoing the translation that
+    best maps one onto the other (phase correlation): small for frames of one shot, however fast
+    the camera pans, large for unrelated pictures."""
+    side = first.shape[0]
+    taper = cv2.createHanningWindow((side, side), cv2.CV_64F)  # without it the frame's edges dominate the match
+    (dx, dy), _ = cv2.phaseCorrelate(first.astype(np.float64), second.astype(np.float64), taper)
+    margin = int(np.ceil(max(abs(dx), abs(dy)))) + 1
+    if margin >= side // 4:  # too little overlap to compare: the change stays unexplained
+        return float(np.abs(second - first).mean())
+    aligned = cv2.warpAffine(second, np.float32([[1, 0, -dx], [0, 1, -dy]]), (side, side), borderMode=cv2.BORDER_REFLECT)
+    return float(np.abs(aligned - first)[margin:-margin, margin:-margin].mean())
+
+
 def scene_cut(frames: np.ndarray) -> int | None:
     """The first frame after a cut in ``frames`` (N×H×W×C), or None: a difference between
-    neighbours (64-px grey thumbnails) far above the others of the window, and large."""
+    neighbours (64-px grey thumbnails) that no shift of the picture explains, or one far above the
+    others of the window and large. The first rule needs no typical step, so a window of
+    unrelated stills, every step of which is a cut, is caught too."""
     if len(frames) < 2:
         return None
-    thumbs = [cv2.resize(thumbnail(frame, 128), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for frame in frames]
+    thumbs = [cv2.resize(thumbnail(frame, 2 * THUMB), (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+              for frame in frames]
     steps = np.array([np.abs(b - a).mean() for a, b in zip(thumbs, thumbs[1:])])
     typical = np.median(steps)
     for k, step in enumerate(steps):
+        if step >= CUT_UNEXPLAINED and unexplained_change(thumbs[k], thumbs[k + 1]) >= CUT_UNEXPLAINED:
+            return k + 1
         if step >= CUT_MIN and step >= CUT_RATIO * max(typical, 1e-3) - 1e-9 and (len(steps) > 1 or step >= 2 * CUT_MIN):
             return k + 1
     return None

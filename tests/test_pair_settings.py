@@ -2,13 +2,15 @@
 pair setting the same way, with the same bounds and choices."""
 
 import dataclasses
+from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from blurgen.cli import app as blurgen_app
 from blurgen.dataset import DatasetConfig
-from blurgen.pair_settings import PAIR_SETTINGS, PairSettings, check_pairs, check_pairs_used
+from blurgen.pair_settings import PAIR_SETTINGS, VIDEO_SETTINGS, PairSettings, check_pairs, check_pairs_used
 from blurgen.settings import Option, SettingError, options
 from train.cli import train_app
 from train.config import TrainConfig, check
@@ -75,7 +77,9 @@ def test_each_pair_setting_is_refused_alike_by_python_blurgen_dataset_and_train(
 def test_each_pair_setting_is_accepted_alike_on_its_edges(name):
     rule = options(PairSettings)[name]
     for value in accepted_values(rule):
-        views = {"crop": 64} if name == "min_scale" else {}  # shrinking applies to crops
+        # shrinking applies to crops; shake and field of view to motion blur; the video settings to --average
+        views = {"crop": 64} if name == "min_scale" else {"motion": "rotation"} if name in ("shake", "fov") else \
+            {"average": "7-23"} if name in VIDEO_SETTINGS else {}
         check_pairs(PairSettings(**{name: value}, **views))
         check_pairs(DatasetConfig(**{name: value}, **views))
         if name in options(TrainConfig) and name not in TRAIN_OWN_BOUNDS:
@@ -98,7 +102,7 @@ def test_the_rules_between_pair_settings_are_the_same_for_both_commands():
 
 
 def test_a_setting_error_shows_each_commands_own_flag():
-    error = pytest.raises(SettingError, check_pairs, PairSettings(min_scale=0)).value
+    error = pytest.raises(SettingError, PairSettings, min_scale=0).value
     assert str(error) == "min_scale must be > 0, got 0" and error.for_cli() == "--min-scale must be > 0, got 0"
 
 
@@ -108,7 +112,52 @@ def test_dataset_config_is_the_pair_table_plus_where_pairs_go():
 
 
 def test_a_value_with_braces_is_quoted_as_given():
-    for settings, shown in ((PairSettings(average="{x}"), "'{x}'"), (PairSettings(preset="{odd}.json"), "{odd}.json")):
+    for given, shown in (({"average": "{x}"}, "'{x}'"), ({"preset": "{odd}.json"}, "{odd}.json")):
         with pytest.raises(SettingError) as refused:
-            check_pairs(settings)
+            PairSettings(**given)
         assert shown in str(refused.value) and shown in refused.value.for_cli()
+
+
+def test_python_builds_video_pairs_when_average_is_set_the_same_pairs_the_command_writes(tmp_path):
+    from fixtures import moving_scene, write_clip
+    from blurgen.pair_settings import make_synthesizer, open_pair_source
+    from blurgen.sources.images import read_image
+    from blurgen.video_pairs import FrameAverager
+
+    write_clip(tmp_path / "clips" / "pan.mkv", moving_scene([(0.7 * k, -0.3 * k) for k in range(30)], 48, 64, seed=5))
+    (tmp_path / "clips" / "frame.png").write_bytes(b"")  # a stray still beside the clip: not a clip, not a pair
+    settings = PairSettings(src=str(tmp_path / "clips"), average="5-9", crop=32)
+    pairs = make_synthesizer(settings, open_pair_source(settings))
+    assert isinstance(pairs, FrameAverager) and len(pairs) > 1
+    blurred, sharp, meta = pairs[0]
+    assert meta["clip"] == "pan.mkv" and blurred.shape == sharp.shape == (32, 32, 3)
+    result = CliRunner().invoke(blurgen_app, ["dataset", "--src", str(tmp_path / "clips"), "--average", "5-9", "--crop", "32",
+                                              "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    written = read_image(tmp_path / "out" / "train" / "shard-00000" / "blur" / "00000000.png")
+    assert np.array_equal(written, np.round(blurred * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("given, flags", [
+    ({"average": "7-23", "preset": "mixture"}, ["--average", "7-23", "--preset", "mixture"]),
+    ({"interpolate": 4}, ["--interpolate", "4"]),
+    ({"kernels": "bank.npz", "expl": "0.005"}, ["--kernels", "bank.npz", "--expl", "0.005"]),
+    ({"crop": "25x"}, ["--crop", "25x"]),
+])
+def test_python_refuses_what_blurgen_dataset_refuses_in_the_same_words(tmp_path, given, flags):
+    with pytest.raises(SettingError) as refused:
+        PairSettings(**given)
+    result = CliRunner().invoke(blurgen_app, ["dataset", *flags, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+    if "crop" not in given:  # typer words its own type errors
+        assert refused.value.for_cli() in result.output, (refused.value.for_cli(), result.output)
+
+
+def test_python_converts_text_of_numbers_as_a_command_line_does():
+    settings = PairSettings(crop="256", motion="rotation", fov="45", seed=np.int64(3), src=Path("photos"))
+    assert (settings.crop, settings.fov, settings.seed, settings.src) == (256, 45.0, 3, "photos")
+    assert type(settings.crop) is int and type(settings.seed) is int
+    with pytest.raises(SettingError, match="crop must be a whole number, got '25x'"):
+        PairSettings(crop="25x")
+    with pytest.raises(SettingError, match="orientations must be True or False"):
+        PairSettings(crop=64, orientations="yes")

@@ -1,6 +1,7 @@
 """Pairs from video: the average of consecutive frames in linear light, the middle frame sharp."""
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -147,3 +148,29 @@ def test_video_pairs_read_as_gopro_pairs_the_trainer_takes(tmp_path, clip_frames
     pairs = GoProPairs(tmp_path / "pairs", "train")  # what train --mix wild --gopro pairs/ reads
     blurred, sharp = pairs[0]
     assert len(pairs) == 8 and blurred.shape == sharp.shape == clip_frames.shape[1:]  # windows centred on frames 2, 7, ..., 37
+
+
+def test_a_folder_of_unrelated_stills_makes_no_pair_and_says_why(tmp_path):
+    rng = np.random.default_rng(0)
+    stills = []
+    for k in range(12):  # unrelated pictures of one size: smooth scenes of different seeds and tints
+        still = moving_scene([(0.0, 0.0)], 48, 64, seed=100 + k)[0].astype(np.int16)
+        stills.append(np.clip(still + rng.integers(-60, 60, size=3), 0, 255).astype(np.uint8))
+    write_frames(tmp_path / "photos", np.stack(stills))
+    assert all(scene_cut(np.stack(stills[k : k + 2])) == 1 for k in range(11))
+    result = blurgen_dataset("--src", tmp_path / "photos", "--average", "5", "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert "no pair was written" in result.output and "scene_cut" in result.output and "not one shot" in result.output
+
+
+def test_clips_too_short_for_a_window_are_named_and_a_run_of_only_those_fails(tmp_path, clip_frames):
+    write_frames(tmp_path / "short" / "tiny", clip_frames[:3])
+    result = blurgen_dataset("--src", tmp_path / "short", "--average", "7-23", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "tiny (3 frames)" in result.output and "23 frames" in result.output, result.output
+    assert not (tmp_path / "out").exists()
+    write_frames(tmp_path / "mixed" / "long", clip_frames)
+    write_frames(tmp_path / "mixed" / "tiny", clip_frames[:3])
+    result = blurgen_dataset("--src", tmp_path / "mixed", "--average", "5-9", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "too short" in result.output and "tiny" in result.output
+    assert json.loads((tmp_path / "out" / "train" / "dataset.json").read_text())["source"]["too_short"] == ["tiny"]

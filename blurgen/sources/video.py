@@ -157,6 +157,9 @@ class VideoWindows:
         seed: the run's seed (window lengths).
         limit: the first ``limit`` windows only.
         unreadable: the video files :func:`find_clips` could not open (named by ``describe``).
+
+    Clips too short for any window are named in ``too_short`` (and by ``describe``); when no clip
+    has a window, a :class:`SourceError` says so.
     """
 
     def __init__(self, clips: list[Clip], lengths: tuple[int, int], *, interpolate: int = 1, stride: int | None = None,
@@ -169,7 +172,16 @@ class VideoWindows:
         self.reach = math.ceil((lengths[1] // 2) / interpolate)  # original frames on each side of the longest window's centre
         self.stride = stride or 2 * self.reach + 1
         self.per_clip, self.seed, self.unreadable, self.root = per_clip, seed, list(unreadable), root
-        self.windows = self.plan()[:limit]
+        planned = self.plan()
+        used = {window.clip for window in planned}
+        self.too_short = [clip.id for number, clip in enumerate(self.clips) if number not in used]
+        if not planned:
+            shortest = 2 * self.reach + 1
+            named = ", ".join(f"{clip.id} ({clip.frames} frame{'s' * (clip.frames != 1)})" for clip in clips[:5])
+            raise SourceError(f"no clip under --src {root} is long enough for a window of {lengths[1]} frames, which needs "
+                              f"{shortest} original frames{f' with --interpolate {interpolate}' if interpolate > 1 else ''}: "
+                              f"{named}{' and more' if len(clips) > 5 else ''}; give a shorter --average range or longer clips")
+        self.windows = planned[:limit]
         self._reader: ClipReader | None = None
 
     def plan(self) -> list[Window]:
@@ -206,7 +218,8 @@ class VideoWindows:
     def describe(self) -> dict:
         frames = sum(clip.frames for clip in self.clips)
         return {"kind": "video clips", "root": self.root, "images": len(self), "clips": len(self.clips), "frames": frames,
-                **({"unreadable": self.unreadable} if self.unreadable else {})}
+                **({"unreadable": self.unreadable} if self.unreadable else {}),
+                **({"too_short": self.too_short} if self.too_short else {})}
 
     def __getstate__(self) -> dict:  # an open video cannot travel to a worker; it reopens there
         return {**self.__dict__, "_reader": None}
