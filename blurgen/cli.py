@@ -197,6 +197,9 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
     if source.get("too_short"):
         table.add_row("too short", f"clips with fewer frames than a window of --average {config.average} needs, left out: "
                       f"{', '.join(source['too_short'])}")
+    if source.get("repeated"):
+        table.add_row("read once", f"paths to a folder or file already read (links), passed over: {', '.join(source['repeated'][:5])}"
+                      + (f" and {len(source['repeated']) - 5} more" if len(source["repeated"]) > 5 else ""))
     if left_out(spec.source):
         table.add_row("left out", f"blurgen output inside --src, not sharp photos: {', '.join(left_out(spec.source))}")
     if report["transparent"]:

@@ -218,9 +218,10 @@ def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finis
             named.setdefault(reason, []).extend(names)
         for reason, count in stats.get("motion_fallbacks", {}).items():
             fallbacks[reason] = fallbacks.get(reason, 0) + count
-    non_images = getattr(getattr(spec.source, "source", spec.source), "non_images", 0)
-    if non_images:
-        skipped[NOT_AN_IMAGE] = non_images
+    folder = getattr(spec.source, "source", spec.source)
+    if getattr(folder, "non_images", 0):
+        skipped[NOT_AN_IMAGE] = folder.non_images
+        named[NOT_AN_IMAGE] = list(folder.non_image_files)
     return {
         "shards": len(mine),
         "already_complete": len(complete),

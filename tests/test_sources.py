@@ -213,3 +213,25 @@ def test_a_phone_photo_stored_sideways_becomes_upright_pairs_and_says_so(tmp_pat
     record = json.loads((tmp_path / "out" / "train" / "shard-00000" / "meta.jsonl").read_text())
     assert record["exif_orientation"] == 6
     assert read_image(tmp_path / "out" / "train" / "shard-00000" / "sharp" / "00000000.png").shape == (80, 48, 3)
+
+
+def test_each_file_is_read_once_however_many_links_lead_to_it_and_a_link_loop_ends(tmp_path):
+    from typer.testing import CliRunner
+
+    from blurgen.cli import app
+
+    rng = np.random.default_rng(0)
+    photos = tmp_path / "root" / "photos"
+    for name in ("a.png", "b.png", "sub/c.png"):
+        write(photos / name, textured(rng, 48, 48))
+    (photos / "loop").symlink_to("..")  # photos/loop/photos/loop/... without end if followed blindly
+    (photos / "again.png").symlink_to("a.png")
+    (photos / "notes.txt").write_text("not an image")
+    source = FolderSource(photos)
+    assert [source.id(i) for i in range(len(source))] == ["a.png", "b.png", "sub/c.png"]
+    assert source.repeated == ["again.png", "loop/photos"] and source.non_image_files == ["notes.txt"]
+    result = CliRunner().invoke(app, ["dataset", "--src", str(photos), "--kernel-size", "9", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "3 images" in result.output and "loop/photos" in result.output and "again.png" in result.output
+    assert "skipped (not_an_image): notes.txt" in " ".join(result.output.split())
+    assert len(list((tmp_path / "out" / "train").rglob("blur/*.png"))) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -44,6 +45,42 @@ def json_safe_name(name: str) -> tuple[str, str | None]:
     except UnicodeEncodeError:
         raw = name.encode("utf-8", "surrogateescape")
         return raw.decode("utf-8", "replace"), raw.hex()
+
+
+def walk_once(root: Path, repeated: list[str], prune: Callable[[Path], bool] = lambda folder: False,
+              ) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """``os.walk`` of ``root`` following links to folders, each real folder and file visited once.
+
+    Yields (folder, child folder names, file names), both sorted; a caller may remove child names
+    to skip them. A folder or file reached again by another path (a link into a folder already
+    walked, a loop such as ``photos/loop -> ..``, or two links to one file) is not yielded again;
+    its path relative to ``root`` is appended to ``repeated``. ``prune(folder)`` true: the child
+    folder is not entered (and not counted as repeated).
+    """
+    seen_folders = {os.path.realpath(root)}
+    seen_files: set[str] = set()
+    for folder, children, files in os.walk(root, followlinks=True):
+        here = Path(folder)
+        for child in list(children):
+            path = here / child
+            real = os.path.realpath(path)
+            if prune(path):
+                children.remove(child)
+            elif real in seen_folders:
+                children.remove(child)
+                repeated.append(path.relative_to(root).as_posix())
+            else:
+                seen_folders.add(real)
+        children.sort()
+        unique = []
+        for name in sorted(files):
+            real = os.path.realpath(here / name)
+            if real in seen_files:
+                repeated.append((here / name).relative_to(root).as_posix())
+            else:
+                seen_files.add(real)
+                unique.append(name)
+        yield here, children, unique
 
 
 class SourceError(ValueError):

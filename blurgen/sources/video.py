@@ -26,7 +26,7 @@ import numpy as np
 from blurgen.pairs import to_rgb
 from blurgen.rng import derive_seed, stream_key, uniform
 from blurgen.sources.gopro import is_gopro, split_folder
-from blurgen.sources.images import CORRUPT, IMAGE_EXTENSIONS, TRUNCATED, BadImage, SourceError, read_image
+from blurgen.sources.images import CORRUPT, IMAGE_EXTENSIONS, TRUNCATED, BadImage, SourceError, read_image, walk_once
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 GOPRO_FPS = 240.0  # GoPro_Large's frames were filmed at 240 fps
@@ -117,16 +117,17 @@ def find_clips(src: str | os.PathLike, *, gopro_split: str = "train",
 
 
 def walk_clips(root: Path, excluded: set[Path]) -> list[Path]:
+    """Video files and folders of two or more frames under ``root``, each real file and folder once."""
+    def skip(folder: Path) -> bool:
+        return folder.resolve() in excluded or (folder / "dataset.json").is_file() or (folder / "evalset.json").is_file()
+
+    if skip(root):
+        return []
     found = []
-    for folder, folders, files in os.walk(root):
-        here = Path(folder)
-        if here.resolve() in excluded or (here / "dataset.json").is_file() or (here / "evalset.json").is_file():
-            folders[:] = []
-            continue
+    for here, folders, files in walk_once(root, [], prune=skip):
         if "sharp" in folders and any(name in folders for name in ("blur", "blur_gamma")):
             folders[:] = ["sharp"]
-        folders.sort()
-        found += [here / name for name in sorted(files) if Path(name).suffix.lower() in VIDEO_EXTENSIONS]
+        found += [here / name for name in files if Path(name).suffix.lower() in VIDEO_EXTENSIONS]
         if sum(Path(name).suffix.lower() in IMAGE_EXTENSIONS for name in files) >= 2:
             found.append(here)
     return sorted(found)
