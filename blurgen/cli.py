@@ -225,7 +225,8 @@ def report_problems(report: dict, spec: object) -> None:
     skipped = report["skipped"]
     for reason, names in report["skipped_files"].items():
         more = skipped.get(reason, len(names)) - len(names)
-        console.print(f"[yellow]skipped ({reason}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
+        why = f", smaller than {report['too_small_below_px']} px a side" if reason == "too_small" and report.get("too_small_below_px") else ""
+        console.print(f"[yellow]skipped ({reason}{why}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
     for failure in report["failures"][:5]:
         console.print(f"[yellow]failed:[/] {failure}")
     if report["busy"]:

@@ -305,7 +305,7 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
     skipped: dict[str, list[str]] = {}
     fallbacks: Counter[str] = Counter()  # motion pairs that fell back to camera blur, by reason
     failures: list[str] = []
-    pairs = transparent = 0
+    pairs = transparent = needed = 0  # needed: the largest side a too-small image fell short of
     turned = getattr(getattr(spec.source, "source", spec.source), "orientations", {})  # sources read upright from EXIF
     for source_index in range(shard.start, shard.stop):
         reason = None
@@ -316,8 +316,9 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
             made = [synthesizer.make_with_map(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
         except BadImage as error:
             reason = error.reason
-        except ImageTooSmall:
+        except ImageTooSmall as error:
             reason = TOO_SMALL
+            needed = max(needed, error.needed)
         except Exception as error:  # one odd file must not end a long run; keep what went wrong
             reason = FAILED
             failures.append(f"{source_name(spec.source, source_index)}: {type(error).__name__}: {error}")
@@ -346,6 +347,7 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
         "pairs": pairs,
         "skipped": {reason: len(names) for reason, names in sorted(skipped.items())},
         "skipped_files": dict(sorted(skipped.items())),
+        **({"too_small_below_px": needed} if needed else {}),
         "motion_fallbacks": dict(sorted(fallbacks.items())),
         "transparent": transparent,  # images with an alpha channel, composited over white
         "failures": failures,

@@ -233,6 +233,7 @@ def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finis
         "pairs_now": sum(stats["pairs"] for stats in now),
         "skipped": dict(sorted(skipped.items())),
         "skipped_files": {reason: names[:NAMED_PER_REASON] for reason, names in sorted(named.items())},
+        "too_small_below_px": max((stats.get("too_small_below_px", 0) for stats in finished), default=0),
         "motion_fallbacks": dict(sorted(fallbacks.items())),
         "transparent": sum(stats.get("transparent", 0) for stats in finished),
         "failures": [f for stats in finished for f in stats.get("failures", [])],

@@ -39,7 +39,10 @@ class PairSettings:
     builtin: str = option("dead-leaves", "The built-in corpus when no --src is given: dead-leaves (procedural) or photos (18 "
                           "greyscale and tinted photographs that ship in scikit-image, in no evaluation set).",
                           choices=BUILTIN_CORPORA)
-    crop: int | None = option(None, "Square crops of this many px (default: whole images, reflected borders).", minimum=1)
+    crop: int | None = option(None, "Square crops of this many px (default: whole images, reflected borders). A crop is cut "
+                              "from a region with the kernel's margin on each side, so an image needs crop + kernel size - 1 "
+                              "px a side (320 for --crop 256 with 65-px kernels; whole images: the kernel's size); smaller "
+                              "ones are skipped as too_small.", minimum=1)
     kernels: str | None = option(None, "Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.", path=True)
     preset: str = option("deblurgan", "Live kernels: preset, as for 'blurgen kernels': a Markov preset (deblurgan: the paper's, "
                          "mild, strong, anxious), one family (line, arc, walk, still, disk), mixture (Markov shake, lines, arcs, "

@@ -56,7 +56,13 @@ class KernelSource(Protocol):
 
 
 class ImageTooSmall(ValueError):
-    """The source image is smaller than the region a crop needs (crop + kernel margin)."""
+    """The source image is smaller than a pair needs: ``needed`` px a side (a crop: the crop plus
+    the blur's margin on both sides; a whole image: the kernel's side, or the camera motion's
+    margin on both sides)."""
+
+    def __init__(self, shape: tuple[int, ...], needed: int, why: str) -> None:
+        self.shape, self.needed = tuple(shape[:2]), needed
+        super().__init__(f"image {shape[0]}×{shape[1]} is smaller than {why} ({needed} px a side)")
 
 
 @dataclass(frozen=True)
@@ -245,15 +251,16 @@ class PairSynthesizer:
         if self.crop is None:
             region = (0, 0, height, width)
             if self.motion is not None and min(height, width) <= 2 * margin:
-                raise ImageTooSmall(f"image {height}×{width} is smaller than the camera motion's margin on both sides ({2 * margin} px)")
+                raise ImageTooSmall(image_shape, 2 * margin + 1, "the camera motion's margin on both sides")
+            if self.motion is None and min(height, width) < 2 * margin + 1:
+                raise ImageTooSmall(image_shape, 2 * margin + 1, "the kernel")
         else:
             side = self.crop + 2 * margin
             scale = 1.0 - (1.0 - self.views.min_scale) * draw(PairCounter.SCALE) if self.views.min_scale < 1 else 1.0
             side = max(side, min(math.ceil(side / scale), height, width))  # the source pixels a shrunk view reads
             if height < side or width < side:
-                raise ImageTooSmall(
-                    f"image {height}×{width} is smaller than crop {self.crop} plus the kernel margin ({side}×{side})"
-                )
+                raise ImageTooSmall(image_shape, side, f"crop {self.crop} plus the blur's margin of {(side - self.crop) // 2} px on "
+                                    "each side" + (" at this view's scale" if self.views.min_scale < 1 else ""))
             y = min(int(draw(PairCounter.CROP_Y) * (height - side + 1)), height - side)
             x = min(int(draw(PairCounter.CROP_X) * (width - side + 1)), width - side)
             region = (y, x, side, side)

@@ -161,7 +161,7 @@ class FrameAverager:
         region = (0, 0, height, width)
         if self.crop is not None:
             if height < self.crop or width < self.crop:
-                raise ImageTooSmall(f"frames {height}×{width} are smaller than crop {self.crop}")
+                raise ImageTooSmall(frames.shape[1:3], self.crop, f"crop {self.crop}")
             y = min(int(draw(PairCounter.CROP_Y) * (height - self.crop + 1)), height - self.crop)
             x = min(int(draw(PairCounter.CROP_X) * (width - self.crop + 1)), width - self.crop)
             region = (y, x, self.crop, self.crop)

@@ -235,3 +235,23 @@ def test_each_file_is_read_once_however_many_links_lead_to_it_and_a_link_loop_en
     assert "3 images" in result.output and "loop/photos" in result.output and "again.png" in result.output
     assert "skipped (not_an_image): notes.txt" in " ".join(result.output.split())
     assert len(list((tmp_path / "out" / "train").rglob("blur/*.png"))) == 3
+
+
+def test_too_small_is_the_region_a_pair_needs_and_the_console_says_the_size(tmp_path):
+    from typer.testing import CliRunner
+
+    from blurgen.cli import app
+
+    rng = np.random.default_rng(1)
+    write(tmp_path / "photos" / "big.png", textured(rng, 48, 64))
+    write(tmp_path / "photos" / "narrow.png", textured(rng, 36, 64))  # larger than the crop, smaller than crop + margin
+    write(tmp_path / "photos" / "speck.png", textured(rng, 6, 6))
+    runner = CliRunner()
+    cropped = runner.invoke(app, ["dataset", "--src", str(tmp_path / "photos"), "--crop", "32", "--kernel-size", "9",
+                                  "--out", str(tmp_path / "crops")])
+    assert cropped.exit_code == 0, cropped.output
+    assert "skipped (too_small, smaller than 40 px a side): narrow.png, speck.png" in " ".join(cropped.output.split())
+    whole = runner.invoke(app, ["dataset", "--src", str(tmp_path / "photos"), "--kernel-size", "9", "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    flat = " ".join(whole.output.split())
+    assert "skipped (too_small, smaller than 9 px a side): speck.png" in flat and "failed" not in flat
