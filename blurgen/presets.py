@@ -50,18 +50,75 @@ def preset_names() -> list[str]:
     return [*PRESETS, *FAMILY_PRESETS, *MIXTURES]
 
 
-def load_preset_file(path: str | Path) -> TrajectorySpec | Mixture:
-    """A preset file as a spec: JSON with a ``spec`` object (Markov parameters, as ``blurgen view``
-    exports), or with a ``mixture`` object of weights by preset name."""
+PRESET_FILE_KEYS = ("format", "spec", "mixture", "size", "exposures", "seed")
+
+
+class PresetFileError(ValueError):
+    """A preset file that cannot be used; the message names the file and what is wrong."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"preset file {path}: {problem}")
+
+
+def read_preset_file(path: str | Path) -> dict:
+    """A preset file's JSON object, checked for shape: exactly one of ``spec`` or ``mixture``, and
+    no key outside :data:`PRESET_FILE_KEYS`. Raises :class:`PresetFileError`."""
     try:
-        data = json.loads(Path(path).read_text())
-        if isinstance(data, dict) and "mixture" in data:
-            mixture = Mixture(tuple(data["mixture"].items()))
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as error:
+        raise PresetFileError(path, f"cannot be read ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise PresetFileError(path, f"is not UTF-8 text (byte {error.start}); a preset file is JSON") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PresetFileError(path, f"is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    if not isinstance(data, dict):
+        raise PresetFileError(path, f"must hold a JSON object such as {{\"mixture\": {{\"deblurgan\": 0.5, \"line\": 0.5}}}}, "
+                                    f"got {type(data).__name__ if data is not None else 'null'}")
+    unknown = sorted(set(data) - set(PRESET_FILE_KEYS))
+    if unknown:
+        raise PresetFileError(path, f"unknown key(s) {', '.join(map(repr, unknown))}; a preset file holds 'spec' (one kernel "
+                                    "family's parameters) or 'mixture' (weights by preset name), and may hold 'size', "
+                                    "'exposures', 'seed'")
+    if ("spec" in data) == ("mixture" in data):
+        raise PresetFileError(path, "must hold either 'spec' (one kernel family's parameters) or 'mixture' (weights by preset name)"
+                                    + (", not both" if "spec" in data else ""))
+    return data
+
+
+def load_preset_file(path: str | Path) -> TrajectorySpec | FamilySpec | Mixture:
+    """A preset file as a spec: JSON with a ``spec`` object (Markov parameters, as ``blurgen view``
+    exports; or a family's, with its ``family`` name), or with a ``mixture`` object of weights by
+    preset name. Raises :class:`PresetFileError` naming the file and the problem."""
+    data = read_preset_file(path)
+    key = "spec" if "spec" in data else "mixture"
+    given = data[key]
+    if not isinstance(given, dict):
+        raise PresetFileError(path, f"'{key}' must be an object, got {type(given).__name__}")
+    try:
+        if key == "mixture" or given.get("family") == "mixture":
+            weights = given if key == "mixture" else given.get("weights", {})
+            if not isinstance(weights, dict) or not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights.values()):
+                raise ValueError("a mixture's weights are numbers by preset name")
+            mixture = Mixture(tuple(weights.items()))
             check_members(mixture)
             return mixture
-        return TrajectorySpec(**data["spec"])
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as error:
-        raise ValueError(f"cannot read preset file {path}: {type(error).__name__}: {error}") from None
+        family = given.get("family")
+        if family is not None:
+            if family not in FAMILY_SPECS:
+                raise ValueError(f"unknown family {family!r}; families are {', '.join(FAMILY_SPECS)}")
+            kind, fields = FAMILY_SPECS[family], {name: value for name, value in given.items() if name != "family"}
+        else:
+            kind, fields = TrajectorySpec, given
+        allowed = set(kind.__dataclass_fields__)
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)} of {family or 'Markov'} kernels; they take "
+                             f"{', '.join(sorted(allowed))}")
+        return kind(**{name: tuple(value) if isinstance(value, list) else value for name, value in fields.items()})
+    except (TypeError, ValueError) as error:
+        raise PresetFileError(path, f"'{key}': {error}") from None
 
 
 def check_members(mixture: Mixture) -> None:
@@ -74,11 +131,8 @@ def check_members(mixture: Mixture) -> None:
 def preset_file_settings(path: str | Path) -> dict:
     """The run settings a preset file may carry beside its spec (``size``, ``exposures``, ``seed``,
     as ``blurgen view`` saves them); ``blurgen kernels`` uses them unless its options say otherwise."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"cannot read preset file {path}: {type(error).__name__}: {error}") from None
-    return {key: data[key] for key in ("size", "exposures", "seed") if isinstance(data, dict) and data.get(key) is not None}
+    data = read_preset_file(path)
+    return {key: data[key] for key in ("size", "exposures", "seed") if data.get(key) is not None}
 
 
 def preset_name(preset: str) -> str:

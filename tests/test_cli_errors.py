@@ -227,3 +227,35 @@ def test_a_stop_after_the_last_shard_says_nothing_is_left_to_write(tmp_path, mon
     monkeypatch.setattr(blurgen.distribute, "build_dataset", finish_then_stop)
     result = run("blurgen", "dataset", "--n", "3", "--crop", "16", "--kernel-size", "15", "--out", str(tmp_path / "d"))
     assert result.exit_code == 130 and "nothing is left to write" in result.output and "run the same command again" not in result.output
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"[1, 2]", "must hold a JSON object"),
+    (b'{"line": {"length": [3, 9]}}', "unknown key(s) 'line'"),
+    (b'{"mixture": {"line": 1}, "colour": "red"}', "unknown key(s) 'colour'"),
+    (b'{"spec": {"max_len": 30, "speed": 2}}', "unknown parameter(s) speed of Markov kernels"),
+    (b'{"spec": {"family": "line", "lenght": [3, 9]}}', "unknown parameter(s) lenght of line kernels"),
+    (b'{"mixture": {"line": "half"}}', "weights are numbers"),
+    (b'{"mixture": {"line": 1}, "spec": {}}', "not both"),
+    (b'{"mixture": "\xff\xfe"}', "is not UTF-8 text"),
+    (b'{"mixture": ', "is not valid JSON"),
+])
+def test_every_malformed_preset_file_is_one_line_naming_the_file(tmp_path, content, problem):
+    preset = tmp_path / "mine.json"
+    preset.write_bytes(content)
+    for args in (["kernels", "--n", "2", "--kernel-size", "9"], ["dataset", "--limit", "2", "--kernel-size", "9"]):
+        result = run("blurgen", *args, "--preset", str(preset), "--out", str(tmp_path / "out"))
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        message = " ".join(result.output.split())
+        assert f"preset file {preset}" in message and problem in message, message
+
+
+def test_a_preset_file_may_hold_one_familys_parameters(tmp_path):
+    preset = tmp_path / "short-lines.json"
+    preset.write_text(json.dumps({"spec": {"family": "line", "length": [3, 9]}}))
+    result = run("blurgen", "kernels", "--n", "8", "--kernel-size", "15", "--preset", str(preset), "--out", str(tmp_path / "bank"))
+    assert result.exit_code == 0, result.output
+    from blurgen.bank import KernelBank
+
+    bank = KernelBank.load(tmp_path / "bank" / "kernels.npz")
+    assert bank.info["spec"] == {"family": "line", "length": [3.0, 9.0]}
