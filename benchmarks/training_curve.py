@@ -54,7 +54,7 @@ def main() -> None:
         "benchmark": "training-curve",
         "machine": {"cpu": platform.processor() or platform.machine(), "precision": "fp32"},
         "title": f"the recipe, {args.images:,} images, CPU fp32: validation on blurgen evalset (7 photos)",
-        "options": " ".join(options[:-2]),
+        "options": " ".join(options[:-2]).replace(f"{ROOT}/", ""),  # paths as the repository names them, not this machine's
         "loss_name": "content loss (10 x L1)",
         "steps": [{"step": r["step"], "images": r["step"] * 8, "loss": r["content"]} for r in losses[::every]],
         "validation": [{"step": r["step"], "images": r["step"] * 8, **r["validation"]} for r in records if "validation" in r],

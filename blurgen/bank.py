@@ -247,6 +247,22 @@ def parse_exposures(exposure: float | str | Sequence[float]) -> tuple[float, ...
     return tuple(float(e) for e in exposure)
 
 
+def warm_up_kernels(preset: str = DEFAULT_PRESET, **options: object) -> None:
+    """Load numba's machine code for every kernel ``preset`` samples (compiled and cached on a
+    first run), by sampling one kernel of each of its members; ``options`` as for
+    :func:`sample_kernels`. A mixture's later members would otherwise compile mid-sampling."""
+    spec = kernel_spec(preset, **{k: v for k, v in options.items() if k not in SAMPLING_OPTIONS})
+    if not isinstance(spec, Mixture):
+        sample_kernels(1, preset=preset, **options)
+        return
+    kept = {k: v for k, v in options.items() if k in SAMPLING_OPTIONS}
+    for name in spec.names:
+        sample_kernels(1, preset=name, **kept)
+
+
+SAMPLING_OPTIONS = ("seed", "size", "exposure", "workers")  # sample_kernels' own arguments; the rest change the preset
+
+
 def sample_kernels(
     n: int | Sequence[int] | np.ndarray,
     *,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: no "<bool>" after flags, and "[ray]" stays as written
 )
 console = Console(stderr=True)  # progress and messages
+COMPILED_AFTER_S = 3.0  # loading cached machine code takes well under a second; more means numba compiled it
 summary = Console()  # the closing table of a command: its result, on stdout
 
 
@@ -60,7 +62,7 @@ def kernels(
     """Sample camera-shake blur kernels into a kernel bank (kernels.npz) with a contact sheet (kernels.png)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from blurgen.bank import parse_exposures, sample_kernels
+    from blurgen.bank import parse_exposures, sample_kernels, warm_up_kernels
     from blurgen.presets import preset_file_settings
     from blurgen.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
@@ -79,7 +81,8 @@ def kernels(
             exposures = tuple(saved.get("exposures", exposures)) if exposure == "1" else exposures
         options = dict(seed=seed, size=size, preset=preset, exposure=exposures, expl=expl, max_len=max_len, iters=iters)
         started = time.perf_counter()
-        sample_kernels(1, **options)  # loads numba's cached machine code, so the rate below is sampling alone
+        with console.status("loading blurgen's compiled code (a first run compiles it: about 10 s on 2 cores)"):
+            warm_up_kernels(workers=workers, **options)  # every member's code, so the rate below is sampling alone
         loaded = time.perf_counter()
         with Progress(
             "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -112,7 +115,8 @@ def kernels(
     stats = bank.stats()
     table = Table(title="blurgen kernels", show_header=False, title_justify="left")
     table.add_row("kernels", f"{len(bank)} = {n} trajectories x {len(exposures)} exposure(s), {size}x{size} px")
-    table.add_row("seconds", f"{elapsed:.2f} (code load {loaded - started:.2f}, sampling {sampled:.2f})")
+    compiled = ": numba compiled it, a first run; later runs load it from its cache" if loaded - started > COMPILED_AFTER_S else ""
+    table.add_row("seconds", f"{elapsed:.2f} (code load {loaded - started:.2f}{compiled}; sampling {sampled:.2f})")
     table.add_row("kernel sets/s", f"{n / sampled:,.0f}")
     footprint = stats["footprint_px"]
     table.add_row("footprint px", "  ".join(f"{k} {v:.1f}" for k, v in footprint.items()))
@@ -132,7 +136,9 @@ def dataset(**given: object) -> None:
 
     try:
         config = from_command(DatasetConfig, given)  # refuses what the settings' rules refuse
-        spec = dataset_spec(config)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # said below in the command's own words
+            spec = dataset_spec(config)
         mine = select_shards(spec.shards(), config.jobs, config.job_index)
     except FileNotFoundError as error:
         raise fail(f"no such file: {error.filename}") from None
@@ -140,6 +146,8 @@ def dataset(**given: object) -> None:
         raise fail(error.for_cli()) from None
     except (SourceError, BankFormatError, DatasetMismatch, ValueError, TypeError) as error:
         raise fail(str(error)) from None
+    if spec.averaging is not None and spec.averaging.caveat:
+        console.print(f"[yellow]warning:[/] --{spec.averaging.caveat}")
     if not spec.shards():
         raise fail(f"nothing to make pairs from: {spec.describe()['source'].get('kind', 'the source')} holds no usable item")
     if not mine:
@@ -211,7 +219,7 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
         table.add_row("motion", f"{config.motion}; rotation blur instead of objects: " + (", ".join(f"{k} {v}" for k, v in fell_back.items()) or "none"))
     empty = f", {report['without_pairs']} without any pair (not marked complete)" if report["without_pairs"] else ""
     table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now{empty})")
-    compiled = " (numba compiled it: a first run; later runs load it from its cache)" if loaded > 3 else ""
+    compiled = " (numba compiled it: a first run; later runs load it from its cache)" if loaded > COMPILED_AFTER_S else ""
     table.add_row("seconds", f"{seconds:.1f}, of which code load {loaded:.1f}{compiled}")
     table.add_row("pairs/s", f"{report['pairs_now'] / (seconds - loaded):,.1f}" if seconds > loaded else "-")
     table.add_row("written", f"{spec.split_dir}/ ({spec.format})")
@@ -227,6 +235,10 @@ def report_problems(report: dict, spec: object) -> None:
         more = skipped.get(reason, len(names)) - len(names)
         why = f", smaller than {report['too_small_below_px']} px a side" if reason == "too_small" and report.get("too_small_below_px") else ""
         console.print(f"[yellow]skipped ({reason}{why}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
+    if report["dim_16_bit"]:
+        console.print(f"[yellow]warning:[/] 16-bit images whose values all stay below 4096 (1/16 of the range: 12-bit data "
+                      f"stored in 16 bits?) are blurred as the nearly black images they encode, and camera noise swamps "
+                      f"them; scale them to the full range first: {', '.join(report['dim_16_bit'])}")
     for failure in report["failures"][:5]:
         console.print(f"[yellow]failed:[/] {failure}")
     if report["busy"]:

@@ -37,6 +37,16 @@ DATASET_VERSION = 1
 FAILED = "failed"  # an image that broke the pipeline in an unexpected way (the message is kept)
 
 
+DIM_16_BIT = 4096  # a 16-bit image whose values all stay below this (1/16 of the range) holds 12-bit or less
+
+
+def is_dim_16_bit(image: np.ndarray) -> bool:
+    """A 16-bit image that uses at most 1/16 of its range, as a 12-bit (or 10-bit) sensor's data
+    stored in 16 bits does: blurgen reads it as the nearly black image it encodes."""
+    image = np.asarray(image)
+    return image.dtype == np.uint16 and image.size > 0 and int(image.max()) < DIM_16_BIT
+
+
 class DatasetMismatch(ValueError):
     """``--out`` already holds a dataset made with other settings: resuming would mix them."""
 
@@ -305,14 +315,15 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
     skipped: dict[str, list[str]] = {}
     fallbacks: Counter[str] = Counter()  # motion pairs that fell back to camera blur, by reason
     failures: list[str] = []
+    dim: list[str] = []  # 16-bit images whose values use a small part of the range
     pairs = transparent = needed = 0  # needed: the largest side a too-small image fell short of
-    turned = getattr(getattr(spec.source, "source", spec.source), "orientations", {})  # sources read upright from EXIF
     for source_index in range(shard.start, shard.stop):
         reason = None
         try:
             image = spec.source[source_index]
             transparent += is_transparent(image)
-            bit_depth = 16 if np.asarray(image).dtype == np.uint16 else 8
+            if is_dim_16_bit(image):
+                dim.append(source_name(spec.source, source_index))
             made = [synthesizer.make_with_map(image, source_index * spec.per_image + j) for j in range(spec.per_image)]
         except BadImage as error:
             reason = error.reason
@@ -325,9 +336,7 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
         else:
             for pair, plan, blur_map in made:
                 meta = {k: v for k, v in pair.meta.items() if k != "camera"}  # the camera is in dataset.json
-                if source_index in turned:
-                    meta["exif_orientation"] = turned[source_index]  # stored turned; read upright
-                writer.add(f"{plan.index:08d}", pair.blurred, pair.sharp, plan.kernel, {**meta, "bit_depth": bit_depth}, bit_depth, blur_map)
+                writer.add(f"{plan.index:08d}", pair.blurred, pair.sharp, plan.kernel, meta, meta["bit_depth"], blur_map)
                 pairs += 1
                 fallback = pair.meta.get("motion", {}).get("fallback")
                 if fallback:
@@ -350,6 +359,7 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
         **({"too_small_below_px": needed} if needed else {}),
         "motion_fallbacks": dict(sorted(fallbacks.items())),
         "transparent": transparent,  # images with an alpha channel, composited over white
+        **({"dim_16_bit": dim} if dim else {}),
         "failures": failures,
         "seconds": round(seconds, 3),
         "pairs_per_s": round(pairs / seconds, 2) if seconds > 0 else 0.0,

@@ -236,6 +236,7 @@ def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finis
         "too_small_below_px": max((stats.get("too_small_below_px", 0) for stats in finished), default=0),
         "motion_fallbacks": dict(sorted(fallbacks.items())),
         "transparent": sum(stats.get("transparent", 0) for stats in finished),
+        "dim_16_bit": [name for stats in finished for name in stats.get("dim_16_bit", [])][:NAMED_PER_REASON],
         "failures": [f for stats in finished for f in stats.get("failures", [])],
     }
 

@@ -55,6 +55,14 @@ class KernelSource(Protocol):
     def kernel(self, index: int, uniform: Callable[[int], float]) -> tuple[np.ndarray, dict]: ...
 
 
+def source_facts(source: object, source_index: int, image: np.ndarray) -> dict:
+    """What a pair records of the source image it was made from, beyond its id: the EXIF
+    orientation it was stored in, when it was read turned upright, and its bit depth (8 or 16)."""
+    turned = getattr(getattr(source, "source", source), "orientations", {})
+    return {**({"exif_orientation": turned[source_index]} if source_index in turned else {}),
+            "bit_depth": 16 if np.asarray(image).dtype == np.uint16 else 8}
+
+
 class ImageTooSmall(ValueError):
     """The source image is smaller than a pair needs: ``needed`` px a side (a crop: the crop plus
     the blur's margin on both sides; a whole image: the kernel's side, or the camera motion's
@@ -330,9 +338,9 @@ class PairSynthesizer:
         if self.motion is None:
             border = "reflect" if plan.margin == 0 else "valid"
             blurred = expose(region, plan.kernel, self.camera, plan.draws, noise_key=plan.key, border=border)
-            return Pair(blurred, sharp, meta), plan, None
+            return Pair(blurred, sharp, {**meta, **source_facts(self.source, plan.source_index, image)}), plan, None
         blurred, blur_map, meta["motion"] = self.motion_blur(region, plan, np.shape(image))
-        return Pair(blurred, sharp, meta), plan, blur_map
+        return Pair(blurred, sharp, {**meta, **source_facts(self.source, plan.source_index, image)}), plan, blur_map
 
     def motion_blur(self, region: np.ndarray, plan: PairPlan, image_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, dict]:
         from blurgen.camera import expose_with

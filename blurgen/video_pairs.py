@@ -20,6 +20,7 @@ The sharp image is the window's middle original frame, untouched.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linearise, response_camera, sample_camera
 from blurgen.interpolate import interpolate_frames, mean_motion, thumbnail
-from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, to_unit_float
+from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, source_facts, to_unit_float
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
 from blurgen.sources.images import BadImage
 
@@ -67,6 +68,16 @@ class Averaging:
         parse_lengths(f"{self.lengths[0]}-{self.lengths[1]}")
         for name in ("interpolate", "flow", "min_motion", "response"):
             check_setting(PairSettings, name, getattr(self, name))
+        if self.caveat:
+            warnings.warn(self.caveat, stacklevel=3)
+
+    @property
+    def caveat(self) -> str | None:
+        """What a user should know before using these settings, or None."""
+        if self.lengths[0] == 1:
+            return (f"average {self.lengths[0]}-{self.lengths[1]} includes windows of 1 frame, whose blurred image is the sharp "
+                    "frame itself (with the camera's noise only)")
+        return None
 
     def to_dict(self) -> dict:
         return {**asdict(self), "lengths": list(self.lengths)}
@@ -187,7 +198,8 @@ class FrameAverager:
 
         blurred = expose_with(sharp, average, self._camera, draws, noise_key=int(key))
         plan = AveragePlan(index, int(key), region, draws)
-        return Pair(blurred, to_unit_float(sharp), self.metadata(plan, window, first, motion)), plan, None
+        meta = {**self.metadata(plan, window, first, motion), **source_facts(self.source, number, frames)}
+        return Pair(blurred, to_unit_float(sharp), meta), plan, None
 
     def metadata(self, plan: AveragePlan, window: object, first: int, motion: float) -> dict:
         clip = self.source.clips[window.clip]

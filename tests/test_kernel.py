@@ -121,3 +121,13 @@ def test_rasterise_rejects_bad_paths(bad):
 def test_bad_exposures_are_rejected(exposures):
     with pytest.raises(ValueError, match="exposure"):
         exposure_counts(exposures, 2000)
+
+
+def test_warming_up_a_mixture_loads_the_code_of_every_member(monkeypatch):
+    import blurgen.bank as bank
+    from blurgen.presets import MIXTURES
+
+    sampled = []
+    monkeypatch.setattr(bank, "sample_kernels", lambda n, **options: sampled.append(options["preset"]))
+    bank.warm_up_kernels("mixture", size=15)
+    assert sampled == list(MIXTURES["mixture"].names)

@@ -255,3 +255,30 @@ def test_too_small_is_the_region_a_pair_needs_and_the_console_says_the_size(tmp_
     assert whole.exit_code == 0, whole.output
     flat = " ".join(whole.output.split())
     assert "skipped (too_small, smaller than 9 px a side): speck.png" in flat and "failed" not in flat
+
+
+def test_python_pairs_record_the_source_facts_the_command_records(tmp_path):
+    import blurgen
+
+    exif_file(tmp_path / "photos" / "phone.jpg", textured(np.random.default_rng(0), 48, 80), 6, "JPEG")
+    write(tmp_path / "photos" / "deep.png", (textured(np.random.default_rng(1), 48, 48).astype(np.uint16) * 257))
+    settings = blurgen.PairSettings(src=str(tmp_path / "photos"), kernel_size=9)
+    pairs = blurgen.make_synthesizer(settings, blurgen.open_pair_source(settings))
+    deep, phone = pairs[0][2], pairs[1][2]
+    assert (deep["source_id"], deep["bit_depth"]) == ("deep.png", 16) and "exif_orientation" not in deep
+    assert (phone["source_id"], phone["bit_depth"], phone["exif_orientation"]) == ("phone.jpg", 8, 6)
+
+
+def test_16_bit_images_that_use_a_sixteenth_of_their_range_are_warned_about(tmp_path):
+    from typer.testing import CliRunner
+
+    from blurgen.cli import app
+
+    twelve_bit = (textured(np.random.default_rng(2), 48, 48).astype(np.uint16) * 16)  # values < 4096
+    write(tmp_path / "photos" / "raw12.png", twelve_bit)
+    write(tmp_path / "photos" / "full.png", twelve_bit * 16)
+    result = CliRunner().invoke(app, ["dataset", "--src", str(tmp_path / "photos"), "--kernel-size", "9", "--camera", "realistic",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "warning: 16-bit images whose values all stay below 4096" in flat and flat.endswith("raw12.png")

@@ -368,3 +368,11 @@ def test_the_checkpoint_before_the_last_is_kept_and_a_damaged_one_says_how_to_us
     previous.replace(latest)
     resumed = train(config(data, tmp_path, mix="wild", steps=3, resume=True), log=quiet)
     assert [record["step"] for record in resumed["history"]] == [2, 3]
+
+
+def test_a_run_says_how_long_a_step_takes_and_the_run_will_take_before_its_first_logging_window(data, tmp_path):
+    lines = []
+    train(config(data, tmp_path, mix="synth", steps=6, log_every=100), log=lines.append)
+    estimate = next(line for line in lines if line.startswith("steps take "))
+    assert "img/s" in estimate and "the 3 steps left need about" in estimate and "next line at step 6" in estimate
+    assert not any(line.startswith("steps take ") for line in lines[lines.index(estimate) + 1 :])  # said once

@@ -174,3 +174,12 @@ def test_clips_too_short_for_a_window_are_named_and_a_run_of_only_those_fails(tm
     assert result.exit_code == 0, result.output
     assert "too short" in result.output and "tiny" in result.output
     assert json.loads((tmp_path / "out" / "train" / "dataset.json").read_text())["source"]["too_short"] == ["tiny"]
+
+
+def test_windows_of_one_frame_are_warned_about(tmp_path, clip_frames):
+    write_frames(tmp_path / "clips" / "pan", clip_frames)
+    result = blurgen_dataset("--src", tmp_path / "clips", "--average", "1-5", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "warning: --average 1-5 includes windows of 1 frame, whose blurred image is the sharp frame itself" in " ".join(result.output.split())
+    with pytest.warns(UserWarning, match="windows of 1 frame"):
+        Averaging((1, 1))

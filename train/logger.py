@@ -18,6 +18,15 @@ from train.gan import LABELS
 
 CONTENT_TERMS = ("perceptual", "l1", "mse")
 FORMATS = {"wasserstein": "+.3e", "gp": ".3e", "grad_norm": ".4g"}  # the rest: +.4g
+ESTIMATE_AFTER = 2  # steps after the first (which warms up) timed before the estimate of the run's length
+
+
+def duration(seconds: float) -> str:
+    """``4321`` → ``1 h 12 min``; under a minute in seconds."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 class MetricLogger:
@@ -32,6 +41,7 @@ class MetricLogger:
         self.window = {"waited": 0.0, "computed": 0.0, "images": 0}
         self.totals = {"waited": 0.0, "computed": 0.0, "images": 0}  # over the steps after the first (warm-up)
         self.tick = time.perf_counter()
+        self.estimated = False  # the one early line saying how long a step takes, before the first logging window
 
     def step(self, step: int, first_step: bool, fetched: float, lr: float, terms: dict) -> None:
         """Record a step: ``fetched`` is when its batch arrived (``time.perf_counter``), ``terms``
@@ -49,6 +59,19 @@ class MetricLogger:
         self.tick = done
         if logging_now and self.writer is not None:
             self.console(step)
+        elif not self.estimated and self.writer is not None and self.totals["images"] >= ESTIMATE_AFTER * self.global_batch:
+            self.estimate(step)
+
+    def estimate(self, step: int) -> None:
+        """Say, after the first few steps, how long a step takes and the run will take at this speed:
+        on a CPU the first logging window may be many minutes away."""
+        self.estimated = True
+        counted = self.totals["images"] / self.global_batch
+        per_step = (self.totals["waited"] + self.totals["computed"]) / counted
+        left = (self.steps - step) * per_step
+        self.log(f"steps take {per_step:.2f} s ({self.global_batch / per_step:.1f} img/s): the {self.steps - step:,} steps left "
+                 f"need about {duration(left)} at this speed; the next line at step "
+                 f"{min(self.steps, (step // self.log_every + 1) * self.log_every)}")
 
     def flush(self) -> None:
         """Bring the pending steps' losses to the host in one transfer; log them to disk and TensorBoard."""
