@@ -73,7 +73,7 @@ BAD = [
     ("train", ["--mix", "synth", "--motion", "rotation", "--orientations", "--out", "{ws}/t14", *TRAIN], "--orientations applies to uniform blur"),
     ("blurgen", ["dataset", "--src", "{ws}/photos", "--builtin", "photos", "--out", "{ws}/d12"], "--builtin chooses the corpus used when no --src"),
     ("blurgen", ["dataset", "--builtin", "leaves", "--out", "{ws}/d13"], "--builtin must be one of dead-leaves, photos"),
-    ("blurgen", ["dataset", "--min-scale", "0", "--crop", "32", "--out", "{ws}/d14"], "--min-scale must be > 0, got 0.0"),
+    ("blurgen", ["dataset", "--min-scale", "0", "--crop", "32", "--out", "{ws}/d14"], "--min-scale must be > 0, got 0"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "{ws}/t9", "--paper", *TRAIN], "--paper sets --batch-size 1"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--gopro-blur", "bogus", "--out", "{ws}/t10", *TRAIN], "--gopro-blur"),
     ("train", ["--mix", "wild", "--gopro", "{ws}/gopro", "--out", "/proc/nope/run", *TRAIN], "--out /proc/nope/run"),
