@@ -165,8 +165,9 @@ def write_dataset(spec: object, config: object) -> tuple[dict, float, float]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from blurgen.dataset import DatasetMismatch, warm_up
-    from blurgen.distribute import build_dataset, shards_done
+    from blurgen.distribute import build_dataset, keep_freed_memory, shards_done
 
+    keep_freed_memory()  # this process writes pairs too (--workers 1, small jobs)
     started = time.perf_counter()
     try:
         with console.status("loading blurgen's compiled code (a first run compiles it: about 10 s on 2 cores)"):

@@ -122,11 +122,15 @@ def convolve_planes(planes: np.ndarray, kernel: np.ndarray, reflect: int = 0) ->
     padded_kernel[:k, :k] = kernel
     kernel_spectrum = cv2.dft(padded_kernel)  # (nonzeroRows= would skip zero rows but is 3× slower)
     out = np.empty((channels, height_in - k + 1, width_in - k + 1), dtype=planes.dtype)
+    # One zeroed DFT-sized buffer for every plane: each plane (mirrored when asked) is written into
+    # its top-left corner, and the zeros beyond it stay, as a second padding copy would give them.
+    padded = np.zeros((rows, cols), dtype=planes.dtype)
+    corner = padded[:height_in, :width_in]
     for channel in range(channels):
-        plane = planes[channel]
         if reflect:
-            plane = cv2.copyMakeBorder(plane, reflect, reflect, reflect, reflect, cv2.BORDER_REFLECT_101)
-        padded = cv2.copyMakeBorder(plane, 0, rows - height_in, 0, cols - width_in, cv2.BORDER_CONSTANT)
+            cv2.copyMakeBorder(planes[channel], reflect, reflect, reflect, reflect, cv2.BORDER_REFLECT_101, dst=corner)
+        else:
+            corner[...] = planes[channel]
         product = cv2.mulSpectrums(cv2.dft(padded), kernel_spectrum, 0)
         full = cv2.idft(product, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
         out[channel] = full[k - 1 : height_in, k - 1 : width_in]

@@ -8,6 +8,7 @@ distributor ran a shard never changes its bytes.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import queue
@@ -34,10 +35,30 @@ def run_inline(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_sha
         on_shard(write_shard(spec, shard, on_image))
 
 
+def keep_freed_memory() -> None:
+    """Let this process reuse the memory of freed images instead of handing it back to the system.
+
+    glibc serves each large array (an image, a DFT buffer) with a fresh memory map and unmaps it
+    when freed, so every pair pays page faults for every buffer it touches; kept in the heap,
+    they are reused (about 10% more pairs/s, measured). Linux with glibc only; elsewhere nothing.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, KEEP_BYTES)
+        libc.mallopt(M_TRIM_THRESHOLD, KEEP_BYTES)
+    except (OSError, AttributeError):
+        pass
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+KEEP_BYTES = 1 << 30  # larger arrays than this (a gigapixel image) are still mapped and unmapped
+
+
 def _init_worker(spec: DatasetSpec, progress: multiprocessing.Queue) -> None:
     global _worker_spec, _worker_progress
     import cv2
 
+    keep_freed_memory()
     ignore_interrupts()
     die_with_parent()
     cv2.setNumThreads(1)  # one process per core already; OpenCV threads would only contend

@@ -26,8 +26,11 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
+from numba import njit
 
-from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linearise, response_camera, sample_camera
+from blurgen.camera import (
+    CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linear_table, linearise, response_camera, sample_camera,
+)
 from blurgen.interpolate import interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, source_facts, to_unit_float
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
@@ -116,6 +119,42 @@ def scene_cut(frames: np.ndarray) -> int | None:
     return None
 
 
+def mean_light(frames: np.ndarray, camera: Camera) -> np.ndarray:
+    """The mean linear light of ``frames`` (N×H×W×C, uint8, uint16 or float in [0, 1], encoded by
+    the camera's curve): float32 C×H×W, each frame summed in order in float32, then scaled by 1/N."""
+    if frames.dtype in (np.uint8, np.uint16):  # one pass through a lookup table, not a float image per frame
+        table = linear_table(camera, np.iinfo(frames.dtype).max + 1)
+        out = np.empty((frames.shape[3], frames.shape[1], frames.shape[2]), np.float32)
+        _mean_through_table(np.ascontiguousarray(frames), table, out)
+        return out
+    total = np.zeros(frames.shape[1:], np.float32)
+    for frame in frames:
+        total += linearise(np.ascontiguousarray(frame), camera)
+    total *= np.float32(1 / len(frames))
+    return np.ascontiguousarray(total.transpose(2, 0, 1))
+
+
+@njit(cache=True)
+def _mean_through_table(frames: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+    # Frame by frame over the whole image (long runs the CPU streams through), each sum in frame
+    # order in float32 and then scaled: the very values of summing float images one by one.
+    count, height, width, channels = frames.shape
+    size = height * width * channels
+    total = np.empty(size, np.float32)
+    first = frames[0].reshape(size)
+    for i in range(size):
+        total[i] = table[first[i]]
+    for frame in range(1, count):
+        values = frames[frame].reshape(size)
+        for i in range(size):
+            total[i] += table[values[i]]
+    scale = np.float32(1.0 / count)
+    for y in range(height):
+        for x in range(width):
+            for channel in range(channels):
+                out[channel, y, x] = total[(y * width + x) * channels + channel] * scale
+
+
 class AveragePlan(NamedTuple):
     """What sample ``index`` was made from (a writer stores ``kernel``: None, there is none)."""
 
@@ -190,11 +229,7 @@ class FrameAverager:
         camera = sample_camera(self._camera, draws)
 
         def average(_: np.ndarray) -> np.ndarray:  # the sharp frame's own light is one of the frames averaged
-            total = np.zeros(sharp.shape, np.float32)
-            for frame in averaged:
-                total += linearise(np.ascontiguousarray(frame), camera)
-            total *= np.float32(1 / len(averaged))
-            return np.ascontiguousarray(total.transpose(2, 0, 1))
+            return mean_light(averaged, camera)
 
         blurred = expose_with(sharp, average, self._camera, draws, noise_key=int(key))
         plan = AveragePlan(index, int(key), region, draws)

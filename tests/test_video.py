@@ -183,3 +183,17 @@ def test_windows_of_one_frame_are_warned_about(tmp_path, clip_frames):
     assert "warning: --average 1-5 includes windows of 1 frame, whose blurred image is the sharp frame itself" in " ".join(result.output.split())
     with pytest.warns(UserWarning, match="windows of 1 frame"):
         Averaging((1, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_the_mean_light_of_integer_frames_is_the_float_sum_of_each_frame_through_the_curve(dtype):
+    from blurgen.camera import linearise
+    from blurgen.video_pairs import mean_light
+
+    top = np.iinfo(dtype).max
+    frames = np.random.default_rng(3).integers(0, top + 1, (7, 9, 11, 3)).astype(dtype)
+    for camera in (Camera(curve="srgb"), Camera(curve="gamma", gamma=2.2)):
+        expected = sum((linearise(frame, camera) for frame in frames[1:]), linearise(frames[0], camera)) * np.float32(1 / 7)
+        assert np.array_equal(mean_light(frames, camera), expected.transpose(2, 0, 1))
+        as_floats = mean_light(frames.astype(np.float32) / np.float32(top), camera)  # the curve computed, not looked up
+        assert np.allclose(mean_light(frames, camera), as_floats, atol=1e-6)

@@ -240,7 +240,9 @@ class ClipReader:
 
     def read(self, first: int, stop: int) -> np.ndarray:
         """Frames [first, stop) as N×H×W×3 RGB; :class:`BadImage` when the clip ends early or a frame is bad."""
-        frames = self.read_files(first, stop) if self.files is not None else self.decode(first, stop)
+        if self.files is None:
+            return self.decode(first, stop)
+        frames = self.read_files(first, stop)
         shapes = {frame.shape for frame in frames} | {frame.dtype for frame in frames}
         if len(shapes) != 2:
             raise BadImage(CORRUPT, self.clip.path, f"frames {first}-{stop - 1} differ in size or depth")
@@ -251,7 +253,7 @@ class ClipReader:
             raise BadImage(TRUNCATED, self.clip.path, f"{len(self.files)} frames, a window needs frame {stop - 1}")
         return [to_rgb(read_image(path)) for path in self.files[first:stop]]
 
-    def decode(self, first: int, stop: int) -> list[np.ndarray]:
+    def decode(self, first: int, stop: int) -> np.ndarray:
         if self.capture is None or first < self.position:
             self.close()
             self.capture, self.position = cv2.VideoCapture(str(self.clip.path)), 0
@@ -265,14 +267,22 @@ class ClipReader:
             if not self.capture.grab():
                 raise BadImage(TRUNCATED, self.clip.path, f"it ends before frame {first} (its header says {self.clip.frames})")
             self.position += 1
-        frames = []
+        frames = None  # decoded straight into one N×H×W×3 array: no copy of the window to stack it
         for number in range(first, stop):
-            ok, frame = self.capture.read()
+            ok, frame = self.capture.read(image=None if frames is None or frames.dtype != np.uint8 else frames[number - first])
             if not ok:
                 self.close()
                 raise BadImage(TRUNCATED, self.clip.path, f"it ends before frame {number} (its header says {self.clip.frames})")
             self.position += 1
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else np.repeat(frame[:, :, None], 3, 2))
+            if frames is None:
+                frames = np.empty((stop - first, *frame.shape[:2], 3), frame.dtype)
+            if frame.shape[:2] != frames.shape[1:3] or frame.dtype != frames.dtype:
+                raise BadImage(CORRUPT, self.clip.path, f"frames {first}-{stop - 1} differ in size or depth")
+            slot = frames[number - first]
+            if frame.ndim == 3:
+                cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=slot)  # in place when the frame was decoded into its slot
+            else:
+                slot[...] = frame[:, :, None]
         return frames
 
     def close(self) -> None:
