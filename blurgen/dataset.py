@@ -24,7 +24,7 @@ import numpy as np
 
 from blurgen.camera import Camera, camera_preset, response_camera
 from blurgen.pair_settings import (
-    PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_pair_source,
+    PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_pair_source, pair_maker,
 )
 from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
 from blurgen.settings import check_options, option
@@ -95,12 +95,8 @@ class DatasetSpec:
         return Path(self.out) / self.split
 
     def synthesizer(self) -> PairSynthesizer:
-        if self.averaging is not None:
-            from blurgen.video_pairs import FrameAverager
-
-            return FrameAverager(self.source, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image, averaging=self.averaging)
-        return PairSynthesizer(self.source, self.kernels, self.camera, crop=self.crop, seed=self.seed, per_image=self.per_image,
-                               motion=self.motion, views=self.views)
+        return pair_maker(self.source, kernels=self.kernels, camera=self.camera, crop=self.crop, seed=self.seed,
+                          per_image=self.per_image, motion=self.motion, views=self.views, averaging=self.averaging)
 
     def shards(self) -> list[Shard]:
         count = len(self.source)

@@ -236,22 +236,29 @@ def motion_of(settings: Any) -> Any:
 def make_synthesizer(settings: Any, source: Any, *, per_image: int = 1) -> Any:
     """The pair maker of ``settings`` over ``source`` (:func:`open_pair_source` of the same
     settings), checked first: a :class:`~blurgen.pairs.PairSynthesizer` of kernel or motion blur,
-    or with ``average`` a :class:`~blurgen.video_pairs.FrameAverager` of video windows. The
-    commands build their pairs through it too."""
+    or with ``average`` a :class:`~blurgen.video_pairs.FrameAverager` of video windows."""
     from blurgen.camera import camera_preset
+    from blurgen.pairs import Views
 
     check_pairs(settings)
-    camera = camera_preset(settings.camera)
     averaging = averaging_of(settings)
+    return pair_maker(source, kernels=None if averaging else kernel_source(settings)[0], camera=camera_preset(settings.camera),
+                      crop=settings.crop, seed=settings.seed, per_image=per_image, motion=motion_of(settings),
+                      views=Views(settings.orientations, settings.min_scale), averaging=averaging)
+
+
+def pair_maker(source: Any, *, kernels: Any, camera: Any, crop: int | None, seed: int, per_image: int, motion: Any,
+               views: Any, averaging: Any) -> Any:
+    """The one place a pair maker is built from its resolved parts, for Python, ``train`` and each
+    ``blurgen dataset`` worker: a :class:`~blurgen.video_pairs.FrameAverager` when ``averaging``
+    is given (``source`` must then be video windows), else a :class:`~blurgen.pairs.PairSynthesizer`."""
     if averaging is not None:
         from blurgen.sources.video import VideoWindows
         from blurgen.video_pairs import FrameAverager
 
         if not isinstance(source, VideoWindows):
             raise SettingError("{average} makes pairs from video windows: open the source with open_pair_source(settings)")
-        return FrameAverager(source, camera, crop=settings.crop, seed=settings.seed, per_image=per_image, averaging=averaging)
-    from blurgen.pairs import PairSynthesizer, Views
+        return FrameAverager(source, camera, crop=crop, seed=seed, per_image=per_image, averaging=averaging)
+    from blurgen.pairs import PairSynthesizer
 
-    kernels, _ = kernel_source(settings)
-    return PairSynthesizer(source, kernels, camera, crop=settings.crop, seed=settings.seed, per_image=per_image,
-                           motion=motion_of(settings), views=Views(settings.orientations, settings.min_scale))
+    return PairSynthesizer(source, kernels, camera, crop=crop, seed=seed, per_image=per_image, motion=motion, views=views)

@@ -376,3 +376,13 @@ def test_a_run_says_how_long_a_step_takes_and_the_run_will_take_before_its_first
     estimate = next(line for line in lines if line.startswith("steps take "))
     assert "img/s" in estimate and "the 3 steps left need about" in estimate and "next line at step 6" in estimate
     assert not any(line.startswith("steps take ") for line in lines[lines.index(estimate) + 1 :])  # said once
+
+
+def test_a_gopro_pair_too_small_for_the_crop_says_so(data):
+    from blurgen.pairs import ImageTooSmall
+    from blurgen.sources import GoProPairs
+
+    gopro = GoProPairs(data / "gopro", "test")  # 72×100 frames: 36×50 once downscaled, smaller than a 48-px crop
+    stream = TrainingStream(seed=7, epoch_size=len(gopro), crop=48, synth_share=0, gopro_share=1, gopro=gopro, synthesizer=None)
+    with pytest.raises(ImageTooSmall, match=r"image 36×50 is smaller than crop 48 \(GoPro pair 0, downscaled ×2\)"):
+        stream.wild(0, 0)

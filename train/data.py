@@ -154,7 +154,7 @@ class TrainingStream(Dataset):
             pair.append(cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA))
         height, width = pair[0].shape[:2]
         if height < self.crop or width < self.crop:
-            raise ImageTooSmall(f"GoPro pair {item} downscaled is {height}×{width}, smaller than crop {self.crop}")
+            raise ImageTooSmall((height, width), self.crop, f"crop {self.crop} (GoPro pair {item}, downscaled ×2)")
         y = int(draw.integers(0, height - self.crop + 1))
         x = int(draw.integers(0, width - self.crop + 1))
         flip_h, flip_v = draw.random() < 0.5, draw.random() < 0.5
