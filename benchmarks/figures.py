@@ -5,7 +5,10 @@ Plots (matplotlib, from ``benchmarks/results/*.json``; re-run a benchmark, then 
 * ``quality.png``: PSNR gain over the blurred input per blur process, per row of the quality table;
 * ``training.png``: training loss and validation gain against images (``training-curve-cpu.json``);
 * ``presets.png``: path length and footprint of the kernels of each preset (sampled here);
-* ``throughput.png``: each writer's and sampler's speed as a share of its floor.
+* ``throughput.png``: each writer's and sampler's speed as a share of its floor;
+* ``peers.png``: the same model trained on each blur generator's kernels (blurgen's and the ones
+  users pick instead), its gain per blur process with the spread of its seeds, and each
+  generator's speed (``peers-cpu.json``).
 
 Pictures (made by the commands' own functions, on photographs that ship in scikit-image):
 
@@ -35,7 +38,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-FIGURES = ("quality.png", "training.png", "presets.png", "throughput.png", "kernels.png", "cameras.png", "motion.png", "restoration.png")
+FIGURES = ("quality.png", "training.png", "presets.png", "throughput.png", "peers.png", "kernels.png", "cameras.png", "motion.png",
+           "restoration.png")
 QUALITY_ROWS = ("recipe", "shipped-before", "views-short", "mixture", "mixture-no-still", "mixture-wide", "mixture-mixed")
 PROCESSES = (("evalset", "blurgen's own"), ("independent", "kernels (ind.)"), ("camera", "camera (ind.)"),
              ("nonuniform", "non-uniform (ind.)"))
@@ -135,6 +139,42 @@ def throughput_plot(results: Path, out: Path) -> Path:
     axes.set_xlabel("share of the floor (decode and encode alone = 1)")
     axes.set_title("Writers against their I/O floor (2-core CPU)", fontsize=10)
     return save(figure, out / "throughput.png")
+
+
+def peers_plot(results: Path, out: Path) -> Path:
+    figure, (gains_axes, speed_axes) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [2.2, 1]})
+    data = read(results, "peers-cpu.json") or {}
+    rows = data.get("quality", {})
+    if not rows:
+        nothing_measured(gains_axes, "benchmarks/peers.py")
+    width = 0.8 / max(len(rows), 1)
+    for k, (name, row) in enumerate(rows.items()):
+        summary = row["summary"]
+        means = [summary[key]["mean"] for key, _ in PROCESSES]
+        low = [summary[key]["mean"] - summary[key]["min"] for key, _ in PROCESSES]
+        high = [summary[key]["max"] - summary[key]["mean"] for key, _ in PROCESSES]
+        gains_axes.bar(np.arange(len(PROCESSES)) + (k - (len(rows) - 1) / 2) * width, means, width, yerr=[low, high], capsize=2,
+                       label=f"{name} ({len(row['runs'])} seeds)")
+    if rows:
+        gains_axes.axhline(0, color="black", linewidth=0.8)
+        gains_axes.set_xticks(np.arange(len(PROCESSES)), [label for _, label in PROCESSES], fontsize=8)
+        gains_axes.set_ylabel("PSNR gain over the blurred input (dB)")
+        images = next(iter(rows.values()))["runs"][0]["images"]
+        gains_axes.set_title(f"The same model trained on each generator's blur ({images:,} images; bars: seed min-max)", fontsize=9)
+        gains_axes.legend(fontsize=7)
+    speed = data.get("speed", {})
+    if not speed:
+        nothing_measured(speed_axes, "benchmarks/peers.py")
+    else:
+        names = list(speed)
+        speed_axes.barh(np.arange(len(names)) - 0.2, [speed[n]["kernels_per_s"] for n in names], 0.4, label="kernels/s (31 px)")
+        speed_axes.barh(np.arange(len(names)) + 0.2, [speed[n].get("pairs_per_s", np.nan) for n in names], 0.4, label="pairs/s (256 px)")
+        speed_axes.set_xscale("log")
+        speed_axes.set_yticks(np.arange(len(names)), names, fontsize=8)
+        speed_axes.invert_yaxis()
+        speed_axes.set_title("Speed, one thread each", fontsize=9)
+        speed_axes.legend(fontsize=7)
+    return save(figure, out / "peers.png")
 
 
 def save(figure: plt.Figure, path: Path) -> Path:
@@ -257,7 +297,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args.out.mkdir(parents=True, exist_ok=True)
     side, count = (96, 20) if args.quick else (320, 200)
     written = [quality_plot(args.results, args.out), training_plot(args.results, args.out), presets_plot(args.out, count),
-               throughput_plot(args.results, args.out), kernels_picture(args.out, 16 if args.quick else 48),
+               throughput_plot(args.results, args.out), peers_plot(args.results, args.out),
+               kernels_picture(args.out, 16 if args.quick else 48),
                cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None)]
     for path in written:
         print(f"wrote {path}")

@@ -115,8 +115,49 @@ class KernelBank:
         return KernelBank(self.kernels[item], self.meta[item], self.info)
 
     def regenerate(self, i: int) -> np.ndarray:
-        """Recompute kernel ``i`` from its metadata alone: float32 (K, K), equal to ``kernels[i]``."""
+        """Recompute kernel ``i`` from its metadata alone: float32 (K, K), equal to ``kernels[i]``.
+        Kernels given from elsewhere (:meth:`from_kernels`) have no recipe: a ``ValueError``."""
+        if str(self.meta[i]["family"]) in self.info.get("given", ()):
+            raise ValueError(f"kernel {i} was given ({self.meta[i]['family']}), not sampled: it has no recipe to rebuild it from")
         return kernel_from_meta(self.meta[i], self.size)
+
+    @classmethod
+    def from_kernels(cls, kernels: np.ndarray, *, name: str, seed: int = 0, spec: dict | None = None) -> KernelBank:
+        """A bank of kernels made elsewhere (recorded PSFs, another library's generator).
+
+        Args:
+            kernels: N×K×K, K odd, each non-negative with a positive sum; normalised to sum 1
+                here (a PSF conserves light). The centre pixel is the anchor, as for every bank.
+            name: what made them, recorded as each row's ``family`` (at most 16 characters) and
+                the bank's ``preset``.
+            seed: the seed they were made with, if any (recorded only).
+            spec: how they were made, recorded in ``info["spec"]``.
+
+        Each row records the kernel's own geometry (``footprint``: the largest side of the box
+        holding the pixels of at least 1% of its peak; ``radius_of_gyration`` about its centroid);
+        the trajectory columns are 0. Raises ``ValueError`` for kernels that are not PSFs.
+        """
+        kernels = np.asarray(kernels, dtype=np.float64)
+        if kernels.ndim != 3 or kernels.shape[1] != kernels.shape[2] or kernels.shape[1] % 2 == 0 or not len(kernels):
+            raise ValueError(f"kernels must be N×K×K with K odd, got shape {kernels.shape}")
+        if len(name) > 16:
+            raise ValueError(f"name must be at most 16 characters, got {name!r}")
+        totals = kernels.sum(axis=(1, 2))
+        if not np.isfinite(kernels).all() or (kernels < -1e-6 * totals[:, None, None]).any() or (totals <= 0).any():
+            raise ValueError("every kernel must be finite and non-negative with a positive sum")
+        kernels = np.clip(kernels, 0.0, None) / totals[:, None, None]
+        size = kernels.shape[1]
+        meta = np.zeros(len(kernels), dtype=META_DTYPE)
+        meta["index"], meta["seed"], meta["exposure"], meta["scale"], meta["family"] = np.arange(len(kernels)), seed, 1.0, 1.0, name
+        ys, xs = np.mgrid[0:size, 0:size]
+        for row, kernel in zip(meta, kernels):
+            strong_y, strong_x = np.nonzero(kernel >= 0.01 * kernel.max())
+            row["footprint"] = max(np.ptp(strong_y), np.ptp(strong_x)) + 1
+            centre_y, centre_x = (kernel * ys).sum(), (kernel * xs).sum()
+            row["radius_of_gyration"] = np.sqrt((kernel * ((ys - centre_y) ** 2 + (xs - centre_x) ** 2)).sum())
+        info = {"format": BANK_FORMAT, "version": BANK_VERSION, "seed": int(seed), "size": size, "preset": name,
+                "spec": spec or {"given": name}, "exposures": [1.0], "given": [name]}
+        return cls(kernels.astype(np.float32), meta, info)
 
     def stats(self) -> dict:
         """Count, size, rescaled count and percentiles (5, 25, 50, 75, 95, max) of the geometry."""

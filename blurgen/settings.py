@@ -127,7 +127,7 @@ def check_options(settings: Any, names: Iterable[str] | None = None) -> None:
         check_value(name, getattr(settings, name), described[name])
 
 
-_CONVERTERS = {"int": int, "float": float, "str": str, "bool": bool}
+_NUMBERS = {"int": (numbers.Integral, int), "float": (numbers.Real, float)}  # what a number field accepts, and its type
 
 
 def _converted(name: str, value: Any, hint: str, path: bool) -> Any:
@@ -144,20 +144,13 @@ def _converted(name: str, value: Any, hint: str, path: bool) -> Any:
     elif kind == "bool":
         if isinstance(value, bool):
             return value
-    elif kind == "int":
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return int(value)
+    elif kind in _NUMBERS:
+        accepted, cast = _NUMBERS[kind]
+        if isinstance(value, accepted) and not isinstance(value, bool):
+            return cast(value)
         if isinstance(value, str):
             try:
-                return int(value.strip())
-            except ValueError:
-                pass
-    elif kind == "float":
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
+                return cast(value.strip())
             except ValueError:
                 pass
     else:

@@ -116,3 +116,19 @@ def test_bad_arguments_are_clear_errors(kwargs, error):
 def test_empty_request_gives_an_empty_bank():
     bank = sample_kernels(0)
     assert len(bank) == 0 and bank.kernels.shape == (0, 65, 65)
+
+
+def test_a_bank_of_kernels_made_elsewhere_is_normalised_described_and_saved_like_any_other(tmp_path):
+    from blurgen.bank import KernelBank
+
+    given = np.zeros((2, 11, 11))
+    given[0, 5, 2:9] = 2.0  # a 7-px line of mass 14
+    given[1, 4:7, 4:7] = 1.0
+    bank = KernelBank.from_kernels(given, name="recorded", seed=3, spec={"source": "a lab"})
+    assert np.allclose(bank.kernels.sum(axis=(1, 2)), 1.0) and bank.kernels.dtype == np.float32
+    assert list(bank.meta["footprint"]) == [7, 3] and bank.meta["radius_of_gyration"][0] == pytest.approx(2.0)
+    loaded = KernelBank.load(bank.save(tmp_path / "recorded.npz"))
+    assert np.array_equal(loaded.kernels, bank.kernels) and loaded.info["preset"] == "recorded" and loaded.info["spec"] == {"source": "a lab"}
+    for bad, problem in ((np.zeros((1, 10, 10)), "K odd"), (-given, "non-negative"), (np.zeros((1, 5, 5)), "positive sum")):
+        with pytest.raises(ValueError, match=problem):
+            KernelBank.from_kernels(bad, name="bad")

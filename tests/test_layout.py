@@ -23,6 +23,13 @@ def test_blurgen_never_imports_train():
     assert not {path: names for path, names in offenders.items() if names}
 
 
+def test_the_blur_generators_blurgen_is_compared_with_are_never_imported_by_blurgen_or_train():
+    for package in ("albumentations", "albucore", "kornia", "deepinv"):
+        offenders = {str(path.relative_to(ROOT)): imported(path, package)
+                     for folder in ("blurgen", "train") for path in (ROOT / folder).rglob("*.py")}
+        assert not {path: names for path, names in offenders.items() if names}, package
+
+
 def test_train_modules_import_each_other_without_cycles():
     graph = {f"train.{path.stem}": imported(path, "train") for path in (ROOT / "train").glob("*.py")}
     done, active = set(), []
