@@ -32,7 +32,7 @@ Speed, one thread each, same run: kernels per second at 31 px (each generator's 
 and pairs per second blurring 256-px crops (each generator's own transform; blurgen: a pair as
 ``blurgen dataset`` makes it, crop, kernel and camera).
 
-Usage: python benchmarks/peers.py --runs runs/peers [--seeds 3] [--steps 1500] [--kernels 4096] [--rows a,b]
+Usage: python benchmarks/peers.py --runs runs/peers [--seeds 3] [--steps 1500] [--kernels 4096] [--rows a,b] [--src photos/]
        python benchmarks/peers.py --speed-only
 Writes benchmarks/results/peers-cpu.json and .md (rows measured before are kept).
 """
@@ -423,6 +423,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=1500, help="steps of 8 images per run (1,500: 12,000 images)")
     parser.add_argument("--kernels", type=int, default=4096, help="kernels in each generator's bank")
+    parser.add_argument("--src", type=Path, default=None, help="train on these sharp photos (any source 'train --src' takes) "
+                        "instead of the built-in ones")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one tiny evaluation set (the test of this script)")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "peers-cpu.json")
@@ -444,12 +446,15 @@ def main(argv: list[str] | None = None) -> dict:
     import quality
 
     sets = quick_sets(args.runs) if args.quick else quality.make_sets(args.runs)
+    recipe = QUICK_RECIPE if args.quick else RECIPE
+    if args.src is not None:  # the same crops for every generator, from the user's photos
+        at = recipe.index("--builtin")
+        recipe = [*recipe[:at], "--src", str(args.src), *recipe[at + 2 :]]
     results.setdefault("quality", {})
     for name in (name for name in names if name not in missing):
         generator = GENERATORS[name]
         bank = make_bank(generator, args.kernels, args.runs / "banks")
-        runs = [measure_row(generator, seed, args.steps, bank, args.runs, sets, QUICK_RECIPE if args.quick else RECIPE)
-                for seed in range(args.seeds)]
+        runs = [measure_row(generator, seed, args.steps, bank, args.runs, sets, recipe) for seed in range(args.seeds)]
         results["quality"][name] = {"settings": generator.settings, "version": version(generator), "camera": generator.camera,
                                     "kernels": kernel_stats(bank), "runs": runs, "summary": summarise(runs)}
         write(args.results, results)  # after each row: a stop loses none

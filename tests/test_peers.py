@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import peers  # noqa: E402
 
 from blurgen.convolve import blur  # noqa: E402
+from fixtures import textured, write  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(peers.PEER_BLURS))
@@ -47,13 +48,17 @@ def test_the_benchmark_runs_end_to_end_and_names_a_peer_that_is_not_installed(tm
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(peers.importlib.util, "find_spec", lambda name, *a: None if name == absent else real_find_spec(name, *a))
     rows = [name for name in peers.GENERATORS if name in (absent, "blurgen-mixture") or name in peers.PEER_BLURS]
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.png"):  # a user's own photos, the same for every generator
+        write(tmp_path / "photos" / name, textured(rng, 200, 224))
     results = peers.main(["--quick", "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "peers.json"), "--seeds", "1",
-                          "--steps", "1", "--kernels", "3", "--rows", ",".join(rows)])
+                          "--steps", "1", "--kernels", "3", "--rows", ",".join(rows), "--src", str(tmp_path / "photos")])
     assert results["not_installed"] == [absent] and absent not in results["quality"]
     measured = [name for name in rows if name != absent and peers.installed(peers.GENERATORS[name])]
     assert sorted(results["quality"]) == sorted(measured) and "blurgen-mixture" in measured
     for row in results["quality"].values():
         assert np.isfinite(row["summary"]["independent_mean"]["mean"]) and row["runs"][0]["sharp"]["images"] > 0
+        assert f"--src {tmp_path / 'photos'}" in row["runs"][0]["options"] and "--builtin" not in row["runs"][0]["options"]
     assert json.loads((tmp_path / "peers.json").read_text())["not_installed"] == [absent]
     assert "Not installed here: deepinv" in (tmp_path / "peers.md").read_text()
 
