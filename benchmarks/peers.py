@@ -33,6 +33,7 @@ and pairs per second blurring 256-px crops (each generator's own transform; blur
 ``blurgen dataset`` makes it, crop, kernel and camera).
 
 Usage: python benchmarks/peers.py --runs runs/peers [--seeds 3] [--steps 1500] [--kernels 4096] [--rows a,b] [--src photos/]
+       python benchmarks/peers.py --rows blurgen-mixture-gamma --extra "--ema 0.99" --results benchmarks/results/levers-cpu.json
        python benchmarks/peers.py --speed-only
 Writes benchmarks/results/peers-cpu.json and .md (rows measured before are kept).
 """
@@ -44,6 +45,7 @@ import importlib.util
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -273,13 +275,14 @@ def invoke(app: object, arguments: list[str], program: str) -> None:
 
 
 def measure_row(generator: Generator, seed: int, steps: int, bank: Path, runs: Path, sets: dict[str, Path],
-                recipe: list[str] = RECIPE) -> dict:
-    """Train one (generator, seed) run, or continue it after a stop, and score it."""
+                recipe: list[str] = RECIPE, extra: list[str] = ()) -> dict:
+    """Train one (generator, seed) run, or continue it after a stop, and score it; ``extra``: train
+    options added (named in the run folder)."""
     import quality
     from train.cli import deblur_app, train_app
 
-    folder = runs / f"{generator.name}-seed{seed}"
-    arguments = [*recipe, "--kernels", str(bank), "--camera", generator.camera, "--seed", str(seed)]
+    folder = runs / "-".join([generator.name, *(part.strip("-") for part in extra), f"seed{seed}"])
+    arguments = [*recipe, "--kernels", str(bank), "--camera", generator.camera, "--seed", str(seed), *extra]
     if not quality.finished(folder, steps):
         resume = ["--resume"] if (folder / "checkpoint.pt").exists() else []
         invoke(train_app, [*arguments, "--steps", str(steps), "--log-every", "250", "--checkpoint-every", "500",
@@ -425,6 +428,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--kernels", type=int, default=4096, help="kernels in each generator's bank")
     parser.add_argument("--src", type=Path, default=None, help="train on these sharp photos (any source 'train --src' takes) "
                         "instead of the built-in ones")
+    parser.add_argument("--extra", default="", help="train options added to every run (a recipe's lever measured the same "
+                        "way, e.g. '--ema 0.99'); its rows and run folders are named with them")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one tiny evaluation set (the test of this script)")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "peers-cpu.json")
@@ -447,6 +452,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     sets = quick_sets(args.runs) if args.quick else quality.make_sets(args.runs)
     recipe = QUICK_RECIPE if args.quick else RECIPE
+    extra = shlex.split(args.extra)
     if args.src is not None:  # the same crops for every generator, from the user's photos
         at = recipe.index("--builtin")
         recipe = [*recipe[:at], "--src", str(args.src), *recipe[at + 2 :]]
@@ -454,8 +460,8 @@ def main(argv: list[str] | None = None) -> dict:
     for name in (name for name in names if name not in missing):
         generator = GENERATORS[name]
         bank = make_bank(generator, args.kernels, args.runs / "banks")
-        runs = [measure_row(generator, seed, args.steps, bank, args.runs, sets, recipe) for seed in range(args.seeds)]
-        results["quality"][name] = {"settings": generator.settings, "version": version(generator), "camera": generator.camera,
+        runs = [measure_row(generator, seed, args.steps, bank, args.runs, sets, recipe, extra) for seed in range(args.seeds)]
+        results["quality"][f"{name} {args.extra}".strip()] = {"settings": generator.settings, "version": version(generator), "camera": generator.camera,
                                     "kernels": kernel_stats(bank), "runs": runs, "summary": summarise(runs)}
         write(args.results, results)  # after each row: a stop loses none
     return results

@@ -386,3 +386,37 @@ def test_a_gopro_pair_too_small_for_the_crop_says_so(data):
     stream = TrainingStream(seed=7, epoch_size=len(gopro), crop=48, synth_share=0, gopro_share=1, gopro=gopro, synthesizer=None)
     with pytest.raises(ImageTooSmall, match=r"image 36×50 is smaller than crop 48 \(GoPro pair 0, downscaled ×2\)"):
         stream.wild(0, 0)
+
+
+def test_the_weight_average_follows_its_formula_resumes_exactly_and_is_what_restores(data, tmp_path):
+    from train.checkpoint import restoring_weights
+    from train.export import export_generator
+
+    decay = 0.9
+    straight = train(config(data, tmp_path / "straight", mix="synth", steps=4, checkpoint_every=100, ema=decay), log=quiet)
+    saved = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    assert saved["generator_ema"].keys() == saved["generator"].keys()
+    # the formula, replayed from the initial weights and those after each step of runs stopped at every step
+    from train.config import resolved
+    from train.state import build_state
+
+    start = build_state(resolved(config(data, tmp_path / "x", mix="synth", steps=4, ema=decay)), torch.device("cpu"), 4, False)
+    expected = {k: v.clone() for k, v in start.generator.state_dict().items()}
+    for step in range(1, 5):
+        run = tmp_path / f"to-{step}"
+        train(config(data, run, mix="synth", steps=4, checkpoint_every=100, stop_at=step, ema=decay), log=quiet)
+        weights = load_checkpoint(run / "checkpoint.pt")["generator"]
+        expected = {k: decay * v + (1 - decay) * weights[k] if v.is_floating_point() else weights[k] for k, v in expected.items()}
+    for key, value in saved["generator_ema"].items():
+        assert torch.allclose(value, expected[key], atol=1e-6), key
+    assert any(not torch.equal(saved["generator_ema"][k], saved["generator"][k]) for k in saved["generator"])
+    # a resumed run keeps the average exactly
+    train(config(data, tmp_path / "resumed", mix="synth", steps=4, stop_at=2, ema=decay), log=quiet)
+    resumed = train(config(data, tmp_path / "resumed", mix="synth", steps=4, resume=True, ema=decay), log=quiet)
+    assert resumed["history"] == straight["history"][2:]
+    again = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")
+    assert all(torch.equal(value, again["generator_ema"][key]) for key, value in saved["generator_ema"].items())
+    # deblur and the export restore with the average
+    assert restoring_weights(saved) is saved["generator_ema"]
+    exported = load_checkpoint(export_generator(tmp_path / "straight" / "checkpoint.pt", tmp_path / "small.pt"))
+    assert all(torch.equal(value.float(), saved["generator_ema"][key].half().float()) for key, value in exported["generator"].items())

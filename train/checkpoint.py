@@ -94,6 +94,12 @@ def load_checkpoint(path: str | os.PathLike, *, upsample: str | None = None) -> 
     return state
 
 
+def restoring_weights(state: dict) -> dict:
+    """The generator weights of a checkpoint that restore images: the average over the steps when
+    the run kept one (``--ema``), else the weights as trained."""
+    return state.get("generator_ema", state["generator"])
+
+
 def fallback_hint(path: Path) -> str:
     """How to continue from the checkpoint kept before a damaged one, if there is one."""
     previous = previous_path(path)

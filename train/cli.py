@@ -137,7 +137,7 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
     """The checkpoint's generator on its device, in eval mode; with its autocast dtype and step."""
     import torch
 
-    from train.checkpoint import CheckpointError, load_checkpoint
+    from train.checkpoint import CheckpointError, load_checkpoint, restoring_weights
     from train.machine import amp_dtype as autocast_dtype
     from train.machine import describe_amp, resolve_device
     from train.models import UPSAMPLES, make_generator
@@ -155,7 +155,7 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
         raise fail(str(error)) from None
     settings = recorded(state["args"])
     generator = make_generator(settings)
-    generator.load_state_dict(state["generator"])
+    generator.load_state_dict(restoring_weights(state))
     generator.to(target).eval()
     typer.echo(f"{settings['generator']} generator from {checkpoint} (step {int(state['step'])}) on {target}, "
                f"{describe_amp(amp, amp_dtype, target)}", err=True)

@@ -117,6 +117,9 @@ class TrainConfig:
                                     "synth: the sharp source's size).", minimum=1)
     batch_size: int = option(16, "Per GPU (or CPU process). The paper used 1 (see --paper).", minimum=1, paper=1, kept=True)
     lr: float = option(1e-4, "Adam learning rate of both nets (betas 0.5, 0.999).")
+    ema: float = option(0.0, "Keep an exponential moving average of the generator's weights with this decay per step "
+                        "(e.g. 0.999): validation, deblur and the export use the average; 0: none (the paper's).",
+                        minimum=0.0, maximum=0.99999, paper=0.0, kept=True, legacy=0.0)
     # The machine
     device: str = option("auto", "auto, cpu, cuda or cuda:N.")
     amp: str = option("bf16", "Mixed precision: bf16 (on CUDA, and on CPUs with bf16 instructions: AVX512-BF16 or AMX; "

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import torch
 
-from train.checkpoint import load_checkpoint, save_checkpoint
+from train.checkpoint import load_checkpoint, restoring_weights, save_checkpoint
 
 
 def export_generator(checkpoint: str | Path, out: str | Path) -> Path:
     state = load_checkpoint(checkpoint)
-    weights = {key: value.half() if value.is_floating_point() else value for key, value in state["generator"].items()}
+    weights = {key: value.half() if value.is_floating_point() else value for key, value in restoring_weights(state).items()}
     return save_checkpoint(Path(out), {"generator": weights, "args": state["args"], "step": state["step"], "exported_from": str(checkpoint)})
 
 

@@ -188,6 +188,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                 critic_terms = critic_step.step(step, sharp, restored.detach()) if trains_critic else {}
                 terms = {**critic_terms, **generator_step.step(restored, sharp)}
                 logger.step(step, step == start_step + 1, fetched, state.scheduler_g.get_last_lr()[0], terms)
+                state.average(config.ema)
                 state.schedule_step(trains_critic)
                 signalled = any_rank(stop.stopping(), stop_ranks)
                 stopping = signalled or (config.stop_at is not None and step >= config.stop_at)
@@ -242,7 +243,7 @@ def after_step(config: TrainConfig, step: int, steps: int, stopping: bool, *, st
     if run.main and (step % config.image_every == 0 or last):
         logger.images(step, *batch)
     if val_pairs is not None and run.main and step % config.val_every == 0:
-        report = evaluate(state.generator, val_pairs, device, limit=config.val_images, amp_dtype=dtype)
+        report = evaluate(state.restoring_generator, val_pairs, device, limit=config.val_images, amp_dtype=dtype)
         logger.flush()  # the steps' losses before the validation line, in order
         logger.validation(step, report["mean"])
         logger.log(f"validation at step {step}: {summary_line(report)}")

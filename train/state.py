@@ -2,13 +2,15 @@
 and gradient scalers. One helper makes it, one saves it, one restores it, so that a resumed run
 continues exactly.
 
-Adam, β 0.5/0.999, the same learning rate for both nets (the paper's). The learning rate is
+Adam, β 0.5/0.999, the same learning rate for both nets (the paper's). With ``--ema`` the state
+also keeps an exponential moving average of the generator's weights, which restores images. The learning rate is
 constant for the first half of the steps and falls linearly to 0 over the second (the paper: 150
 + 150 epochs).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,13 +49,31 @@ class TrainingState:
     scheduler_d: torch.optim.lr_scheduler.LambdaLR
     scaler_g: torch.amp.GradScaler
     scaler_d: torch.amp.GradScaler
+    generator_ema: nn.Module | None = None  # the generator's weights averaged over the steps (--ema), or None
 
     def state_dict(self) -> dict:
-        return {name: getattr(self, name).state_dict() for name in PARTS}
+        parts = {name: getattr(self, name).state_dict() for name in PARTS}
+        return parts if self.generator_ema is None else {**parts, "generator_ema": self.generator_ema.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         for name in PARTS:
             getattr(self, name).load_state_dict(state[name])
+        if self.generator_ema is not None:
+            self.generator_ema.load_state_dict(state["generator_ema"])
+
+    @property
+    def restoring_generator(self) -> nn.Module:
+        """The generator that restores images: the average when one is kept."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
+    @torch.no_grad()
+    def average(self, decay: float) -> None:
+        """After a generator step: ema ← decay·ema + (1 − decay)·weights (buffers copied)."""
+        if self.generator_ema is None:
+            return
+        torch._foreach_lerp_(list(self.generator_ema.parameters()), list(self.generator.parameters()), 1.0 - decay)
+        for kept, current in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            kept.copy_(current)
 
     def schedule_step(self, critic_trained: bool = True) -> None:
         self.scheduler_g.step()
@@ -73,6 +93,7 @@ def build_state(config: TrainConfig, device: torch.device, steps: int, fp16: boo
         generator, critic, optimizer_g, optimizer_d,
         torch.optim.lr_scheduler.LambdaLR(optimizer_g, lr_factor(steps)), torch.optim.lr_scheduler.LambdaLR(optimizer_d, lr_factor(steps)),
         torch.amp.GradScaler(device.type, enabled=fp16), torch.amp.GradScaler(device.type, enabled=fp16),
+        copy.deepcopy(generator).requires_grad_(False) if config.ema else None,
     )
 
 
