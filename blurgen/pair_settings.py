@@ -22,7 +22,7 @@ from typing import Any
 from blurgen.camera import CAMERA_PRESETS, RESPONSES
 from blurgen.interpolate import FLOWS
 from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
-from blurgen.settings import SettingError, check_options, check_setting, convert_types, defaults, option, options
+from blurgen.settings import SettingError, check_options, convert_types, defaults, option, options
 from blurgen.sources import BUILTIN_CORPORA
 
 LIVE_KERNEL_SETTINGS = ("preset", "expl", "kernel_size")

@@ -33,7 +33,7 @@ from blurgen.bank import KernelBank, sample_kernels
 from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose
 from blurgen.convolve import as_float_image, odd_size
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
-from blurgen.settings import check_choice
+from blurgen.settings import check_choice, check_setting
 from blurgen.sources.images import json_safe_name
 
 PAIRS_PURPOSE = 0x50414952  # "PAIR": pair draws use derive_seed(seed, PAIRS_PURPOSE)
@@ -124,7 +124,7 @@ class Views:
     min_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        from blurgen.pair_settings import PairSettings, check_setting
+        from blurgen.pair_settings import PairSettings
 
         check_setting(PairSettings, "min_scale", self.min_scale)
 
@@ -218,7 +218,7 @@ class PairSynthesizer:
     whole_border: str = "reflect"  # with crop=None: "reflect" (same size) or "valid" (the kernel's margin cut off)
 
     def __post_init__(self) -> None:
-        from blurgen.pair_settings import PairSettings, check_setting, check_views
+        from blurgen.pair_settings import PairSettings, check_views
 
         check_seed(self.seed)
         check_setting(PairSettings, "crop", self.crop)

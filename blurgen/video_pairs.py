@@ -34,6 +34,7 @@ from blurgen.camera import (
 from blurgen.interpolate import interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, source_facts, to_unit_float
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
+from blurgen.settings import check_setting
 from blurgen.sources.images import BadImage
 
 SCENE_CUT = "scene_cut"
@@ -65,7 +66,7 @@ class Averaging:
     response: str = "srgb"
 
     def __post_init__(self) -> None:  # the pair settings table's own rules, not a second copy of them
-        from blurgen.pair_settings import PairSettings, check_setting
+        from blurgen.pair_settings import PairSettings
         from blurgen.sources.video import parse_lengths
 
         parse_lengths(f"{self.lengths[0]}-{self.lengths[1]}")
