@@ -4,6 +4,8 @@ Plots (matplotlib, from ``benchmarks/results/*.json``; re-run a benchmark, then 
 
 * ``quality.png``: PSNR gain over the blurred input per blur process, per row of the quality table;
 * ``training.png``: training loss and validation gain against images (``training-curve-cpu.json``);
+* ``gain-curve.png``: gain on the independent processes and on blurgen's own blur against the
+  minutes each recipe trained (``gain-curve-cpu.json``);
 * ``presets.png``: path length and footprint of the kernels of each preset (sampled here);
 * ``throughput.png``: each writer's and sampler's speed as a share of its floor;
 * ``peers.png``: the same model trained on each blur generator's kernels (blurgen's and the ones
@@ -38,7 +40,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-FIGURES = ("quality.png", "training.png", "presets.png", "throughput.png", "peers.png", "kernels.png", "cameras.png", "motion.png",
+FIGURES = ("quality.png", "training.png", "gain-curve.png", "presets.png", "throughput.png", "peers.png", "kernels.png", "cameras.png", "motion.png",
            "restoration.png")
 QUALITY_ROWS = ("recipe", "shipped-before", "views-short", "mixture", "mixture-no-still", "mixture-wide", "mixture-mixed")
 PROCESSES = (("evalset", "blurgen's own"), ("independent", "kernels (ind.)"), ("camera", "camera (ind.)"),
@@ -54,6 +56,31 @@ def read(results: Path, name: str) -> dict | None:
 def nothing_measured(axes: plt.Axes, what: str) -> None:
     axes.text(0.5, 0.5, f"not measured yet: {what}", ha="center", va="center", transform=axes.transAxes)
     axes.set_axis_off()
+
+
+def gain_curve_plot(results: Path, out: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(7, 4))
+    recipes = (read(results, "gain-curve-cpu.json") or {}).get("recipes", {})
+    if not recipes:
+        nothing_measured(axes, "benchmarks/gain_curve.py")
+        return save(figure, out / "gain-curve.png")
+    for k, (name, recipe) in enumerate(sorted(recipes.items())):
+        points = recipe["points"]
+        minutes = [point["minutes"] for point in points]
+        colour = f"C{k}"
+        axes.plot(minutes, [point["independent_mean"] for point in points], marker="o", color=colour,
+                  label=f"{name}: the 3 independent processes")
+        axes.plot(minutes, [point["evalset"]["psnr_gain"] for point in points], marker="s", linestyle="--", color=colour,
+                  alpha=0.6, label=f"{name}: blurgen's own blur")
+        for point in points:
+            axes.annotate(f"{point['images'] // 1000}k", (point["minutes"], point["independent_mean"]), fontsize=7,
+                          textcoords="offset points", xytext=(2, -10))
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.set_xlabel(f"training minutes ({next(iter(recipes.values()))['machine']})")
+    axes.set_ylabel("PSNR gain over the blurred input (dB)")
+    axes.set_title("Gain against training time (labels: training images)", fontsize=10)
+    axes.legend(fontsize=7)
+    return save(figure, out / "gain-curve.png")
 
 
 def quality_plot(results: Path, out: Path) -> Path:
@@ -296,7 +323,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     side, count = (96, 20) if args.quick else (320, 200)
-    written = [quality_plot(args.results, args.out), training_plot(args.results, args.out), presets_plot(args.out, count),
+    written = [quality_plot(args.results, args.out), training_plot(args.results, args.out),
+               gain_curve_plot(args.results, args.out), presets_plot(args.out, count),
                throughput_plot(args.results, args.out), peers_plot(args.results, args.out),
                kernels_picture(args.out, 16 if args.quick else 48),
                cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None)]

@@ -34,5 +34,5 @@ def test_the_figure_script_writes_every_figure_it_promises(tmp_path):
 def test_the_figures_say_what_was_not_measured_instead_of_failing(tmp_path):
     figures = load_script("figures")
     (tmp_path / "empty").mkdir()
-    for plot in (figures.quality_plot, figures.training_plot, figures.throughput_plot):
+    for plot in (figures.quality_plot, figures.training_plot, figures.gain_curve_plot, figures.throughput_plot):
         assert plot(tmp_path / "empty", tmp_path).is_file()

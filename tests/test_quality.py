@@ -3,6 +3,7 @@ identity start, the discriminating critic, content losses, diagnostics and the c
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import cv2
@@ -20,7 +21,7 @@ from blurgen.sources import FolderSource, SourceError, open_pairs
 from blurgen.sources.packaged import PackagedPhotos
 from blurgen.settings import SettingError
 from train.evaluate import evaluate, restore, to_image, to_tensor
-from train.content import L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, vgg_conv3_3
+from train.content import CHARBONNIER_EPS, L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, charbonnier, fft_l1, vgg_conv3_3
 from train.config import TrainConfig
 from train.loop import train
 from train.models import Generator, make_critic
@@ -151,6 +152,31 @@ def test_content_losses_have_their_stated_weights():
         ContentLoss("ssim")
     with pytest.raises(ValueError, match="VGG"):
         ContentLoss("perceptual")
+
+
+def test_charbonnier_and_the_frequency_term_are_zero_for_equal_images_and_right_on_a_known_pair():
+    torch.manual_seed(1)
+    sharp = (torch.rand(2, 3, 12, 10) * 2 - 1).requires_grad_(False)
+    assert float(fft_l1(sharp, sharp)) == 0.0
+    assert float(charbonnier(sharp, sharp)) == pytest.approx(CHARBONNIER_EPS)
+    # a constant offset c puts all its energy in the DC coefficient: sqrt(H*W) * c (orthonormal),
+    # one real part among the one-sided half's H * (W // 2 + 1) complex coefficients (2 parts each)
+    offset = 0.25
+    expected = math.sqrt(12 * 10) * offset / (2 * 12 * (10 // 2 + 1))
+    assert float(fft_l1(sharp + offset, sharp)) == pytest.approx(expected, rel=1e-5)
+    assert float(charbonnier(sharp + offset, sharp)) == pytest.approx(math.sqrt(offset**2 + CHARBONNIER_EPS**2), rel=1e-6)
+    restored = (sharp + 0.1 * torch.randn_like(sharp)).requires_grad_(True)
+    total, terms = ContentLoss("charbonnier", fft_weight=0.5)(restored, sharp)
+    assert set(terms) == {"charbonnier", "fft"}
+    assert float(total.detach()) == pytest.approx(L1_WEIGHT * (float(terms["charbonnier"]) + 0.5 * float(terms["fft"])), rel=1e-6)
+    total.backward()
+    assert torch.isfinite(restored.grad).all() and restored.grad.abs().sum() > 0
+    # the frequency term is Parseval-scaled: the same noise on a 4x larger image keeps its size
+    noise = 0.1 * torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    small, large = float(fft_l1(noise[..., :32, :32], 0 * noise[..., :32, :32])), float(fft_l1(noise, 0 * noise))
+    assert large == pytest.approx(small, rel=0.1)
+    with pytest.raises(ValueError, match="fft_weight"):
+        ContentLoss("l1", fft_weight=-1)
 
 
 def gopro_config(root: Path, out: Path, **changes) -> TrainConfig:

@@ -137,6 +137,34 @@ def test_lr_is_constant_then_falls_linearly_to_zero():
     assert [factor(s) for s in range(11)] == [1, 1, 1, 1, 1, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0]
 
 
+def test_cosine_schedule_warms_up_linearly_then_anneals_to_zero():
+    factor = lr_factor(12, "cosine", warmup=2)
+    assert [factor(s) for s in range(3)] == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert factor(7) == pytest.approx(0.5) and factor(12) == pytest.approx(0.0)
+    values = [factor(s) for s in range(2, 13)]
+    assert all(a > b for a, b in zip(values, values[1:]))
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        lr_factor(10, "step")
+
+
+def test_the_modern_recipe_trains_with_adamw_and_its_schedule_and_resumes_bit_for_bit(data, tmp_path):
+    modern = dict(mix="synth", optimizer="adamw", beta1=0.9, beta2=0.99, weight_decay=1e-3, schedule="cosine", warmup=1,
+                  content="charbonnier", fft_weight=0.1)
+    straight = train(config(data, tmp_path / "straight", steps=4, checkpoint_every=100, **modern), log=quiet)
+    saved = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    group = saved["optimizer_g"]["param_groups"][0]
+    assert (group["betas"], group["weight_decay"]) == ((0.9, 0.99), 1e-3) and group["lr"] == pytest.approx(0.0, abs=1e-12)
+    assert {"charbonnier", "fft"} <= set(straight["history"][0])
+    assert [r["lr"] / 1e-4 for r in straight["history"]] == pytest.approx([0.5, 1.0, 0.75, 0.25])
+    train(config(data, tmp_path / "resumed", steps=4, stop_at=2, **modern), log=quiet)
+    resumed = train(config(data, tmp_path / "resumed", steps=4, resume=True, **modern), log=quiet)
+    assert resumed["history"] == straight["history"][2:]
+    again = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")
+    assert all(torch.equal(value, again["generator"][key]) for key, value in saved["generator"].items())
+    with pytest.raises(SettingError, match="optimizer adam differs"):
+        train(config(data, tmp_path / "resumed", steps=5, resume=True, **{**modern, "optimizer": "adam"}), log=quiet)
+
+
 def test_metrics_match_scikit_image():
     generator = torch.Generator().manual_seed(3)
     sharp = torch.rand(3, 3, 48, 64, generator=generator) * 2 - 1

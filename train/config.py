@@ -31,6 +31,7 @@ from train.critics import CRITICS
 from train.data import MIXES
 from train.gan import GANS
 from train.models import GENERATORS, UPSAMPLES, generator_class
+from train.optim import OPTIMIZERS, SCHEDULES
 
 AMP_MODES = ("bf16", "fp16", "off")
 PAPER_EPOCHS = 300
@@ -97,9 +98,12 @@ class TrainConfig:
     gan: str = option("wgan-gp", "GAN objective: wgan-gp (the paper's), vanilla (sigmoid cross-entropy), lsgan or ragan-ls "
                       "(DeblurGAN-v2's; pair it with --critic double).", choices=GANS, paper="wgan-gp", kept=True,
                       legacy="wgan-gp")
-    content: str = option("l1", "Content loss: l1 (10 x L1 of the pixels), perceptual+l1 (adds 100 x VGG conv3_3 MSE), "
-                          "perceptual (the paper's, alone) or mse (10 x L2 of the pixels).", choices=CONTENTS,
-                          paper="perceptual", kept=True, legacy="perceptual")
+    content: str = option("l1", "Content loss: l1 (10 x L1 of the pixels), charbonnier (10 x Charbonnier, L1 smooth at 0), "
+                          "perceptual+l1 (adds 100 x VGG conv3_3 MSE), perceptual (the paper's, alone) or mse (10 x L2 of "
+                          "the pixels).", choices=CONTENTS, paper="perceptual", kept=True, legacy="perceptual")
+    fft_weight: float = option(0.0, "Add this weight x 10 x the L1 distance of the images' orthonormal Fourier transforms "
+                               "(MIMO-UNet's frequency loss); 0: none (the paper's).", minimum=0.0, paper=0.0, kept=True,
+                               legacy=0.0)
     perceptual_net: str = option("vgg19", "Perceptual-loss network: conv3_3 of vgg19 (the paper's) or vgg16.",
                                  choices=PERCEPTUAL_NETS, paper="vgg19", kept=True, legacy="vgg19")
     vgg_weights: str = option("imagenet", "Perceptual-loss VGG weights: imagenet (torchvision's cache; never downloaded), "
@@ -116,7 +120,20 @@ class TrainConfig:
     epoch_size: int | None = option(None, "Samples per epoch (default: every GoPro pair once plus its synthetic share; "
                                     "synth: the sharp source's size).", minimum=1)
     batch_size: int = option(16, "Per GPU (or CPU process). The paper used 1 (see --paper).", minimum=1, paper=1, kept=True)
-    lr: float = option(1e-4, "Adam learning rate of both nets (betas 0.5, 0.999).")
+    lr: float = option(1e-4, "Learning rate of both nets (their peak, after any --warmup).")
+    optimizer: str = option("adam", "Optimiser of both nets: adam (the paper's) or adamw (decoupled weight decay, as "
+                            "BasicSR's NAFNet and Restormer recipes).", choices=tuple(OPTIMIZERS), paper="adam", kept=True,
+                            legacy="adam")
+    beta1: float = option(0.5, "The optimiser's first beta (the paper's 0.5; restoration recipes use 0.9).", minimum=0.0,
+                          maximum=0.9999, paper=0.5, kept=True, legacy=0.5)
+    beta2: float = option(0.999, "The optimiser's second beta (NAFNet's recipe: 0.9).", minimum=0.0, maximum=0.99999,
+                          paper=0.999, kept=True, legacy=0.999)
+    weight_decay: float = option(0.0, "Weight decay (adamw: decoupled; adam: added to the gradient).", minimum=0.0,
+                                 paper=0.0, kept=True, legacy=0.0)
+    schedule: str = option("paper", "Learning-rate schedule: paper (constant for half the steps, then linearly to 0) or "
+                           "cosine (half a cosine down to 0).", choices=SCHEDULES, paper="paper", kept=True, legacy="paper")
+    warmup: int = option(0, "Steps over which the learning rate first rises linearly from 0 (0: none, the paper's).",
+                         minimum=0, paper=0, kept=True, legacy=0)
     ema: float = option(0.0, "Keep an exponential moving average of the generator's weights with this decay per step "
                         "(e.g. 0.999): validation, deblur and the export use the average; 0: none (the paper's).",
                         minimum=0.0, maximum=0.99999, paper=0.0, kept=True, legacy=0.0)

@@ -8,6 +8,13 @@ The losses (``--content``), on images in [-1, 1]:
 * ``l1``: 10 × the mean absolute difference of the pixels.
 * ``perceptual+l1``: the sum of both, with the same weights.
 * ``mse``: 10 × the mean squared difference of the pixels (the classical L2 loss).
+* ``charbonnier``: 10 × the mean of sqrt(d² + ε²), ε = 1e-3, over the pixel differences d: L1
+  made smooth at 0 (the loss of MPRNet and of BasicSR's restoration recipes).
+
+Any of them can add a frequency term (``--fft-weight w``, after MIMO-UNet): 10 × w × the mean
+absolute difference of the real and imaginary parts of the two images' 2-D Fourier transforms.
+The transforms are orthonormal, so the term has the scale of a pixel difference whatever the crop
+size (MIMO-UNet's unnormalised transform grows with the side of the crop).
 
 The perceptual network is VGG-19 (the paper's) or VGG-16 (``--perceptual-net``; the Keras port's
 block3_conv3 is the same layer, conv3_3).
@@ -31,7 +38,8 @@ from train.checkpoint import load_tensors
 
 PERCEPTUAL_WEIGHT = 100.0
 L1_WEIGHT = 10.0
-CONTENTS = ("l1", "perceptual+l1", "perceptual", "mse")
+CONTENTS = ("l1", "charbonnier", "perceptual+l1", "perceptual", "mse")
+CHARBONNIER_EPS = 1e-3
 CONV3_3 = 15  # vgg19.features[:15] ends with conv3_3
 VGG_FILES = {"vgg19": "vgg19-dcbb9e9d.pth", "vgg16": "vgg16-397923af.pth"}  # torchvision's ImageNet weights, as its cache names them
 PERCEPTUAL_NETS = tuple(VGG_FILES)
@@ -66,18 +74,22 @@ class PerceptualLoss(nn.Module):
 
 
 class ContentLoss(nn.Module):
-    """The weighted content loss of ``kind`` (see the module docstring) on B×3×H×W in [-1, 1].
+    """The weighted content loss of ``kind`` (see the module docstring) on B×3×H×W in [-1, 1],
+    plus ``fft_weight`` × the frequency term.
 
     ``perceptual`` is needed for the kinds that use VGG. ``forward`` returns the weighted sum
-    and the unweighted terms (``perceptual``, ``l1``) that make it up, detached.
+    and the unweighted terms (``perceptual``, ``l1``, ``mse``, ``charbonnier``, ``fft``) that
+    make it up, detached.
     """
 
-    def __init__(self, kind: str, perceptual: PerceptualLoss | None = None) -> None:
+    def __init__(self, kind: str, perceptual: PerceptualLoss | None = None, *, fft_weight: float = 0.0) -> None:
         super().__init__()
         check_choice("content", kind, CONTENTS)
         if "perceptual" in kind and perceptual is None:
             raise ValueError(f"--content {kind} needs the VGG-19 perceptual network")
-        self.kind = kind
+        if not fft_weight >= 0:
+            raise ValueError(f"fft_weight must be at least 0, got {fft_weight}")
+        self.kind, self.fft_weight = kind, fft_weight
         self.perceptual = perceptual if "perceptual" in kind else None
 
     def forward(self, restored: torch.Tensor, sharp: torch.Tensor) -> tuple[torch.Tensor, dict]:
@@ -95,7 +107,28 @@ class ContentLoss(nn.Module):
             mse = F.mse_loss(restored, sharp)
             total = total + MSE_WEIGHT * mse
             terms["mse"] = mse.detach()
+        if self.kind == "charbonnier":
+            smooth = charbonnier(restored, sharp)
+            total = total + L1_WEIGHT * smooth
+            terms["charbonnier"] = smooth.detach()
+        if self.fft_weight:
+            spectral = fft_l1(restored, sharp)
+            total = total + L1_WEIGHT * self.fft_weight * spectral
+            terms["fft"] = spectral.detach()
         return total, terms
+
+
+def charbonnier(restored: torch.Tensor, sharp: torch.Tensor, eps: float = CHARBONNIER_EPS) -> torch.Tensor:
+    """Mean of sqrt((restored − sharp)² + eps²) over all elements: a scalar, ≥ eps, eps for equal images."""
+    return torch.sqrt((restored - sharp).square() + eps * eps).mean()
+
+
+def fft_l1(restored: torch.Tensor, sharp: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of the real and imaginary parts of the orthonormal 2-D FFTs of
+    two B×C×H×W float tensors (over the last two axes, the one-sided half): a scalar, 0 for equal
+    images. By Parseval's theorem it has the scale of a pixel difference at any size."""
+    difference = torch.fft.rfft2(restored.float() - sharp.float(), norm="ortho")
+    return torch.view_as_real(difference).abs().mean()
 
 
 def vgg19_features_to_conv3_3() -> nn.Sequential:

@@ -16,7 +16,7 @@ import torch
 
 from train.gan import LABELS
 
-CONTENT_TERMS = ("perceptual", "l1", "mse")
+CONTENT_TERMS = ("perceptual", "l1", "mse", "charbonnier", "fft")
 FORMATS = {"wasserstein": "+.3e", "gp": ".3e", "grad_norm": ".4g"}  # the rest: +.4g
 ESTIMATE_AFTER = 2  # steps after the first (which warms up) timed before the estimate of the run's length
 

@@ -91,7 +91,7 @@ def content_loss_for(config: TrainConfig) -> ContentLoss:
     perceptual = None
     if "perceptual" in config.content:
         perceptual = PerceptualLoss(vgg_conv3_3(config.vgg_weights, net=config.perceptual_net, seed=config.seed))
-    return ContentLoss(config.content, perceptual)
+    return ContentLoss(config.content, perceptual, fft_weight=config.fft_weight)
 
 
 def quiet_worker(worker_id: int) -> None:

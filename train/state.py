@@ -2,16 +2,18 @@
 and gradient scalers. One helper makes it, one saves it, one restores it, so that a resumed run
 continues exactly.
 
-Adam, β 0.5/0.999, the same learning rate for both nets (the paper's). With ``--ema`` the state
-also keeps an exponential moving average of the generator's weights, which restores images. The learning rate is
-constant for the first half of the steps and falls linearly to 0 over the second (the paper: 150
-+ 150 epochs).
+Both nets get the same optimiser (``--optimizer``: Adam, the paper's, or AdamW with decoupled
+weight decay) with the same betas and learning rate; the paper's is Adam, β 0.5/0.999. With
+``--ema`` the state also keeps an exponential moving average of the generator's weights, which
+restores images. The learning rate follows ``--schedule``: ``paper``, constant for the first half
+of the steps and falling linearly to 0 over the second (the paper: 150 + 150 epochs), or
+``cosine``, half a cosine from the full rate down to 0 (the restoration toolboxes' annealing);
+either after ``--warmup`` steps that rise linearly from 0.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,20 +25,11 @@ from train.checkpoint import load_checkpoint, restore_rng, rng_state, save_check
 from train.config import TrainConfig, check_resumable
 from train.machine import Distributed
 from train.models import make_critic_for, make_generator
+from train.optim import lr_factor, make_optimizer
+
+__all__ = ["TrainingState", "build_state", "lr_factor", "restore_state", "save_state"]
 
 PARTS = ("generator", "critic", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d", "scaler_g", "scaler_d")
-
-
-def lr_factor(total_steps: int) -> Callable[[int], float]:
-    """1 for the first half of the steps, then linearly down to 0 at the last step."""
-    half = total_steps // 2
-
-    def factor(step: int) -> float:
-        if step < half:
-            return 1.0
-        return max(0.0, (total_steps - step) / max(1, total_steps - half))
-
-    return factor
 
 
 @dataclass
@@ -87,11 +80,15 @@ def build_state(config: TrainConfig, device: torch.device, steps: int, fp16: boo
     generator = make_generator(asdict(config)).to(device)
     critic = make_critic_for(asdict(config)).to(device)
     fused = device.type == "cuda"  # one fused kernel per optimizer step on CUDA instead of a loop over parameters
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999), fused=fused)
-    optimizer_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999), fused=fused)
+    def optimizer(net: nn.Module) -> torch.optim.Optimizer:
+        return make_optimizer(net.parameters(), config.optimizer, lr=config.lr, betas=(config.beta1, config.beta2),
+                              weight_decay=config.weight_decay, fused=fused)
+
+    optimizer_g, optimizer_d = optimizer(generator), optimizer(critic)
+    factor = lr_factor(steps, config.schedule, config.warmup)
     return TrainingState(
         generator, critic, optimizer_g, optimizer_d,
-        torch.optim.lr_scheduler.LambdaLR(optimizer_g, lr_factor(steps)), torch.optim.lr_scheduler.LambdaLR(optimizer_d, lr_factor(steps)),
+        torch.optim.lr_scheduler.LambdaLR(optimizer_g, factor), torch.optim.lr_scheduler.LambdaLR(optimizer_d, factor),
         torch.amp.GradScaler(device.type, enabled=fp16), torch.amp.GradScaler(device.type, enabled=fp16),
         copy.deepcopy(generator).requires_grad_(False) if config.ema else None,
     )
