@@ -39,8 +39,8 @@ _EXPORTS = {
     "ImageTooSmall": "blurgen.pairs",
     "Views": "blurgen.pairs",
     "PairSettings": "blurgen.pair_settings",
-    "make_synthesizer": "blurgen.pair_settings",
-    "open_pair_source": "blurgen.pair_settings",
+    "make_synthesizer": "blurgen.synthesis",
+    "open_pair_source": "blurgen.synthesis",
     "DatasetConfig": "blurgen.dataset",
     "dataset_spec": "blurgen.dataset",
     "build_dataset": "blurgen.distribute",
@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer, Views
     from blurgen.dataset import DatasetConfig, dataset_spec
     from blurgen.distribute import build_dataset
-    from blurgen.pair_settings import PairSettings, make_synthesizer, open_pair_source
+    from blurgen.pair_settings import PairSettings
+    from blurgen.synthesis import make_synthesizer, open_pair_source
     from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
     from blurgen.kernel import rasterise
     from blurgen.presets import PRESETS, trajectory_spec

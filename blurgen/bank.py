@@ -34,7 +34,7 @@ from blurgen.kernel import (
     sample_kernel_sets,
     sample_kernel_sets_serial,
 )
-from blurgen.presets import DEFAULT_PRESET, kernel_spec, preset_name
+from blurgen.presets import DEFAULT_PRESET, KernelSpec, kernel_spec, preset_name
 from blurgen.rng import check_seed
 from blurgen.trajectory import TrajectoryParams, TrajectorySpec, spec_arrays, trajectory_from_params
 from blurgen.files import write_atomic
@@ -313,6 +313,7 @@ def sample_kernels(
     exposure: float | str | Sequence[float] = 1.0,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    spec: KernelSpec | None = None,
     **overrides: object,
 ) -> KernelBank:
     """Sample camera-shake kernels into a :class:`KernelBank`.
@@ -327,6 +328,9 @@ def sample_kernels(
         workers: threads (default: all numba threads); the result does not depend on it. With 1,
             no thread pool is touched (safe in forked worker processes).
         progress: called with the number of trajectories finished after each chunk.
+        spec: ``preset`` already resolved (:func:`blurgen.presets.kernel_spec` of it and the
+            overrides), for callers that sample one kernel at a time: ``preset`` then only names it
+            in the bank's record, and no override may be given.
         **overrides: :class:`~blurgen.trajectory.TrajectorySpec` fields of a Markov preset, e.g.
             ``expl="0.003:0.01"``, ``max_len=40``, ``iters=1000``.
 
@@ -335,7 +339,10 @@ def sample_kernels(
     """
     seed64 = check_seed(seed)
     check_size(size)
-    spec = kernel_spec(preset, **overrides)
+    if spec is None:
+        spec = kernel_spec(preset, **overrides)
+    elif any(value is not None for value in overrides.values()):
+        raise ValueError("give the overrides to kernel_spec, which resolved the spec, not beside it")
     exposures = parse_exposures(exposure)
     exposure_counts(exposures, 2)  # the fractions' bounds, checked before any work
     if isinstance(n, (int, np.integer)) and not isinstance(n, bool):

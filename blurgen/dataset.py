@@ -23,13 +23,14 @@ from typing import Literal
 import numpy as np
 
 from blurgen.camera import Camera, camera_preset, response_camera
-from blurgen.pair_settings import (
-    PairSettings, averaging_of, check_pairs, kernel_source, motion_of, open_pair_source, pair_maker,
-)
+from blurgen.contact_sheet import pairs_sheet, write_png
+from blurgen.files import make_writable, write_json_atomic
+from blurgen.pair_settings import PairSettings, check_pairs
 from blurgen.pairs import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
 from blurgen.settings import check_options, option
 from blurgen.sources.images import TOO_SMALL, BadImage, SourceError, json_safe_name
-from blurgen.files import make_writable, write_json_atomic
+from blurgen.sources.paired import open_pairs
+from blurgen.synthesis import averaging_of, kernel_source, motion_of, open_pair_source, pair_maker
 from blurgen.writers import WRITERS
 
 DATASET_FORMAT = "blurgen.dataset"
@@ -181,9 +182,6 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
 def write_preview(spec: DatasetSpec, count: int) -> Path | None:
     """``<split>/preview.png``: the first ``count`` pairs of the first shard as written (blurred |
     sharp per row), or None when that shard is not complete."""
-    from blurgen.contact_sheet import pairs_sheet, write_png
-    from blurgen.sources.paired import open_pairs
-
     first = spec.shards()[0]
     if not is_complete(spec, first):
         return None

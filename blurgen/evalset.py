@@ -32,10 +32,11 @@ import cv2
 import numpy as np
 
 from blurgen.camera import camera_preset
+from blurgen.files import to_pixels
 from blurgen.pairs import LiveKernels, PairSynthesizer, to_rgb
 from blurgen.rng import derive_seed
 from blurgen.sources.images import BadImage, encode_png
-from blurgen.files import to_pixels
+from blurgen.sources.packaged import PackagedPhotos
 
 EVALSET_PURPOSE = 0x4556414C  # "EVAL": kernels and draws of an evaluation set never match training's
 EVALSET_VERSION = 1
@@ -79,8 +80,6 @@ def build_evalset(out: str | os.PathLike, spec: EvalsetSpec = EvalsetSpec(), sou
     the same set it is left as it is; anything else there is an :class:`EvalsetExists` error.
     Unreadable or too-small images are skipped and counted. Returns the ``evalset.json`` content.
     """
-    from blurgen.sources.packaged import PackagedPhotos
-
     out = Path(out)
     source = PackagedPhotos() if source is None else source
     settings = {"format": "blurgen-evalset", "version": EVALSET_VERSION, **spec.to_dict(),

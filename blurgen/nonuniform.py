@@ -30,6 +30,8 @@ import cv2
 import numpy as np
 from numba import njit
 
+from blurgen.motion import project
+
 
 @njit(cache=True, inline="always")
 def _point(inverse: np.ndarray, x: float, y: float) -> tuple[float, float]:
@@ -219,8 +221,6 @@ def render(planes: np.ndarray, pose_inverse: np.ndarray, margin: int, size: int,
 
 def object_box(masks: np.ndarray, pose_inverse: np.ndarray, object_inverse: np.ndarray, margin: int, size: int) -> tuple[int, int, int, int]:
     """Crop rows and columns (row0, row1, col0, col1) that can see an object, or what objects hid, at some pose."""
-    from blurgen.motion import project
-
     rows, cols = np.nonzero(masks.max(axis=0) > 0)
     corners = np.array([[cols.min(), rows.min()], [cols.max() + 1, rows.min()], [cols.min(), rows.max() + 1], [cols.max() + 1, rows.max() + 1]], float)
     seen = [project(np.linalg.inv(pose_inverse), corners)] + [project(np.linalg.inv(inverse), corners) for inverse in object_inverse]

@@ -7,11 +7,7 @@ fields with its own defaults) generate their options from it, and :func:`check_p
 same bounds and rules to all three ways in: the two commands and Python. Adding a pair setting is
 one field here, plus the code that uses it.
 
-Python::
-
-    settings = PairSettings(crop=256, preset="mixture", camera="gamma")
-    synthesizer = make_synthesizer(settings, open_pair_source(settings))
-    blurred, sharp, meta = synthesizer[0]
+What the settings build (the source, the kernels, the pair maker) is :mod:`blurgen.synthesis`.
 """
 
 from __future__ import annotations
@@ -22,11 +18,10 @@ from typing import Any
 from blurgen.camera import CAMERA_PRESETS, RESPONSES
 from blurgen.interpolate import FLOWS
 from blurgen.motion import MOTION_ALIASES, MOTIONS, SHAKES
+from blurgen.presets import kernel_spec
 from blurgen.settings import SettingError, check_options, convert_types, defaults, option, options
 from blurgen.sources import BUILTIN_CORPORA
-
-LIVE_KERNEL_SETTINGS = ("preset", "expl", "kernel_size")
-VIDEO_SETTINGS = ("interpolate", "flow", "stride", "per_clip", "min_motion", "response")
+from blurgen.sources.video import parse_lengths
 
 
 @dataclass
@@ -46,9 +41,9 @@ class PairSettings:
     kernels: str | None = option(None, "Kernel bank (.npz from 'blurgen kernels'); default: sample kernels live.", path=True)
     preset: str = option("deblurgan", "Live kernels: preset, as for 'blurgen kernels': a Markov preset (deblurgan: the paper's, "
                          "mild, strong, anxious), one family (line, arc, walk, still, disk), mixture (Markov shake, lines, arcs, "
-                         "smooth walks and near-still kernels) or a preset .json.")
-    expl: str | None = option(None, "Live kernels: anxiety value, range or set, as for 'blurgen kernels'.")
-    kernel_size: int = option(65, "Live kernels: side in px.", minimum=3, maximum=1025)
+                         "smooth walks and near-still kernels) or a preset .json.", group="live")
+    expl: str | None = option(None, "Live kernels: anxiety value, range or set, as for 'blurgen kernels'.", group="live")
+    kernel_size: int = option(65, "Live kernels: side in px.", minimum=3, maximum=1025, group="live")
     camera: str = option("none", "Camera pipeline: none blurs the sRGB values, gamma blurs in linear light, mixed draws each "
                          "pair's gamma exponent from U(1, 2.2), realistic adds saturation and sensor noise, wide draws per pair "
                          "mixed's exponent, saturation, noise from none to 1.5x and JPEG 75-95 for half the pairs.",
@@ -71,17 +66,16 @@ class PairSettings:
                                  "drawn from this range (7-23: GoPro's) and pairs it with the middle frame.")
     interpolate: int = option(1, "With --average: frames per original frame interval after optical-flow interpolation (8: "
                               "7 frames inserted), for clips too slow for smooth blur (motion of more than a pixel or two "
-                              "between frames); 1: none.", minimum=1, maximum=64)
-    flow: str = option("dis", "With --interpolate: OpenCV's optical flow, dis or farneback.", choices=FLOWS)
+                              "between frames); 1: none.", minimum=1, maximum=64, group="video")
+    flow: str = option("dis", "With --interpolate: OpenCV's optical flow, dis or farneback.", choices=FLOWS, group="video")
     stride: int | None = option(None, "With --average: original frames between successive windows' middle frames (default: "
-                                "the longest window's span, so windows do not overlap).", minimum=1)
-    per_clip: int | None = option(None, "With --average: at most this many windows of each clip, spread evenly over it.", minimum=1)
+                                "the longest window's span, so windows do not overlap).", minimum=1, group="video")
+    per_clip: int | None = option(None, "With --average: at most this many windows of each clip, spread evenly over it.", minimum=1, group="video")
     min_motion: float = option(0.0, "With --average: skip windows whose content moves less than this many px across them "
-                               "(mean optical-flow magnitude); 0 keeps every window.", minimum=0.0)
+                               "(mean optical-flow magnitude); 0 keeps every window.", minimum=0.0, group="video")
     response: str = option("srgb", "With --average: the inverse camera response frames are averaged through: srgb, gamma (a 2.2 "
                            "power law, as GoPro's authors used) or none (the encoded values, as data sets made so); --camera "
-                           "adds its noise and JPEG after.", choices=RESPONSES)
-
+                           "adds its noise and JPEG after.", choices=RESPONSES, group="video")
     def __post_init__(self) -> None:
         """Refuse here, in the commands' words, what ``blurgen dataset`` refuses: a value of the
         wrong type (text of a number is converted, as on a command line), out of bounds, or that
@@ -92,6 +86,9 @@ class PairSettings:
 
 
 PAIR_SETTINGS = tuple(f.name for f in fields(PairSettings))
+PAIR_DEFAULTS = defaults(PairSettings)
+LIVE_KERNEL_SETTINGS = tuple(name for name, described in options(PairSettings).items() if described.group == "live")
+VIDEO_SETTINGS = tuple(name for name, described in options(PairSettings).items() if described.group == "video")
 
 
 def pair_option(name: str, default: Any = None, **changes: Any) -> Any:
@@ -99,6 +96,12 @@ def pair_option(name: str, default: Any = None, **changes: Any) -> Any:
     come from :class:`PairSettings`; ``default`` and ``changes`` (e.g. ``help``, ``kept``) are the table's own."""
     described = replace(options(PairSettings)[name], **changes)
     return option(default, **{f.name: getattr(described, f.name) for f in fields(described)})
+
+
+def pair_value(settings: Any, name: str) -> Any:
+    """Setting ``name`` of any table that holds pair settings; a table that does not hold it (the
+    trainer's has no video averaging, kernel size or field of view) gets the pair table's default."""
+    return getattr(settings, name, PAIR_DEFAULTS[name])
 
 
 def check_views(crop: int | None, uniform: bool, orientations: bool, min_scale: float) -> None:
@@ -122,12 +125,10 @@ def check_pairs(settings: Any) -> None:
     held = [name for name in PAIR_SETTINGS if hasattr(settings, name)]
     check_options(settings, held)
     uniform = settings.motion == "uniform"
-    check_views(getattr(settings, "crop", None), uniform, settings.orientations, settings.min_scale)
+    check_views(pair_value(settings, "crop"), uniform, settings.orientations, settings.min_scale)
     if not uniform and settings.kernels:
         raise SettingError(f"{{motion}} {settings.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
-    if getattr(settings, "average", None) is not None:
-        from blurgen.sources.video import parse_lengths
-
+    if pair_value(settings, "average") is not None:
         try:
             parse_lengths(settings.average)
         except ValueError as error:
@@ -135,10 +136,8 @@ def check_pairs(settings: Any) -> None:
         if not uniform or settings.kernels or settings.orientations or settings.min_scale != 1:
             which = "motion" if not uniform else "kernels" if settings.kernels else "orientations" if settings.orientations else "min_scale"
             raise SettingError(f"{{average}} makes pairs from video frames, which {{{which}}} does not apply to: drop one of them")
-    from blurgen.presets import kernel_spec
-
     try:
-        kernel_spec(settings.preset, expl=getattr(settings, "expl", None))
+        kernel_spec(settings.preset, expl=pair_value(settings, "expl"))
     except (ValueError, TypeError) as error:
         raise SettingError("{preset}: " + literal(str(error))) from None
 
@@ -159,106 +158,10 @@ def check_pairs_used(settings: Any) -> None:
     if settings.motion != "uniform" and live:
         raise SettingError(f"{{motion}} {settings.motion} blurs by camera and object motion, not kernels: drop {{{live[0]}}}")
     video = [name for name in VIDEO_SETTINGS if given(name)]
-    if getattr(settings, "average", None) is None and video:
+    if pair_value(settings, "average") is None and video:
         raise SettingError(f"{{{video[0]}}} applies to pairs from video: add {{average}} (e.g. 7-23)")
-    if getattr(settings, "average", None) is not None and live:
+    if pair_value(settings, "average") is not None and live:
         raise SettingError(f"{{average}} makes pairs from video frames, not kernels: drop {{{live[0]}}}")
     moved = [name for name in ("shake", "fov") if given(name)]
     if settings.motion == "uniform" and moved:
         raise SettingError(f"{{{moved[0]}}} applies to {{motion}} rotation, objects or mixed")
-
-
-def open_pair_source(settings: Any, *, n: int | None = None, coco_split: str | None = None, exclude: tuple = ()) -> Any:
-    """The source of ``settings``' pairs: with ``average``, the windows of the clips under ``src``
-    (:func:`open_clip_windows`); otherwise the sharp images (:func:`blurgen.sources.open_source` of
-    ``src``, or the built-in corpus). ``n``: the first ``n`` images or windows only (the
-    dead-leaves corpus: how many to make); ``exclude``: folders not to read (a run's own output)."""
-    if getattr(settings, "average", None) is not None:
-        if coco_split is not None:
-            raise SettingError("{coco_split} applies to a COCO root, not to video clips")
-        return open_clip_windows(settings, limit=n, exclude=exclude)
-    from blurgen.sources import open_source
-
-    return open_source(settings.src, seed=settings.seed, builtin=settings.builtin, n=n, coco_split=coco_split, exclude=exclude)
-
-
-def open_clip_windows(settings: Any, *, limit: int | None = None, exclude: tuple = ()) -> Any:
-    """The windows of the clips under ``settings.src`` (:class:`~blurgen.sources.video.VideoWindows`),
-    the first ``limit`` only when given."""
-    from blurgen.sources import SourceError
-    from blurgen.sources.video import VideoWindows, find_clips, parse_lengths
-
-    if settings.src is None:
-        raise SourceError("--average makes pairs from video: give --src (video files, folders of frames or GoPro_Large)")
-    clips, unreadable = find_clips(settings.src, exclude=exclude)
-    return VideoWindows(clips, parse_lengths(settings.average), interpolate=settings.interpolate, stride=settings.stride,
-                        per_clip=settings.per_clip, seed=settings.seed, unreadable=unreadable, root=str(settings.src), limit=limit)
-
-
-def averaging_of(settings: Any) -> Any:
-    """The :class:`~blurgen.video_pairs.Averaging` of pairs from video, or None for kernel pairs."""
-    if getattr(settings, "average", None) is None:
-        return None
-    from blurgen.sources.video import parse_lengths
-    from blurgen.video_pairs import Averaging
-
-    return Averaging(parse_lengths(settings.average), settings.interpolate, settings.flow, settings.min_motion, settings.response)
-
-
-def kernel_source(settings: Any) -> tuple[Any, dict]:
-    """The kernels of uniform blur (a :class:`~blurgen.pairs.BankKernels` or
-    :class:`~blurgen.pairs.LiveKernels`), and what a dataset's record says of them."""
-    from blurgen.pairs import BankKernels, LiveKernels
-
-    if settings.kernels:
-        from blurgen.bank import KernelBank
-
-        bank = KernelBank.load(settings.kernels)
-        return BankKernels(bank), {"bank": str(settings.kernels), "kernels": len(bank), "size": bank.size,
-                                   "bank_seed": bank.info["seed"], "preset": bank.info["preset"]}
-    from blurgen.presets import kernel_spec
-
-    expl, size = getattr(settings, "expl", None), getattr(settings, "kernel_size", 65)
-    live = LiveKernels(seed=settings.seed, preset=settings.preset, size=size, overrides={"expl": expl} if expl else {})
-    return live, {"live": True, "preset": settings.preset, "size": size, "spec": kernel_spec(settings.preset, expl=expl).to_dict()}
-
-
-def motion_of(settings: Any) -> Any:
-    """The :class:`~blurgen.motion_pairs.Motion` of non-uniform blur, or None for one kernel per pair."""
-    if settings.motion == "uniform":
-        return None
-    from blurgen.motion import shake_preset
-    from blurgen.motion_pairs import Motion
-
-    return Motion(settings.motion, shake_preset(settings.shake, getattr(settings, "fov", 60.0)))
-
-
-def make_synthesizer(settings: Any, source: Any, *, per_image: int = 1) -> Any:
-    """The pair maker of ``settings`` over ``source`` (:func:`open_pair_source` of the same
-    settings), checked first: a :class:`~blurgen.pairs.PairSynthesizer` of kernel or motion blur,
-    or with ``average`` a :class:`~blurgen.video_pairs.FrameAverager` of video windows."""
-    from blurgen.camera import camera_preset
-    from blurgen.pairs import Views
-
-    check_pairs(settings)
-    averaging = averaging_of(settings)
-    return pair_maker(source, kernels=None if averaging else kernel_source(settings)[0], camera=camera_preset(settings.camera),
-                      crop=settings.crop, seed=settings.seed, per_image=per_image, motion=motion_of(settings),
-                      views=Views(settings.orientations, settings.min_scale), averaging=averaging)
-
-
-def pair_maker(source: Any, *, kernels: Any, camera: Any, crop: int | None, seed: int, per_image: int, motion: Any,
-               views: Any, averaging: Any) -> Any:
-    """The one place a pair maker is built from its resolved parts, for Python, ``train`` and each
-    ``blurgen dataset`` worker: a :class:`~blurgen.video_pairs.FrameAverager` when ``averaging``
-    is given (``source`` must then be video windows), else a :class:`~blurgen.pairs.PairSynthesizer`."""
-    if averaging is not None:
-        from blurgen.sources.video import VideoWindows
-        from blurgen.video_pairs import FrameAverager
-
-        if not isinstance(source, VideoWindows):
-            raise SettingError("{average} makes pairs from video windows: open the source with open_pair_source(settings)")
-        return FrameAverager(source, camera, crop=crop, seed=seed, per_image=per_image, averaging=averaging)
-    from blurgen.pairs import PairSynthesizer
-
-    return PairSynthesizer(source, kernels, camera, crop=crop, seed=seed, per_image=per_image, motion=motion, views=views)

@@ -30,11 +30,14 @@ import cv2
 import numpy as np
 
 from blurgen.bank import KernelBank, sample_kernels
-from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose
+from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose, expose_with
 from blurgen.convolve import as_float_image, odd_size
+from blurgen.motion_pairs import choose_objects, instance_masks, margin_for, render_pair_planes, rotation_path
+from blurgen.pair_settings import PAIR_DEFAULTS, PairSettings, check_views
+from blurgen.presets import KernelSpec, kernel_spec
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
 from blurgen.settings import check_choice, check_setting
-from blurgen.sources.images import json_safe_name
+from blurgen.sources.images import is_transparent, json_safe_name, to_rgb
 
 PAIRS_PURPOSE = 0x50414952  # "PAIR": pair draws use derive_seed(seed, PAIRS_PURPOSE)
 
@@ -93,17 +96,25 @@ class BankKernels:
 
 @dataclass(frozen=True)
 class LiveKernels:
-    """Sample i gets trajectory i of ``seed``: the same kernel ``sample_kernels(n, seed=seed)`` holds at i."""
+    """Sample i gets trajectory i of ``seed``: the same kernel ``sample_kernels(n, seed=seed)`` holds at i.
 
-    seed: int = 0
-    preset: str = "deblurgan"
-    size: int = 65
+    The preset (a name or a ``.json`` file, with ``overrides`` of a Markov spec) is resolved once,
+    here: an unknown preset fails now, and a preset file is read once, not for every sample.
+    """
+
+    seed: int = PAIR_DEFAULTS["seed"]
+    preset: str = PAIR_DEFAULTS["preset"]
+    size: int = PAIR_DEFAULTS["kernel_size"]
     exposure: float = 1.0
     overrides: dict = field(default_factory=dict)
+    spec: KernelSpec = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", kernel_spec(self.preset, **self.overrides))
 
     def kernel(self, index: int, uniform: Callable[[int], float]) -> tuple[np.ndarray, dict]:
-        bank = sample_kernels([index], seed=self.seed, size=self.size, preset=self.preset,
-                              exposure=self.exposure, workers=1, **self.overrides)
+        bank = sample_kernels([index], seed=self.seed, size=self.size, preset=self.preset, spec=self.spec,
+                              exposure=self.exposure, workers=1)
         kernel, meta = bank[0]
         return kernel, {"preset": self.preset, **meta}
 
@@ -120,12 +131,10 @@ class Views:
             Views are never enlarged, which would blur the sharp image.
     """
 
-    orientations: bool = False
-    min_scale: float = 1.0
+    orientations: bool = PAIR_DEFAULTS["orientations"]
+    min_scale: float = PAIR_DEFAULTS["min_scale"]
 
     def __post_init__(self) -> None:
-        from blurgen.pair_settings import PairSettings
-
         check_setting(PairSettings, "min_scale", self.min_scale)
 
     @property
@@ -169,35 +178,6 @@ class PairPlan:
 ALPHA_BACKGROUND = "white"  # what a transparent source is composited over, as pair metadata records it
 
 
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    """H×W×3 in the image's own dtype from any supported source image: grey repeated; RGBA
-    composited over white (what shows through where the image is transparent), so the colour a
-    transparent pixel happens to hold never becomes pair content."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"a source image must be H×W or H×W×C with 1, 3 or 4 channels, got shape {image.shape}")
-    if image.shape[2] == 1:
-        return np.repeat(image, 3, axis=2)
-    if image.shape[2] == 4:
-        return over_white(image)
-    return np.ascontiguousarray(image)
-
-
-def over_white(image: np.ndarray) -> np.ndarray:
-    """RGBA (uint8, uint16 or float in [0, 1]) composited over white: RGB in the same dtype."""
-    top = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
-    alpha = image[:, :, 3:4].astype(np.float32) / np.float32(top)
-    rgb = image[:, :, :3].astype(np.float32) * alpha + np.float32(top) * (1 - alpha)
-    return np.rint(rgb).astype(image.dtype) if np.issubdtype(image.dtype, np.integer) else rgb.astype(image.dtype)
-
-
-def is_transparent(image: np.ndarray) -> bool:
-    """Whether a source image has an alpha channel (it is composited over white)."""
-    return np.ndim(image) == 3 and np.shape(image)[2] == 4
-
-
 def to_unit_float(image: np.ndarray) -> np.ndarray:
     """float32 in [0, 1] from uint8, uint16 or float pixels (floats are taken as already in [0, 1])."""
     return as_float_image(image)[0].astype(np.float32, copy=False)
@@ -218,8 +198,6 @@ class PairSynthesizer:
     whole_border: str = "reflect"  # with crop=None: "reflect" (same size) or "valid" (the kernel's margin cut off)
 
     def __post_init__(self) -> None:
-        from blurgen.pair_settings import PairSettings, check_views
-
         check_seed(self.seed)
         check_setting(PairSettings, "crop", self.crop)
         check_views(self.crop, self.motion is None, self.views.orientations, self.views.min_scale)
@@ -252,8 +230,6 @@ class PairSynthesizer:
         height, width = image_shape[:2]
         path, margin = None, self.margin
         if self.motion is not None:
-            from blurgen.motion_pairs import rotation_path, margin_for
-
             path = rotation_path(self.motion, self.seed, index, draw, image_shape)
             margin = margin_for(path, image_shape)
         if self.crop is None:
@@ -343,9 +319,6 @@ class PairSynthesizer:
         return Pair(blurred, sharp, {**meta, **source_facts(self.source, plan.source_index, image)}), plan, blur_map
 
     def motion_blur(self, region: np.ndarray, plan: PairPlan, image_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, dict]:
-        from blurgen.camera import expose_with
-        from blurgen.motion_pairs import choose_objects, instance_masks, render_pair_planes
-
         key = np.uint64(plan.key)
 
         def draw(counter: int) -> float:

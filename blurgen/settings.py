@@ -66,6 +66,8 @@ class Option:
     given as a path; ``cli``: on the command line at all. The trainer's table also uses ``paper``
     (the value ``--paper`` sets; ``paper_fixed``: an explicit other value is then an error),
     ``kept`` (a resumed run must keep it) and ``legacy`` (the value of checkpoints that predate it).
+    ``group``: the settings it works with (the pair table's ``live`` kernels and ``video``
+    averaging), from which a table's rules take their lists.
     """
 
     help: str
@@ -80,6 +82,7 @@ class Option:
     paper_fixed: bool = True
     kept: bool = False
     legacy: Any = UNSET
+    group: str = ""
 
     def flag(self, name: str) -> str:
         """The option's command-line name (``--compile/--no-compile``: ``--compile``)."""

@@ -32,10 +32,12 @@ from blurgen.camera import (
     CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linear_table, linearise, response_camera, sample_camera,
 )
 from blurgen.interpolate import interpolate_frames, mean_motion, thumbnail
+from blurgen.pair_settings import PAIR_DEFAULTS, PairSettings
 from blurgen.pairs import PAIRS_PURPOSE, ImageTooSmall, Pair, source_facts, to_unit_float
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
 from blurgen.settings import check_setting
 from blurgen.sources.images import BadImage
+from blurgen.sources.video import parse_lengths
 
 SCENE_CUT = "scene_cut"
 STILL = "below_min_motion"
@@ -60,15 +62,12 @@ class Averaging:
     """
 
     lengths: tuple[int, int] = (7, 23)
-    interpolate: int = 1
-    flow: str = "dis"
-    min_motion: float = 0.0
-    response: str = "srgb"
+    interpolate: int = PAIR_DEFAULTS["interpolate"]
+    flow: str = PAIR_DEFAULTS["flow"]
+    min_motion: float = PAIR_DEFAULTS["min_motion"]
+    response: str = PAIR_DEFAULTS["response"]
 
     def __post_init__(self) -> None:  # the pair settings table's own rules, not a second copy of them
-        from blurgen.pair_settings import PairSettings
-        from blurgen.sources.video import parse_lengths
-
         parse_lengths(f"{self.lengths[0]}-{self.lengths[1]}")
         for name in ("interpolate", "flow", "min_motion", "response"):
             check_setting(PairSettings, name, getattr(self, name))

@@ -4,6 +4,8 @@ other without cycles."""
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,8 +32,31 @@ def test_the_blur_generators_blurgen_is_compared_with_are_never_imported_by_blur
         assert not {path: names for path, names in offenders.items() if names}, package
 
 
-def test_train_modules_import_each_other_without_cycles():
-    graph = {f"train.{path.stem}": imported(path, "train") for path in (ROOT / "train").glob("*.py")}
+def module_of(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Each module of ``package`` (its sub-packages included) -> the modules of it that it imports;
+    ``from a.b import c`` counts as importing ``a.b.c`` when that is a module."""
+    modules = {module_of(path) for path in (ROOT / package).rglob("*.py")}
+    graph = {}
+    for path in (ROOT / package).rglob("*.py"):
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package:
+                named = {f"{node.module}.{alias.name}" for alias in node.names} & modules
+                targets |= named or {node.module}
+            elif isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names if alias.name.split(".")[0] == package}
+        graph[module_of(path)] = targets & modules - {module_of(path)}
+    return graph
+
+
+@pytest.mark.parametrize("package", ["blurgen", "train"])
+def test_modules_import_each_other_without_cycles(package):
+    graph = import_graph(package)
     done, active = set(), []
 
     def visit(module: str) -> None:
@@ -39,10 +64,27 @@ def test_train_modules_import_each_other_without_cycles():
         if module in done:
             return
         active.append(module)
-        for target in graph.get(module, ()):
+        for target in sorted(graph.get(module, ())):
             visit(target)
         active.pop()
         done.add(module)
 
-    for module in graph:
+    for module in sorted(graph):
         visit(module)
+
+
+def test_only_the_command_lines_import_the_project_inside_functions():
+    # A command imports its own modules when it runs, so that `blurgen --help` and `train --help` start
+    # fast; anywhere else an import inside a function would only hide a cycle from the test above.
+    commands = {ROOT / "blurgen" / "cli.py", ROOT / "train" / "cli.py"}
+    inside = {}
+    for folder in ("blurgen", "train"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path in commands:
+                continue
+            for function in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+                for node in ast.walk(function):
+                    names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                    if any(name.split(".")[0] in ("blurgen", "train") for name in names):
+                        inside.setdefault(str(path.relative_to(ROOT)), []).append(node.lineno)
+    assert not inside

@@ -120,7 +120,7 @@ def test_a_value_with_braces_is_quoted_as_given():
 
 def test_python_builds_video_pairs_when_average_is_set_the_same_pairs_the_command_writes(tmp_path):
     from fixtures import moving_scene, write_clip
-    from blurgen.pair_settings import make_synthesizer, open_pair_source
+    from blurgen.synthesis import make_synthesizer, open_pair_source
     from blurgen.sources.images import read_image
     from blurgen.video_pairs import FrameAverager
 

@@ -28,6 +28,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from blurgen.sources import SourceError
+from blurgen.sources.coco import CocoSource, boxes_in_crop
+from blurgen.sources.paired import dataset_metadata
 from blurgen.settings import check_choice
 from train.checkpoint import load_tensors
 
@@ -153,10 +156,6 @@ class DetectionEvaluation:
 def coco_truth_for(pairs: object, limit: int | None = None) -> tuple[dict | None, str | None]:
     """COCO boxes moved into each pair's crop, by pair index, when ``pairs`` are ``blurgen dataset``
     output made from a COCO source; else (None, the reason)."""
-    from blurgen.sources import SourceError
-    from blurgen.sources.coco import CocoSource, boxes_in_crop
-    from blurgen.sources.paired import dataset_metadata
-
     try:
         settings, metadata = dataset_metadata(pairs)
     except (SourceError, AttributeError) as error:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from blurgen.contact_sheet import image_sheet
 from blurgen.sources import BadImage
 from train.blocks import pad_to_multiple
 from train.metrics import PROTOCOL, psnr, ssim, to_uint8_levels
@@ -200,8 +201,6 @@ def extremes_sheet(generator: nn.Module, pairs: object, report: dict, device: to
                    amp_dtype: torch.dtype | None = None, tile: int = 0, title: str = "") -> np.ndarray:
     """A BGR uint8 picture of the ``count`` worst and ``count`` best pairs of an :func:`evaluate`
     report by PSNR gain: blurred | restored | sharp per row, with their PSNR (restored again)."""
-    from blurgen.contact_sheet import image_sheet
-
     ranked = sorted(report["per_image"], key=lambda row: row["psnr_gain"])
     chosen = ranked if len(ranked) <= 2 * count else ranked[:count] + ranked[-count:]
     images = {}

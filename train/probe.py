@@ -10,15 +10,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from blurgen.pairs import LiveKernels, PairSynthesizer
+from blurgen.sources import DeadLeaves
 from train.critics import scores
 from train.gan import critic_loss
 
 
 def synthetic_crops(count: int, crop: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``count`` (blurred, sharp) pairs of the built-in corpus: two N×3×crop×crop tensors in [-1, 1]."""
-    from blurgen.pairs import LiveKernels, PairSynthesizer
-    from blurgen.sources import DeadLeaves
-
     synthesizer = PairSynthesizer(DeadLeaves(n=count, height=crop * 2, width=crop * 2, seed=seed), LiveKernels(seed=seed, size=33),
                                   crop=crop, seed=seed)
     pairs = [synthesizer[i] for i in range(count)]

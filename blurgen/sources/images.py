@@ -187,3 +187,32 @@ def encode_png(image: np.ndarray, compression: int | None = None) -> bytes:
     if not ok:
         raise OSError("OpenCV could not encode the PNG")
     return encoded.tobytes()
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """H×W×3 in the image's own dtype from any supported source image: grey repeated; RGBA
+    composited over white (what shows through where the image is transparent), so the colour a
+    transparent pixel happens to hold never becomes pair content."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"a source image must be H×W or H×W×C with 1, 3 or 4 channels, got shape {image.shape}")
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    if image.shape[2] == 4:
+        return over_white(image)
+    return np.ascontiguousarray(image)
+
+
+def over_white(image: np.ndarray) -> np.ndarray:
+    """RGBA (uint8, uint16 or float in [0, 1]) composited over white: RGB in the same dtype."""
+    top = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
+    alpha = image[:, :, 3:4].astype(np.float32) / np.float32(top)
+    rgb = image[:, :, :3].astype(np.float32) * alpha + np.float32(top) * (1 - alpha)
+    return np.rint(rgb).astype(image.dtype) if np.issubdtype(image.dtype, np.integer) else rgb.astype(image.dtype)
+
+
+def is_transparent(image: np.ndarray) -> bool:
+    """Whether a source image has an alpha channel (it is composited over white)."""
+    return np.ndim(image) == 3 and np.shape(image)[2] == 4

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blurgen.sources.images import SourceError, read_image
+from blurgen.sources.images import SourceError, encode_png, read_image
 
 TINTS = 2  # colour versions per training photo
 TINT_SEED = 0
@@ -128,8 +128,6 @@ class TrainingPhotos:
 
 def write_training_photos(out: Path) -> list[Path]:
     """Write :class:`TrainingPhotos` as PNGs into ``out`` (created), named by their ids; returns the paths."""
-    from blurgen.sources.images import encode_png
-
     photos = TrainingPhotos()
     out.mkdir(parents=True, exist_ok=True)
     written = []

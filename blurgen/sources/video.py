@@ -23,10 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurgen.pairs import to_rgb
 from blurgen.rng import derive_seed, stream_key, uniform
 from blurgen.sources.gopro import is_gopro, split_folder
-from blurgen.sources.images import CORRUPT, IMAGE_EXTENSIONS, TRUNCATED, BadImage, SourceError, read_image, walk_once
+from blurgen.sources.images import CORRUPT, IMAGE_EXTENSIONS, TRUNCATED, BadImage, SourceError, read_image, to_rgb, walk_once
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 GOPRO_FPS = 240.0  # GoPro_Large's frames were filmed at 240 fps

@@ -8,12 +8,14 @@ import cv2
 import numpy as np
 
 from blurgen.bank import KernelBank, kernel_path
-from blurgen.camera import camera_preset, draw_camera, expose
+from blurgen.camera import camera_preset, draw_camera, expose, expose_with
 from blurgen.contact_sheet import kernel_to_uint8
 from blurgen.kernel import EXPOSURES_ALL, rasterise
-from blurgen.pairs import to_rgb
+from blurgen.motion import draw_rotation_path, shake_preset
+from blurgen.motion_pairs import margin_for
+from blurgen.nonuniform import render
 from blurgen.rng import PairCounter, stream_key, uniform
-from blurgen.sources.images import encode_png
+from blurgen.sources.images import encode_png, to_rgb
 
 PREVIEW_SIDE = 256
 TRAJECTORY_POINTS = 400
@@ -70,11 +72,6 @@ def preview_region(image: np.ndarray, margin: int) -> np.ndarray:
 def motion_preview(image: np.ndarray, camera_name: str, shake_name: str, index: int, seed: int = 0) -> dict:
     """The 256×256 centre of ``image``, sharp and blurred by camera rotation (sample ``index`` of
     the ``shake_name`` preset, the photo's centre as principal point), with its blur map."""
-    from blurgen.camera import expose_with
-    from blurgen.motion import draw_rotation_path, shake_preset
-    from blurgen.motion_pairs import margin_for
-    from blurgen.nonuniform import render
-
     key = np.uint64(stream_key(np.uint64(seed), np.uint64(index)))
 
     def draw(counter: int) -> float:
