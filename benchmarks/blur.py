@@ -6,7 +6,7 @@ Per core (one thread everywhere) it times, in the same run:
   generator makes), per crop;
 * ``cv2.filter2D`` per crop (65-px kernel, reflected borders);
 * ``blurgen.blur`` on a crop with its margin (``border="valid"``);
-* whole pairs from :class:`blurgen.pairs.PairSynthesizer` with cameras none, gamma, realistic.
+* whole pairs from :class:`blurgen.pairs.synthesizer.PairSynthesizer` with cameras none, gamma, realistic.
 Batched (torch): ``blur_batch`` and the realistic camera on the CPU (1 thread and all), and on
 CUDA when a GPU is present (batch 256).
 
@@ -32,12 +32,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from blurgen.bank import sample_kernels  # noqa: E402
-from blurgen.camera import CAMERA_PRESETS, CameraDraws  # noqa: E402
-from blurgen.camera_torch import expose_batch, signed_key  # noqa: E402
-from blurgen.convolve import blur  # noqa: E402
-from blurgen.convolve_torch import blur_batch  # noqa: E402
-from blurgen.pairs import BankKernels, PairSynthesizer  # noqa: E402
+from blurgen.kernels.bank import sample_kernels  # noqa: E402
+from blurgen.blur.camera import CAMERA_PRESETS, CameraDraws  # noqa: E402
+from blurgen.blur.camera_torch import expose_batch, signed_key  # noqa: E402
+from blurgen.blur.convolve import blur  # noqa: E402
+from blurgen.blur.convolve_torch import blur_batch  # noqa: E402
+from blurgen.pairs.synthesizer import BankKernels, PairSynthesizer  # noqa: E402
 
 CROP = 256
 

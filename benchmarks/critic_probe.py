@@ -1,6 +1,6 @@
 """Can each critic tell sharp from blurred? Every ``--critic`` is trained alone with WGAN-GP on
 sharp vs blurred crops of the built-in dead-leaves corpus (the blurred crops playing the
-generator's output at step 0), then ranks held-out pairs (:mod:`train.probe`): the measurement
+generator's output at step 0), then ranks held-out pairs (:mod:`train.eval.probe`): the measurement
 behind the default ``--critic spectral``.
 
 Usage: python benchmarks/critic_probe.py     Writes benchmarks/results/critic-probe-{cpu,cuda}.json and .md.
@@ -18,9 +18,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run as a script, this file's folder would make "train" mean this file
 
-from train.critics import CRITICS  # noqa: E402
-from train.models import make_critic  # noqa: E402
-from train.probe import critic_probe  # noqa: E402
+from train.archs.critics import CRITICS  # noqa: E402
+from train.archs.registry import make_critic  # noqa: E402
+from train.eval.probe import critic_probe  # noqa: E402
 
 
 def main() -> None:

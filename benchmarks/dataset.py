@@ -31,10 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from blurgen.camera import camera_preset  # noqa: E402
-from blurgen.dataset import DatasetSpec  # noqa: E402
-from blurgen.distribute import build_dataset, keep_freed_memory  # noqa: E402
-from blurgen.pairs import LiveKernels  # noqa: E402
+from blurgen.blur.camera import camera_preset  # noqa: E402
+from blurgen.output.dataset import DatasetSpec  # noqa: E402
+from blurgen.output.distribute import build_dataset, keep_freed_memory  # noqa: E402
+from blurgen.pairs.synthesizer import LiveKernels  # noqa: E402
 from blurgen.sources import FolderSource, dead_leaves_image, read_image  # noqa: E402
 from blurgen.sources.images import encode_png  # noqa: E402
 

@@ -130,7 +130,7 @@ def training_plot(results: Path, out: Path) -> Path:
 
 
 def presets_plot(out: Path, count: int) -> Path:
-    from blurgen.bank import sample_kernels
+    from blurgen.kernels.bank import sample_kernels
 
     figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     lengths, footprints = [], []
@@ -223,17 +223,17 @@ def photo(side: int) -> np.ndarray:
 
 
 def kernels_picture(out: Path, count: int) -> Path:
-    from blurgen.bank import sample_kernels
-    from blurgen.contact_sheet import contact_sheet, write_png
+    from blurgen.kernels.bank import sample_kernels
+    from blurgen.output.contact_sheet import contact_sheet, write_png
 
     bank = sample_kernels(count, preset="mixture", seed=0)
     return write_png(out / "kernels.png", contact_sheet(bank, title=f"blurgen kernels --preset mixture --n {count}"))
 
 
 def cameras_picture(out: Path, side: int) -> Path:
-    from blurgen.camera import CAMERA_PRESETS, draw_camera, expose
-    from blurgen.contact_sheet import image_sheet, write_png
-    from blurgen.pairs import LiveKernels
+    from blurgen.blur.camera import CAMERA_PRESETS, draw_camera, expose
+    from blurgen.output.contact_sheet import image_sheet, write_png
+    from blurgen.pairs.synthesizer import LiveKernels
 
     sharp = photo(side)
     kernel, meta = LiveKernels(seed=3, preset="deblurgan").kernel(0, lambda counter: 0.5)
@@ -244,11 +244,11 @@ def cameras_picture(out: Path, side: int) -> Path:
 
 
 def motion_picture(out: Path, side: int) -> Path:
-    from blurgen.camera import CAMERA_PRESETS
-    from blurgen.contact_sheet import motion_sheet, write_png
-    from blurgen.motion import shake_preset
-    from blurgen.motion_pairs import Motion
-    from blurgen.pairs import LiveKernels, PairSynthesizer
+    from blurgen.blur.camera import CAMERA_PRESETS
+    from blurgen.output.contact_sheet import motion_sheet, write_png
+    from blurgen.blur.motion import shake_preset
+    from blurgen.pairs.motion import Motion
+    from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
 
     with tempfile.TemporaryDirectory() as folder:
         source = annotated_photo(Path(folder), side)
@@ -291,13 +291,13 @@ def annotated_photo(folder: Path, side: int) -> object:
 def restoration_picture(out: Path, limit: int | None) -> Path:
     import torch
 
-    from blurgen.contact_sheet import image_sheet, write_png
-    from blurgen.evalset import EvalsetSpec, build_evalset
+    from blurgen.output.contact_sheet import image_sheet, write_png
+    from blurgen.output.evalset import EvalsetSpec, build_evalset
     from blurgen.sources import open_pairs
     from train.checkpoint import load_checkpoint
     from train.config import recorded
-    from train.evaluate import evaluate
-    from train.models import make_generator
+    from train.eval.evaluate import evaluate
+    from train.archs.registry import make_generator
 
     state = load_checkpoint("builtin")
     generator = make_generator(recorded(state["args"])).eval()

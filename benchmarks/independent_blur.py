@@ -51,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from blurgen.evalset import fit_within  # noqa: E402
+from blurgen.output.evalset import fit_within  # noqa: E402
 from blurgen.sources.packaged import PackagedPhotos  # noqa: E402
 
 SIDE = 33  # kernel canvas

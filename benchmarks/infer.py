@@ -24,8 +24,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from train.evaluate import restore  # noqa: E402
-from train.models import Generator  # noqa: E402
+from train.eval.evaluate import restore  # noqa: E402
+from train.archs.registry import Generator  # noqa: E402
 
 
 def images_per_s(generator: torch.nn.Module, frames: torch.Tensor, batch: int, amp: torch.dtype | None, device: torch.device) -> float:

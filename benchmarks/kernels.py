@@ -29,8 +29,8 @@ sys.path.insert(1, str(ROOT / "tests"))
 
 import oracle  # noqa: E402  (the pure-Python baseline lives with the tests)
 
-from blurgen.bank import sample_kernels  # noqa: E402
-from blurgen.kernel import EXPOSURES_ALL  # noqa: E402
+from blurgen.kernels.bank import sample_kernels  # noqa: E402
+from blurgen.kernels.raster import EXPOSURES_ALL  # noqa: E402
 
 DEBLURGAN_EXPL = (0.003, 0.005, 0.007, 0.008, 0.009, 0.01)
 

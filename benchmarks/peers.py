@@ -166,8 +166,8 @@ def response(blur: Blur, key: int, size: int = PEER_SIZE) -> np.ndarray:
 
 
 def peer_bank(name: str, count: int, seed: int = 0) -> object:
-    """A :class:`~blurgen.bank.KernelBank` of ``count`` responses of peer ``name`` (keys seed·10⁶ + i)."""
-    from blurgen.bank import KernelBank
+    """A :class:`~blurgen.kernels.bank.KernelBank` of ``count`` responses of peer ``name`` (keys seed·10⁶ + i)."""
+    from blurgen.kernels.bank import KernelBank
 
     blur = PEER_BLURS[name]()
     kernels = np.stack([response(blur, seed * 1_000_000 + i) for i in range(count)])
@@ -177,7 +177,7 @@ def peer_bank(name: str, count: int, seed: int = 0) -> object:
 
 def make_bank(generator: Generator, count: int, folder: Path) -> Path:
     """The row's kernel bank, made once: ``<folder>/<bank name>.npz``."""
-    from blurgen.bank import sample_kernels
+    from blurgen.kernels.bank import sample_kernels
 
     path = folder / f"{generator.preset or generator.name}.npz"
     if not path.exists():
@@ -201,7 +201,7 @@ def rate(work: Callable[[int], object], count: int) -> float:
 
 def kernel_makers() -> dict[str, Callable[[int], object]]:
     """Each installed generator's own kernel call, one 31-px kernel per call (deepinv: batches of 64)."""
-    from blurgen.bank import sample_kernels
+    from blurgen.kernels.bank import sample_kernels
 
     makers = {}
     if installed(GENERATORS["albumentations"]):
@@ -234,8 +234,8 @@ def measure_speed(quick: bool = False) -> dict:
     import cv2
     import torch
 
-    from blurgen.camera import camera_preset
-    from blurgen.pairs import LiveKernels, PairSynthesizer
+    from blurgen.blur.camera import camera_preset
+    from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
     from blurgen.sources import builtin_corpus
 
     torch.set_num_threads(1)
@@ -302,7 +302,7 @@ def measure_row(generator: Generator, seed: int, steps: int, bank: Path, runs: P
 
 def quick_sets(runs: Path) -> dict[str, Path]:
     """For the test of this script: one tiny set of real pairs standing for every scored set."""
-    from blurgen.evalset import EvalsetSpec, build_evalset
+    from blurgen.output.evalset import EvalsetSpec, build_evalset
 
     folder = runs / "sets" / "quick"
     if not folder.exists():
@@ -326,7 +326,7 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def kernel_stats(bank: Path) -> dict:
-    from blurgen.bank import KernelBank
+    from blurgen.kernels.bank import KernelBank
 
     stats = KernelBank.load(bank).stats()
     return {"kernels": stats["count"], "size": stats["size"], "footprint_median_px": stats["footprint_px"].get("p50"),

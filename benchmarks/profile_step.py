@@ -20,11 +20,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run as a script, this file's folder would make "train" mean this file
 
-from train.content import ContentLoss  # noqa: E402
+from train.losses.content import ContentLoss  # noqa: E402
 from train.critic_step import CriticStep  # noqa: E402
 from train.generator_step import GeneratorStep  # noqa: E402
 from train.machine import autocast, cores_here  # noqa: E402
-from train.models import make_critic, make_generator  # noqa: E402
+from train.archs.registry import make_critic, make_generator  # noqa: E402
 
 
 def seconds(work, repeats: int) -> float:

@@ -39,12 +39,12 @@ sys.path[0] = str(ROOT)  # run as a script, this file's folder would make "train
 
 from blurgen.sources import dead_leaves_image  # noqa: E402
 from train.config import TrainConfig, resolved  # noqa: E402
-from train.content import ContentLoss, PerceptualLoss, vgg_conv3_3  # noqa: E402
+from train.losses.content import ContentLoss, PerceptualLoss, vgg_conv3_3  # noqa: E402
 from train.flops import CountFlops  # noqa: E402
-from train.gan import GRADIENT_PENALTY_WEIGHT, critic_loss  # noqa: E402
+from train.losses.gan import GRADIENT_PENALTY_WEIGHT, critic_loss  # noqa: E402
 from train.loop import train  # noqa: E402
 from train.machine import cores_here, cpu_has_bf16, plan_threads  # noqa: E402
-from train.models import make_critic_for, make_generator, parameter_count  # noqa: E402
+from train.archs.registry import make_critic_for, make_generator, parameter_count  # noqa: E402
 
 # Dense peak FLOP/s (bf16, TF32) by device name, from the vendors' data sheets.
 PEAKS = (("H100 PCIe", 756e12, 378e12), ("H100", 989e12, 494e12), ("H200", 989e12, 494e12), ("A100", 312e12, 156e12))

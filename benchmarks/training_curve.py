@@ -28,7 +28,7 @@ RECIPE = ("--mix synth --builtin photos --lr 5e-4 --adv-weight 0 --camera gamma 
 def main() -> None:
     from typer.testing import CliRunner
 
-    from blurgen.evalset import EvalsetSpec, build_evalset
+    from blurgen.output.evalset import EvalsetSpec, build_evalset
     from train.cli import train_app
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -29,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from blurgen.dataset import DatasetConfig, dataset_spec  # noqa: E402
-from blurgen.distribute import build_dataset, keep_freed_memory  # noqa: E402
+from blurgen.output.dataset import DatasetConfig, dataset_spec  # noqa: E402
+from blurgen.output.distribute import build_dataset, keep_freed_memory  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 720
 

@@ -14,58 +14,58 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Expl": "blurgen.trajectory",
-    "TrajectorySpec": "blurgen.trajectory",
-    "Trajectory": "blurgen.trajectory",
-    "sample_trajectory": "blurgen.trajectory",
-    "rasterise": "blurgen.kernel",
-    "PRESETS": "blurgen.presets",
-    "trajectory_spec": "blurgen.presets",
-    "KernelBank": "blurgen.bank",
-    "BankFormatError": "blurgen.bank",
-    "sample_kernels": "blurgen.bank",
-    "blur": "blurgen.convolve",
-    "blur_batch": "blurgen.convolve_torch",
-    "Camera": "blurgen.camera",
-    "CameraDraws": "blurgen.camera",
-    "CAMERA_PRESETS": "blurgen.camera",
-    "camera_preset": "blurgen.camera",
-    "expose": "blurgen.camera",
-    "expose_batch": "blurgen.camera_torch",
-    "PairSynthesizer": "blurgen.pairs",
-    "BankKernels": "blurgen.pairs",
-    "LiveKernels": "blurgen.pairs",
-    "Pair": "blurgen.pairs",
-    "ImageTooSmall": "blurgen.pairs",
-    "Views": "blurgen.pairs",
-    "PairSettings": "blurgen.pair_settings",
-    "make_synthesizer": "blurgen.synthesis",
-    "open_pair_source": "blurgen.synthesis",
-    "DatasetConfig": "blurgen.dataset",
-    "dataset_spec": "blurgen.dataset",
-    "build_dataset": "blurgen.distribute",
-    "PairDataset": "blurgen.pairs_torch",
-    "SharpCropDataset": "blurgen.pairs_torch",
-    "pairs_on_device": "blurgen.pairs_torch",
+    "Expl": "blurgen.kernels.trajectory",
+    "TrajectorySpec": "blurgen.kernels.trajectory",
+    "Trajectory": "blurgen.kernels.trajectory",
+    "sample_trajectory": "blurgen.kernels.trajectory",
+    "rasterise": "blurgen.kernels.raster",
+    "PRESETS": "blurgen.kernels.presets",
+    "trajectory_spec": "blurgen.kernels.presets",
+    "KernelBank": "blurgen.kernels.bank",
+    "BankFormatError": "blurgen.kernels.bank",
+    "sample_kernels": "blurgen.kernels.bank",
+    "blur": "blurgen.blur.convolve",
+    "blur_batch": "blurgen.blur.convolve_torch",
+    "Camera": "blurgen.blur.camera",
+    "CameraDraws": "blurgen.blur.camera",
+    "CAMERA_PRESETS": "blurgen.blur.camera",
+    "camera_preset": "blurgen.blur.camera",
+    "expose": "blurgen.blur.camera",
+    "expose_batch": "blurgen.blur.camera_torch",
+    "PairSynthesizer": "blurgen.pairs.synthesizer",
+    "BankKernels": "blurgen.pairs.synthesizer",
+    "LiveKernels": "blurgen.pairs.synthesizer",
+    "Pair": "blurgen.pairs.synthesizer",
+    "ImageTooSmall": "blurgen.pairs.synthesizer",
+    "Views": "blurgen.pairs.synthesizer",
+    "PairSettings": "blurgen.pairs.settings",
+    "make_synthesizer": "blurgen.pairs.build",
+    "open_pair_source": "blurgen.pairs.build",
+    "DatasetConfig": "blurgen.output.dataset",
+    "dataset_spec": "blurgen.output.dataset",
+    "build_dataset": "blurgen.output.distribute",
+    "PairDataset": "blurgen.pairs.datasets",
+    "SharpCropDataset": "blurgen.pairs.datasets",
+    "pairs_on_device": "blurgen.pairs.datasets",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from blurgen.bank import BankFormatError, KernelBank, sample_kernels
-    from blurgen.camera import CAMERA_PRESETS, Camera, CameraDraws, camera_preset, expose
-    from blurgen.camera_torch import expose_batch
-    from blurgen.convolve import blur
-    from blurgen.convolve_torch import blur_batch
-    from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer, Views
-    from blurgen.dataset import DatasetConfig, dataset_spec
-    from blurgen.distribute import build_dataset
-    from blurgen.pair_settings import PairSettings
-    from blurgen.synthesis import make_synthesizer, open_pair_source
-    from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
-    from blurgen.kernel import rasterise
-    from blurgen.presets import PRESETS, trajectory_spec
-    from blurgen.trajectory import Expl, Trajectory, TrajectorySpec, sample_trajectory
+    from blurgen.kernels.bank import BankFormatError, KernelBank, sample_kernels
+    from blurgen.blur.camera import CAMERA_PRESETS, Camera, CameraDraws, camera_preset, expose
+    from blurgen.blur.camera_torch import expose_batch
+    from blurgen.blur.convolve import blur
+    from blurgen.blur.convolve_torch import blur_batch
+    from blurgen.pairs.synthesizer import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer, Views
+    from blurgen.output.dataset import DatasetConfig, dataset_spec
+    from blurgen.output.distribute import build_dataset
+    from blurgen.pairs.settings import PairSettings
+    from blurgen.pairs.build import make_synthesizer, open_pair_source
+    from blurgen.pairs.datasets import PairDataset, SharpCropDataset, pairs_on_device
+    from blurgen.kernels.raster import rasterise
+    from blurgen.kernels.presets import PRESETS, trajectory_spec
+    from blurgen.kernels.trajectory import Expl, Trajectory, TrajectorySpec, sample_trajectory
 
 
 def __getattr__(name: str) -> object:

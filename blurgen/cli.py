@@ -16,8 +16,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from blurgen.settings import SettingError, check_choice, command_parameters, from_command
-from blurgen.stopping import INTERRUPTED_EXIT, stop_on_sigterm
+from blurgen.settings import SettingError, command_parameters, from_command
+from blurgen.command import fail, interrupted
+from blurgen.stopping import stop_on_sigterm
 from rich.table import Table
 
 app = typer.Typer(
@@ -30,18 +31,6 @@ app = typer.Typer(
 console = Console(stderr=True)  # progress and messages
 COMPILED_AFTER_S = 3.0  # loading cached machine code takes well under a second; more means numba compiled it
 summary = Console()  # the closing table of a command: its result, on stdout
-
-
-def fail(message: str) -> typer.Exit:
-    """Print one clear line and return the exit to raise (status 2, as for bad usage)."""
-    typer.secho(f"error: {message}", err=True, fg="red")  # one line, never wrapped
-    return typer.Exit(2)
-
-
-def interrupted(message: str) -> typer.Exit:
-    """Ctrl-C or SIGTERM: one line saying where the command stopped and how to go on; status 130."""
-    typer.secho(f"interrupted: {message}", err=True, fg="yellow")
-    return typer.Exit(INTERRUPTED_EXIT)
 
 
 @app.command()
@@ -62,9 +51,9 @@ def kernels(
     """Sample camera-shake blur kernels into a kernel bank (kernels.npz) with a contact sheet (kernels.png)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from blurgen.bank import parse_exposures, sample_kernels, warm_up_kernels
-    from blurgen.presets import preset_file_settings
-    from blurgen.contact_sheet import contact_sheet, write_kernel_pngs, write_png
+    from blurgen.kernels.bank import parse_exposures, sample_kernels, warm_up_kernels
+    from blurgen.kernels.presets import preset_file_settings
+    from blurgen.output.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
     if (out / "kernels.npz").exists() and not overwrite:
         raise fail(f"--out {out} already holds a kernel bank (kernels.npz); use another --out, or --overwrite to replace it")
@@ -129,9 +118,9 @@ def kernels(
 
 def dataset(**given: object) -> None:
     """Blur a corpus of sharp images into aligned (blurred, sharp) pairs on disk."""
-    from blurgen.bank import BankFormatError
-    from blurgen.dataset import DatasetConfig, DatasetMismatch, dataset_spec, write_preview
-    from blurgen.distribute import select_shards
+    from blurgen.kernels.bank import BankFormatError
+    from blurgen.output.dataset import DatasetConfig, DatasetMismatch, dataset_spec, write_preview
+    from blurgen.output.distribute import select_shards
     from blurgen.sources import SourceError
 
     try:
@@ -164,8 +153,8 @@ def write_dataset(spec: object, config: object) -> tuple[dict, float, float]:
     """Run the dataset's shards of this job with a progress bar: (report, seconds in all, seconds of code load)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from blurgen.dataset import DatasetMismatch, warm_up
-    from blurgen.distribute import build_dataset, keep_freed_memory, shards_done
+    from blurgen.output.dataset import DatasetMismatch, warm_up
+    from blurgen.output.distribute import build_dataset, keep_freed_memory, shards_done
 
     keep_freed_memory()  # this process writes pairs too (--workers 1, small jobs)
     started = time.perf_counter()
@@ -253,7 +242,7 @@ def report_problems(report: dict, spec: object) -> None:
 
 
 def dataset_parameters() -> list:
-    from blurgen.dataset import DatasetConfig
+    from blurgen.output.dataset import DatasetConfig
 
     return command_parameters(DatasetConfig)
 
@@ -262,36 +251,34 @@ dataset.__signature__ = inspect.Signature(dataset_parameters())
 app.command()(dataset)
 
 
-@app.command()
-def evalset(
-    out: Annotated[Path, typer.Option(help="Output folder: blur/, sharp/, meta.jsonl, evalset.json.")] = Path("evalset"),
-    src: Annotated[Optional[Path], typer.Option(help="Sharp photos to use instead of the ones scikit-image ships (any source 'blurgen dataset' takes).")] = None,
-    per_image: Annotated[int, typer.Option("--per-image", help="Blurred versions of each photo.", min=1)] = 4,
-    max_side: Annotated[int, typer.Option("--max-side", help="Downscale photos so the longer side is at most this (0: keep full size).", min=0)] = 640,
-    preset: Annotated[str, typer.Option(help="Kernel preset, as for 'blurgen kernels'.")] = "deblurgan",
-    kernel_size: Annotated[int, typer.Option("--kernel-size", help="Kernel side in px (the border cropped off is half of it).", min=3, max=1025)] = 65,
-    camera: Annotated[str, typer.Option(help="Camera preset: gamma (default: blur in linear light), none, mixed, realistic or wide.")] = "gamma",
-    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same bytes.", min=0)] = 0,
-) -> None:
+def output_parameter(default: Path | None, help: str) -> inspect.Parameter:
+    """A command's own --out or --src option, beside the ones its settings table generates."""
+    kind = Path if default is not None else Optional[Path]
+    return inspect.Parameter("out" if default is not None else "src", inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[kind, typer.Option(help=help)])
+
+
+def evalset(out: Path, src: Optional[Path], **given: object) -> None:
     """Write a paired evaluation set of real photographs (blur/ + sharp/), with no download.
 
     The default photos are the colour photographs that ship inside scikit-image (licences in
     evalset.json). Kernels and camera draws come from a stream of their own, never the one a
     training run with the same seed uses.
     """
-    from blurgen.evalset import EvalsetExists, EvalsetSpec, build_evalset
+    from blurgen.output.evalset import EvalsetExists, EvalsetSpec, build_evalset
     from blurgen.sources import SourceError, open_source
 
     started = time.perf_counter()
     try:
+        spec = from_command(EvalsetSpec, given)
         source = open_source(src) if src is not None else None
-        spec = EvalsetSpec(seed=seed, per_image=per_image, preset=preset, kernel_size=kernel_size, camera=camera,
-                           max_side=max_side or None)
         with console.status("blurring photos") as status:
             settings = build_evalset(out, spec, source, on_pair=lambda key: status.update(f"blurred {key}"))
     except KeyboardInterrupt:
         raise interrupted(f"nothing written to {out} (the set is written under a temporary name and renamed when whole); "
                           "run the command again") from None
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
     except (EvalsetExists, SourceError, ValueError, TypeError) as error:
         raise fail(str(error)) from None
     except OSError as error:
@@ -305,39 +292,40 @@ def evalset(
     summary.print(table)
 
 
-@app.command("motion-sheet")
-def motion_sheet_command(
-    out: Annotated[Path, typer.Option(help="The picture to write (PNG).")] = Path("motion.png"),
-    src: Annotated[Optional[Path], typer.Option(help="Sharp images (any source 'blurgen dataset' takes; COCO for moving objects). Default: the photos that ship in scikit-image.")] = None,
-    motion: Annotated[str, typer.Option(help="rotation (the camera rotates; 'camera': its former name), objects or mixed.")] = "rotation",
-    shake: Annotated[str, typer.Option(help="shake, kohler or roll.")] = "shake",
-    fov: Annotated[float, typer.Option(help="Horizontal field of view in degrees.", min=1.0, max=170.0)] = 60.0,
-    camera: Annotated[str, typer.Option(help="Camera preset: none, gamma, mixed or realistic.")] = "gamma",
-    crop: Annotated[int, typer.Option(help="Crop side in px.", min=16)] = 256,
-    limit: Annotated[int, typer.Option("--limit", help="How many pairs to show.", min=1, max=32)] = 4,
-    seed: Annotated[int, typer.Option(help="Seed.", min=0)] = 0,
-) -> None:
+def evalset_parameters() -> list:
+    from blurgen.output.evalset import EvalsetSpec
+
+    return [output_parameter(Path("evalset"), "Output folder: blur/, sharp/, meta.jsonl, evalset.json."),
+            output_parameter(None, "Sharp photos to use instead of the ones scikit-image ships (any source 'blurgen dataset' takes)."),
+            *command_parameters(EvalsetSpec)]
+
+
+evalset.__signature__ = inspect.Signature(evalset_parameters())
+app.command()(evalset)
+
+
+def motion_sheet_command(out: Path, **given: object) -> None:
     """Picture a few pairs of non-uniform blur: sharp | blurred | blur map per row, with what moved."""
-    from blurgen.camera import camera_preset
-    from blurgen.contact_sheet import motion_sheet, write_png
-    from blurgen.motion import MOTION_ALIASES, MOTIONS, shake_preset
-    from blurgen.motion_pairs import Motion
-    from blurgen.pairs import ImageTooSmall, LiveKernels, PairSynthesizer
+    from blurgen.blur.camera import camera_preset
+    from blurgen.blur.motion import shake_preset
+    from blurgen.output.contact_sheet import MotionSheetSettings, motion_sheet, write_png
+    from blurgen.pairs.motion import Motion
+    from blurgen.pairs.synthesizer import ImageTooSmall, LiveKernels, PairSynthesizer
     from blurgen.sources import BadImage, SourceError, open_source
     from blurgen.sources.packaged import PackagedPhotos
 
     try:
-        check_choice("motion", motion, MOTIONS[1:] + tuple(MOTION_ALIASES))
-        source = open_source(src) if src is not None else PackagedPhotos()
-        synthesizer = PairSynthesizer(source, LiveKernels(), camera_preset(camera), crop=crop, seed=seed,
-                                      motion=Motion(motion, shake_preset(shake, fov)))
+        settings = from_command(MotionSheetSettings, given)
+        source = open_source(settings.src) if settings.src is not None else PackagedPhotos()
+        synthesizer = PairSynthesizer(source, LiveKernels(), camera_preset(settings.camera), crop=settings.crop, seed=settings.seed,
+                                      motion=Motion(settings.motion, shake_preset(settings.shake, settings.fov)))
     except SettingError as error:
         raise fail(error.for_cli()) from None
     except (SourceError, ValueError) as error:
         raise fail(str(error)) from None
     rows = []
     for index in range(len(synthesizer)):
-        if len(rows) == limit:
+        if len(rows) == settings.limit:
             break
         try:
             pair, _, blur_map = synthesizer.make_with_map(synthesizer.source[index], index)
@@ -352,10 +340,21 @@ def motion_sheet_command(
     if not rows:
         raise fail("no image could be used")
     try:
-        write_png(out, motion_sheet(rows, title=f"blurgen --motion {motion} --shake {shake}, fov {fov:g} deg, camera {camera}"))
+        title = f"blurgen --motion {settings.motion} --shake {settings.shake}, fov {settings.fov:g} deg, camera {settings.camera}"
+        write_png(out, motion_sheet(rows, title=title))
     except OSError as error:
         raise fail(f"cannot write --out {out}: {error.strerror or error}") from None
     summary.print(f"wrote {out}: {len(rows)} pairs (sharp | blurred | blur map)")
+
+
+def motion_sheet_parameters() -> list:
+    from blurgen.output.contact_sheet import MotionSheetSettings
+
+    return [output_parameter(Path("motion.png"), "The picture to write (PNG)."), *command_parameters(MotionSheetSettings)]
+
+
+motion_sheet_command.__signature__ = inspect.Signature(motion_sheet_parameters())
+app.command("motion-sheet")(motion_sheet_command)
 
 
 @app.command()
@@ -369,7 +368,7 @@ def view(
     """Browse kernels in an interactive page: gallery, trajectories, live re-sampling, blur preview."""
     import webbrowser
 
-    from blurgen.bank import BankFormatError
+    from blurgen.kernels.bank import BankFormatError
     from blurgen.sources import BadImage
     from blurgen.viewer.server import initial_state, make_server
 
@@ -400,7 +399,7 @@ def view(
 @app.command()
 def info(bank: Annotated[Path, typer.Argument(help="A kernel bank (.npz).")]) -> None:
     """Print a kernel bank's run settings and statistics as JSON."""
-    from blurgen.bank import BankFormatError, KernelBank
+    from blurgen.kernels.bank import BankFormatError, KernelBank
 
     try:
         loaded = KernelBank.load(bank)

@@ -5,7 +5,7 @@ message uses the plain names (``crop must be a multiple of 4``); a command line 
 option names instead (``--crop must be a multiple of 4``) with :meth:`SettingError.for_cli`.
 
 Settings tables are dataclasses whose fields carry an :class:`Option` (:func:`option`): the pair
-settings (:mod:`blurgen.pair_settings`) and the trainer's. Each command line is generated from its
+settings (:mod:`blurgen.pairs.settings`) and the trainer's. Each command line is generated from its
 table (:func:`command_parameters`), so help, choices and bounds are written once.
 """
 

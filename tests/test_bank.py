@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 
-from blurgen.bank import META_DTYPE, BankFormatError, KernelBank, KernelEntry, sample_kernels
+from blurgen.kernels.bank import META_DTYPE, BankFormatError, KernelBank, KernelEntry, sample_kernels
 
 
 def digest(bank: KernelBank) -> str:
@@ -119,7 +119,7 @@ def test_empty_request_gives_an_empty_bank():
 
 
 def test_a_bank_of_kernels_made_elsewhere_is_normalised_described_and_saved_like_any_other(tmp_path):
-    from blurgen.bank import KernelBank
+    from blurgen.kernels.bank import KernelBank
 
     given = np.zeros((2, 11, 11))
     given[0, 5, 2:9] = 2.0  # a 7-px line of mass 14

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 from fixtures import cli, make_coco, make_gopro, textured, wild_config, write
-from blurgen.camera import camera_preset
-from blurgen.dataset import DatasetSpec
-from blurgen.distribute import build_dataset
-from blurgen.pairs import LiveKernels, Views
+from blurgen.blur.camera import camera_preset
+from blurgen.output.dataset import DatasetSpec
+from blurgen.output.distribute import build_dataset
+from blurgen.pairs.synthesizer import LiveKernels, Views
 from blurgen.sources import CocoSource, SourceError, open_pairs
 from blurgen.sources.coco import boxes_in_crop
-from train.detection import coco_scores, coco_truth_for, load_detector
+from train.eval.detection import coco_scores, coco_truth_for, load_detector
 from train.loop import train
-from train.protocols import realblur_scores
-from train.metrics import psnr
-from train.evaluate import to_tensor
+from train.eval.protocols import realblur_scores
+from train.eval.metrics import psnr
+from train.eval.evaluate import to_tensor
 
 REALBLUR = {"J": "RealBlur-J_ECC_IMCORR_centroid_itensity_ref", "R": "RealBlur-R_BM3D_ECC_IMCORR_centroid_itensity_ref"}
 

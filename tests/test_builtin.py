@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from blurgen.evalset import EvalsetSpec, build_evalset, fit_within
+from blurgen.output.evalset import EvalsetSpec, build_evalset, fit_within
 from blurgen.sources.packaged import PackagedPhotos
 from blurgen.sources import open_pairs
 from fixtures import cli, write
 from train.checkpoint import BUILTIN, load_checkpoint
-from train.evaluate import evaluate, restore, to_tensor
-from train.metrics import psnr, to_uint8_levels
+from train.eval.evaluate import evaluate, restore, to_tensor
+from train.eval.metrics import psnr, to_uint8_levels
 from train.config import recorded
-from train.models import make_generator
+from train.archs.registry import make_generator
 
 
 def test_the_builtin_model_restores_the_evalset_with_a_positive_mean_gain(tmp_path):

@@ -3,15 +3,15 @@ import pytest
 import torch
 from torch.utils.data import default_collate
 
-from blurgen.bank import sample_kernels
-from blurgen.camera import (
+from blurgen.kernels.bank import sample_kernels
+from blurgen.blur.camera import (
     CAMERA_PRESETS, Camera, CameraDraws, camera_preset, expose, linear_to_srgb, srgb_to_linear,
 )
-from blurgen.camera_torch import expose_batch, signed_key
-from blurgen.camera_torch import linear_to_srgb as linear_to_srgb_torch
-from blurgen.camera_torch import srgb_to_linear as srgb_to_linear_torch
-from blurgen.pairs import BankKernels, PairSynthesizer
-from blurgen.pairs_torch import SharpCropDataset, pairs_on_device
+from blurgen.blur.camera_torch import expose_batch, signed_key
+from blurgen.blur.camera_torch import linear_to_srgb as linear_to_srgb_torch
+from blurgen.blur.camera_torch import srgb_to_linear as srgb_to_linear_torch
+from blurgen.pairs.synthesizer import BankKernels, PairSynthesizer
+from blurgen.pairs.datasets import SharpCropDataset, pairs_on_device
 
 GREYS = (0.25, 0.5, 0.75)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fixtures import cli
-from blurgen.bank import KernelBank, sample_kernels
+from blurgen.kernels.bank import KernelBank, sample_kernels
 
 
 def blurgen(*args: str) -> subprocess.CompletedProcess:

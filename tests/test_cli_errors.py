@@ -12,11 +12,11 @@ import torch
 from typer.testing import CliRunner
 
 from fixtures import make_gopro, textured, write
-from blurgen.camera import camera_preset
+from blurgen.blur.camera import camera_preset
 from blurgen.cli import app as blurgen_app
-from blurgen.dataset import DatasetSpec, ShardFailed, is_complete
-from blurgen.distribute import build_dataset
-from blurgen.evalset import EvalsetSpec, build_evalset
+from blurgen.output.dataset import DatasetSpec, ShardFailed, is_complete
+from blurgen.output.distribute import build_dataset
+from blurgen.output.evalset import EvalsetSpec, build_evalset
 from blurgen.sources import FolderSource
 from train.cli import deblur_app, train_app
 
@@ -216,15 +216,15 @@ def test_skipped_files_are_named(ws, tmp_path):
 
 
 def test_a_stop_after_the_last_shard_says_nothing_is_left_to_write(tmp_path, monkeypatch):
-    import blurgen.distribute
+    import blurgen.output.distribute
 
-    finish = blurgen.distribute.build_dataset
+    finish = blurgen.output.distribute.build_dataset
 
     def finish_then_stop(*args, **kwargs):
         finish(*args, **kwargs)
         raise KeyboardInterrupt  # SIGTERM arrives as the last shard is done
 
-    monkeypatch.setattr(blurgen.distribute, "build_dataset", finish_then_stop)
+    monkeypatch.setattr(blurgen.output.distribute, "build_dataset", finish_then_stop)
     result = run("blurgen", "dataset", "--n", "3", "--crop", "16", "--kernel-size", "15", "--out", str(tmp_path / "d"))
     assert result.exit_code == 130 and "nothing is left to write" in result.output and "run the same command again" not in result.output
 
@@ -255,7 +255,7 @@ def test_a_preset_file_may_hold_one_familys_parameters(tmp_path):
     preset.write_text(json.dumps({"spec": {"family": "line", "length": [3, 9]}}))
     result = run("blurgen", "kernels", "--n", "8", "--kernel-size", "15", "--preset", str(preset), "--out", str(tmp_path / "bank"))
     assert result.exit_code == 0, result.output
-    from blurgen.bank import KernelBank
+    from blurgen.kernels.bank import KernelBank
 
     bank = KernelBank.load(tmp_path / "bank" / "kernels.npz")
     assert bank.info["spec"] == {"family": "line", "length": [3.0, 9.0]}

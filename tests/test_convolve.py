@@ -5,8 +5,8 @@ import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blurgen.bank import sample_kernels
-from blurgen.convolve import blur
+from blurgen.kernels.bank import sample_kernels
+from blurgen.blur.convolve import blur
 
 
 def random_kernel(rng: np.random.Generator, size: int) -> np.ndarray:

@@ -3,10 +3,10 @@ import pytest
 import torch
 
 import oracle
-from blurgen.bank import sample_kernels
-from blurgen.camera_torch import noise_field, signed_key
-from blurgen.convolve import blur
-from blurgen.convolve_torch import blur_batch, fast_fft_size
+from blurgen.kernels.bank import sample_kernels
+from blurgen.blur.camera_torch import noise_field, signed_key
+from blurgen.blur.convolve import blur
+from blurgen.blur.convolve_torch import blur_batch, fast_fft_size
 from blurgen.rng import normal_field, normal_table
 
 CUDA = torch.cuda.is_available()

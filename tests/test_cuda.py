@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from fixtures import textured, write
-from train.evaluate import restore, restore_images
+from train.eval.evaluate import restore, restore_images
 from train.config import TrainConfig
 from train.loop import train
-from train.models import Generator
+from train.archs.registry import Generator
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 

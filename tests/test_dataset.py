@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from fixtures import cli, make_coco, textured, write
-from blurgen.bank import sample_kernels
-from blurgen.camera import camera_preset
-from blurgen.dataset import DatasetMismatch, DatasetSpec
-from blurgen.distribute import build_dataset
-from blurgen.pairs import BankKernels, LiveKernels, Views
+from blurgen.kernels.bank import sample_kernels
+from blurgen.blur.camera import camera_preset
+from blurgen.output.dataset import DatasetMismatch, DatasetSpec
+from blurgen.output.distribute import build_dataset
+from blurgen.pairs.synthesizer import BankKernels, LiveKernels, Views
 from blurgen.sources import CocoSource, DeadLeaves, FolderSource, GoProPairs, read_image
 
 
@@ -301,7 +301,7 @@ def test_two_runs_into_one_folder_at_once_end_complete_and_identical_to_one_run(
 def test_a_full_disk_names_the_folder_removes_the_unfinished_shard_and_a_rerun_completes(tmp_path, monkeypatch):
     import errno
 
-    from blurgen.writers import FilesShardWriter
+    from blurgen.output.writers import FilesShardWriter
 
     real_add, calls = FilesShardWriter.add, []
 

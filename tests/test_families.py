@@ -9,12 +9,12 @@ import pytest
 import torch
 from torch.utils.data import default_collate
 
-from blurgen.bank import KernelBank, sample_kernels
-from blurgen.camera import CAMERA_PRESETS
-from blurgen.families import PATH_POINTS, family_path, kernel_draws, walk_velocity
-from blurgen.pairs import BankKernels, LiveKernels, PairSynthesizer
-from blurgen.pairs_torch import SharpCropDataset, pairs_on_device
-from blurgen.presets import FAMILY_PRESETS, MIXTURES, kernel_spec
+from blurgen.kernels.bank import KernelBank, sample_kernels
+from blurgen.blur.camera import CAMERA_PRESETS
+from blurgen.kernels.families import PATH_POINTS, family_path, kernel_draws, walk_velocity
+from blurgen.pairs.synthesizer import BankKernels, LiveKernels, PairSynthesizer
+from blurgen.pairs.datasets import SharpCropDataset, pairs_on_device
+from blurgen.kernels.presets import FAMILY_PRESETS, MIXTURES, kernel_spec
 from blurgen.rng import stream_key
 
 FAMILIES = ("line", "arc", "walk", "still", "disk", "mixture")
@@ -115,7 +115,7 @@ def test_still_kernels_have_their_sigma_and_zero_is_a_delta():
     assert (np.diff(cov[np.argsort(sigma), 0, 0]) >= -1e-9).all()  # more σ, more spread
     np.testing.assert_allclose(cov[:, 0, 0], cov[:, 1, 1], atol=1e-6)
     assert (bank.kernels.max(axis=(1, 2)) > 0.15).all()  # near-still: the mass stays near the centre pixel
-    from blurgen.families import still_kernel
+    from blurgen.kernels.families import still_kernel
 
     delta = still_kernel(0.0, 9)
     assert delta[4, 4] == 1.0 and delta.sum() == 1.0

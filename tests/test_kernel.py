@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 import oracle
-from blurgen.bank import sample_kernels
-from blurgen.kernel import EXPOSURES_ALL, exposure_counts, rasterise
-from blurgen.presets import PRESETS
-from blurgen.trajectory import TrajectorySpec, sample_trajectory
+from blurgen.kernels.bank import sample_kernels
+from blurgen.kernels.raster import EXPOSURES_ALL, exposure_counts, rasterise
+from blurgen.kernels.presets import PRESETS
+from blurgen.kernels.trajectory import TrajectorySpec, sample_trajectory
 
 
 def centroids(kernels: np.ndarray) -> np.ndarray:
@@ -124,8 +124,8 @@ def test_bad_exposures_are_rejected(exposures):
 
 
 def test_warming_up_a_mixture_loads_the_code_of_every_member(monkeypatch):
-    import blurgen.bank as bank
-    from blurgen.presets import MIXTURES
+    import blurgen.kernels.bank as bank
+    from blurgen.kernels.presets import MIXTURES
 
     sampled = []
     monkeypatch.setattr(bank, "sample_kernels", lambda n, **options: sampled.append(options["preset"]))

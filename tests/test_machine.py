@@ -11,12 +11,12 @@ from fixtures import cli, textured, wild_config, write
 from blurgen.settings import SettingError
 from blurgen.sources import read_image
 from train.checkpoint import load_checkpoint
-from train.critics import Critic
-from train.evaluate import restore, to_image, to_tensor
+from train.archs.critics import Critic
+from train.eval.evaluate import restore, to_image, to_tensor
 from train.loop import train
 from train.machine import amp_dtype, autocast, cpu_has_bf16, plan_threads
 from train.config import TrainConfig, recorded
-from train.models import Generator, NAFNet, make_generator, parameter_count
+from train.archs.registry import Generator, NAFNet, make_generator, parameter_count
 
 needs_bf16 = pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 instructions")
 

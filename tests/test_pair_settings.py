@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from blurgen.cli import app as blurgen_app
-from blurgen.dataset import DatasetConfig
-from blurgen.pair_settings import PAIR_SETTINGS, VIDEO_SETTINGS, PairSettings, check_pairs, check_pairs_used
+from blurgen.output.contact_sheet import MotionSheetSettings
+from blurgen.output.dataset import DatasetConfig
+from blurgen.output.evalset import EvalsetSpec
+from blurgen.pairs.settings import PAIR_SETTINGS, VIDEO_SETTINGS, PairSettings, check_pairs, check_pairs_used
 from blurgen.settings import Option, SettingError, options
 from train.cli import train_app
 from train.config import TrainConfig, check
@@ -53,6 +55,41 @@ def test_train_takes_the_pair_settings_from_the_table():
         assert trains[name].choices == mine[name].choices, name
         if name not in TRAIN_OWN_BOUNDS:
             assert (trains[name].minimum, trains[name].maximum, trains[name].above) == (mine[name].minimum, mine[name].maximum, mine[name].above), name
+
+
+# what a command narrows on purpose: a picture of motion blur needs motion and a crop to show
+NARROWED = {(MotionSheetSettings, "motion"): "choices", (MotionSheetSettings, "crop"): "minimum"}
+
+
+@pytest.mark.parametrize("table", [EvalsetSpec, MotionSheetSettings])
+def test_the_other_commands_take_their_pair_settings_from_the_table(table):
+    mine = options(PairSettings)
+    for name, rule in options(table).items():
+        if name not in mine:
+            continue
+        narrowed = NARROWED.get((table, name))
+        if narrowed == "choices":
+            assert set(rule.choices) < set(mine[name].choices), name
+        else:
+            assert rule.choices == mine[name].choices, name
+        if narrowed != "minimum":
+            assert rule.minimum == mine[name].minimum, name
+        assert (rule.maximum, rule.above) == (mine[name].maximum, mine[name].above), name
+        if not narrowed and rule.choices:
+            assert rule.help == mine[name].help, name  # the table's words, which name every choice
+    for value in refused_values(options(table)["camera"]):
+        with pytest.raises(SettingError, match="camera"):
+            table(camera=value)
+
+
+def test_the_motion_sheet_accepts_every_camera_and_refuses_uniform_motion(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(blurgen_app, ["motion-sheet", "--motion", "uniform", "--out", str(tmp_path / "m.png")])
+    assert result.exit_code == 2 and "--motion must be one of" in result.output
+    for camera in options(PairSettings)["camera"].choices:
+        assert camera in runner.invoke(blurgen_app, ["motion-sheet", "--help"]).output
+    result = runner.invoke(blurgen_app, ["evalset", "--per-image", "0", "--out", str(tmp_path / "e")])
+    assert result.exit_code == 2 and "--per-image must be >= 1" in result.output and not (tmp_path / "e").exists()
 
 
 @pytest.mark.parametrize("name", BOUNDED)
@@ -120,9 +157,9 @@ def test_a_value_with_braces_is_quoted_as_given():
 
 def test_python_builds_video_pairs_when_average_is_set_the_same_pairs_the_command_writes(tmp_path):
     from fixtures import moving_scene, write_clip
-    from blurgen.synthesis import make_synthesizer, open_pair_source
+    from blurgen.pairs.build import make_synthesizer, open_pair_source
     from blurgen.sources.images import read_image
-    from blurgen.video_pairs import FrameAverager
+    from blurgen.pairs.video import FrameAverager
 
     write_clip(tmp_path / "clips" / "pan.mkv", moving_scene([(0.7 * k, -0.3 * k) for k in range(30)], 48, 64, seed=5))
     (tmp_path / "clips" / "frame.png").write_bytes(b"")  # a stray still beside the clip: not a clip, not a pair

@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from blurgen.bank import sample_kernels
-from blurgen.camera import CAMERA_PRESETS
-from blurgen.pairs import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, Views, orient
-from blurgen.pairs_torch import PairDataset, SharpCropDataset, pairs_on_device
+from blurgen.kernels.bank import sample_kernels
+from blurgen.blur.camera import CAMERA_PRESETS
+from blurgen.pairs.synthesizer import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, Views, orient
+from blurgen.pairs.datasets import PairDataset, SharpCropDataset, pairs_on_device
 
 
 @pytest.fixture(scope="module")

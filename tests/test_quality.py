@@ -12,20 +12,20 @@ import pytest
 import torch
 
 from fixtures import TINY_NETS, cli, make_gopro, textured, write
-from blurgen.camera import camera_preset
-from blurgen.dataset import DatasetSpec
-from blurgen.distribute import build_dataset
-from blurgen.evalset import EvalsetExists, EvalsetSpec, build_evalset, fit_within
-from blurgen.pairs import LiveKernels
+from blurgen.blur.camera import camera_preset
+from blurgen.output.dataset import DatasetSpec
+from blurgen.output.distribute import build_dataset
+from blurgen.output.evalset import EvalsetExists, EvalsetSpec, build_evalset, fit_within
+from blurgen.pairs.synthesizer import LiveKernels
 from blurgen.sources import FolderSource, SourceError, open_pairs
 from blurgen.sources.packaged import PackagedPhotos
 from blurgen.settings import SettingError
-from train.evaluate import evaluate, restore, to_image, to_tensor
-from train.content import CHARBONNIER_EPS, L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, charbonnier, fft_l1, vgg_conv3_3
+from train.eval.evaluate import evaluate, restore, to_image, to_tensor
+from train.losses.content import CHARBONNIER_EPS, L1_WEIGHT, PERCEPTUAL_WEIGHT, ContentLoss, PerceptualLoss, charbonnier, fft_l1, vgg_conv3_3
 from train.config import TrainConfig
 from train.loop import train
-from train.models import Generator, make_critic
-from train.probe import critic_probe
+from train.archs.registry import Generator, make_critic
+from train.eval.probe import critic_probe
 
 SMALL = EvalsetSpec(per_image=2, kernel_size=15, max_side=80)
 

@@ -200,10 +200,10 @@ def test_images_are_read_upright_whatever_their_exif_orientation(tmp_path, orien
 
 
 def test_a_phone_photo_stored_sideways_becomes_upright_pairs_and_says_so(tmp_path):
-    from blurgen.camera import camera_preset
-    from blurgen.dataset import DatasetSpec
-    from blurgen.distribute import build_dataset
-    from blurgen.pairs import LiveKernels
+    from blurgen.blur.camera import camera_preset
+    from blurgen.output.dataset import DatasetSpec
+    from blurgen.output.distribute import build_dataset
+    from blurgen.pairs.synthesizer import LiveKernels
 
     exif_file(tmp_path / "photos" / "phone.jpg", textured(np.random.default_rng(0), 48, 80), 6, "JPEG")
     assert read_image(tmp_path / "photos" / "phone.jpg").shape == (80, 48, 3)

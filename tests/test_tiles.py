@@ -9,11 +9,11 @@ import torch
 
 from fixtures import textured, write
 from train.checkpoint import load_checkpoint
-from train.evaluate import restore, restore_image, to_tensor
+from train.eval.evaluate import restore, restore_image, to_tensor
 from train.config import recorded
-from train.models import make_generator
-from train.resnet import Generator
-from train.tiles import edge_weights, mirrored, restore_tiled, window_count, window_starts
+from train.archs.registry import make_generator
+from train.archs.resnet import Generator
+from train.eval.tiles import edge_weights, mirrored, restore_tiled, window_count, window_starts
 
 CPU = torch.device("cpu")
 

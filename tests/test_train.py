@@ -18,12 +18,12 @@ from torch.utils.data import DataLoader
 
 from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, collate, parse_ratio
 from train.config import TrainConfig
-from train.content import VggWeightsMissing, vgg_conv3_3
-from train.gan import gradient_penalty
+from train.losses.content import VggWeightsMissing, vgg_conv3_3
+from train.losses.gan import gradient_penalty
 from train.loop import train
 from train.state import lr_factor
-from train.metrics import psnr, ssim
-from train.models import Critic, Generator, parameter_count
+from train.eval.metrics import psnr, ssim
+from train.archs.registry import Critic, Generator, parameter_count
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_resume_refuses_changed_settings_and_other_upsampling(data, tmp_path):
 
 
 def test_comb_epochs_have_the_exact_ratio_and_visit_every_gopro_pair(data):
-    from blurgen.pairs import LiveKernels, PairSynthesizer
+    from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
     from blurgen.sources import FolderSource, GoProPairs
 
     gopro = GoProPairs(data / "gopro", "train")
@@ -259,8 +259,8 @@ def test_one_step_equals_the_straightforward_step(data, tmp_path):
     """The loop's step (deferred host syncs, fused bookkeeping) computes what the plain algorithm does."""
     from train.data import assemble, collate
     from train.data import build_stream
-    from train.gan import critic_loss
-    from train.models import make_critic
+    from train.losses.gan import critic_loss
+    from train.archs.registry import make_critic
 
     settings = config(data, tmp_path, mix="wild", steps=1, amp="off")
     logged = train(settings, log=quiet)["history"][0]
@@ -290,8 +290,8 @@ def test_lazy_gradient_penalty_adds_k_times_the_penalty_on_every_kth_critic_step
     from contextlib import nullcontext
 
     from train.critic_step import CriticStep
-    from train.gan import GRADIENT_PENALTY_WEIGHT
-    from train.models import make_critic
+    from train.losses.gan import GRADIENT_PENALTY_WEIGHT
+    from train.archs.registry import make_critic
 
     torch.manual_seed(0)
     sharp, restored = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
@@ -317,7 +317,7 @@ def test_lazy_gradient_penalty_adds_k_times_the_penalty_on_every_kth_critic_step
 
 
 def test_ssim_filters_agree_on_every_path():
-    from train.metrics import filter_opencv, filter_torch, gaussian_weights
+    from train.eval.metrics import filter_opencv, filter_torch, gaussian_weights
 
     planes = torch.rand(4, 23, 31, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 255
     weights = gaussian_weights()
@@ -351,13 +351,13 @@ def test_the_default_corpus_camera_and_kernels_are_the_measured_ones():
     stream, epoch = build_stream(TrainConfig(mix="synth"))
     assert isinstance(stream.synthesizer.source, TrainingPhotos) and epoch == 18
     with pytest.raises(SettingError, match="builtin"):
-        from blurgen.pair_settings import check_pairs_used
+        from blurgen.pairs.settings import check_pairs_used
 
         check_pairs_used(TrainConfig(mix="synth", src="photos/", builtin="dead-leaves"))
 
 
 def test_views_reach_the_synthetic_pairs_and_a_resumed_run_keeps_them():
-    from blurgen.pairs import Views
+    from blurgen.pairs.synthesizer import Views
     from train.config import check_resumable
     from train.data import build_stream
 
@@ -407,7 +407,7 @@ def test_a_run_says_how_long_a_step_takes_and_the_run_will_take_before_its_first
 
 
 def test_a_gopro_pair_too_small_for_the_crop_says_so(data):
-    from blurgen.pairs import ImageTooSmall
+    from blurgen.pairs.synthesizer import ImageTooSmall
     from blurgen.sources import GoProPairs
 
     gopro = GoProPairs(data / "gopro", "test")  # 72×100 frames: 36×50 once downscaled, smaller than a 48-px crop

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import oracle
-from blurgen.presets import PRESETS, trajectory_spec
-from blurgen.trajectory import Expl, TrajectorySpec, sample_trajectory
+from blurgen.kernels.presets import PRESETS, trajectory_spec
+from blurgen.kernels.trajectory import Expl, TrajectorySpec, sample_trajectory
 
 
 @pytest.mark.parametrize("seed,index", [(0, 0), (0, 1), (5, 99), (2**63 + 11, 3)])

@@ -11,16 +11,16 @@ from torch import nn
 
 from fixtures import cli, textured, wild_config, write
 from blurgen.sources import read_image
-from train.blocks import SelfAttention
-from train.nafnet import NAFBlock
+from train.archs.blocks import SelfAttention
+from train.archs.nafnet import NAFBlock
 from blurgen.settings import SettingError
 from train.checkpoint import load_checkpoint
-from train.evaluate import restore, to_image, to_tensor
+from train.eval.evaluate import restore, to_image, to_tensor
 from train.config import TrainConfig, recorded
-from train.content import VggWeightsMissing, vgg_conv3_3
+from train.losses.content import VggWeightsMissing, vgg_conv3_3
 from train.loop import train
-from train.models import make_critic, make_generator, parameter_count, scores
-from train.gan import critic_objective, generator_objective
+from train.archs.registry import make_critic, make_generator, parameter_count, scores
+from train.losses.gan import critic_objective, generator_objective
 
 GENERATOR_VARIANTS = [
     ({}, 11_378_179),

@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from fixtures import moving_scene, write_clip, write_frames
-from blurgen.camera import Camera, CameraDraws, expose
+from blurgen.blur.camera import Camera, CameraDraws, expose
 from blurgen.cli import app
-from blurgen.families import family_path
-from blurgen.kernel import rasterise
+from blurgen.kernels.families import family_path
+from blurgen.kernels.raster import rasterise
 from blurgen.sources.video import ClipReader, VideoWindows, find_clips
-from blurgen.video_pairs import Averaging, FrameAverager, scene_cut
+from blurgen.pairs.video import Averaging, FrameAverager, scene_cut
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -187,8 +187,8 @@ def test_windows_of_one_frame_are_warned_about(tmp_path, clip_frames):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_the_mean_light_of_integer_frames_is_the_float_sum_of_each_frame_through_the_curve(dtype):
-    from blurgen.camera import linearise
-    from blurgen.video_pairs import mean_light
+    from blurgen.blur.camera import linearise
+    from blurgen.pairs.video import mean_light
 
     top = np.iinfo(dtype).max
     frames = np.random.default_rng(3).integers(0, top + 1, (7, 9, 11, 3)).astype(dtype)

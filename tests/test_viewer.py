@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blurgen.bank import sample_kernels
+from blurgen.kernels.bank import sample_kernels
 from blurgen.viewer.server import MAX_UPLOAD, initial_state, make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

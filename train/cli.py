@@ -1,4 +1,4 @@
-"""The ``train`` and ``deblur`` commands: thin typer layers over :mod:`train.loop` and :mod:`train.evaluate`."""
+"""The ``train`` and ``deblur`` commands: thin typer layers over :mod:`train.loop` and :mod:`train.eval.evaluate`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from blurgen.cli import fail, interrupted
-from blurgen.pair_settings import check_pairs_used
+from blurgen.command import fail, interrupted
+from blurgen.pairs.settings import check_pairs_used
 from blurgen.settings import SettingError, check_choice, command_parameters, from_command
 from blurgen.stopping import stop_on_sigterm
 from train.config import UNSET, TrainConfig, check_used, options, paper_config, recorded
@@ -43,7 +43,7 @@ def train(paper: bool = False, **settings: object) -> None:
     """
     from blurgen.sources import SourceError
     from train.checkpoint import CheckpointError
-    from train.content import VggWeightsMissing
+    from train.losses.content import VggWeightsMissing
     from train.loop import TrainingInterrupted
     from train.loop import train as run
 
@@ -113,7 +113,7 @@ def deblur(
                                       ("--detect", detect or None)) if value is not None]
     if pairs is None and given:
         raise fail(f"{given[0]} applies to --pairs only")
-    from train.tiles import BLEND, MARGIN, TILE, window_geometry
+    from train.eval.tiles import BLEND, MARGIN, TILE, window_geometry
 
     generator, target, amp_dtype, step = load_generator(checkpoint, device=device, upsample=upsample, amp=amp)
     if tile is None:
@@ -140,7 +140,7 @@ def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: 
     from train.checkpoint import CheckpointError, load_checkpoint, restoring_weights
     from train.machine import amp_dtype as autocast_dtype
     from train.machine import describe_amp, resolve_device
-    from train.models import UPSAMPLES, make_generator
+    from train.archs.registry import UPSAMPLES, make_generator
 
     try:
         if upsample is not None:
@@ -169,9 +169,9 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
     """``deblur --pairs``: PSNR/SSIM of restored and blurred images (and, with ``detection``, a
     detector's AP on each), with progress, a summary, the report and the picture of the extremes."""
     from blurgen.sources import SourceError, open_pairs
-    from train.detection import DetectionEvaluation, DetectorWeightsMissing, coco_truth_for, load_detector
-    from train.evaluate import evaluate, summary_line
-    from train.protocols import check_protocol
+    from train.eval.detection import DetectionEvaluation, DetectorWeightsMissing, coco_truth_for, load_detector
+    from train.eval.evaluate import evaluate, summary_line
+    from train.eval.protocols import check_protocol
 
     try:
         if protocol is not None:
@@ -221,8 +221,8 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
         raise fail(f"no pair could be evaluated (skipped: {result['skipped']})")
     typer.echo(summary_line(result))
     if sheet is not None:
-        from blurgen.contact_sheet import write_png
-        from train.evaluate import extremes_sheet
+        from blurgen.output.contact_sheet import write_png
+        from train.eval.evaluate import extremes_sheet
 
         title = f"deblur {checkpoint.name} (step {step}) on {pairs.name}: worst and best of {result['images']} by PSNR gain"
         write_png(sheet, extremes_sheet(generator, found, result, target, amp_dtype=amp_dtype, tile=tile, title=title))
@@ -259,7 +259,7 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
     from blurgen.sources import BadImage, read_image
     from blurgen.sources.images import encode_png
     from blurgen.files import write_atomic
-    from train.evaluate import restore_images
+    from train.eval.evaluate import restore_images
 
     names = output_names(images, out)
     try:

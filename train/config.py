@@ -5,8 +5,8 @@ whether a resumed run must keep it.
 options (:mod:`train.cli`), validation (:func:`check`), the ``--paper`` switch
 (:func:`paper_config`), the resume check (:func:`check_resumable`) and the checkpoint's record of
 the run (``dataclasses.asdict``). Adding an option is one field here, plus the code that uses it.
-The settings of the synthetic pairs are the pair table's (:mod:`blurgen.pair_settings`): their
-fields here take help, choices and bounds from it (:func:`~blurgen.pair_settings.pair_option`),
+The settings of the synthetic pairs are the pair table's (:mod:`blurgen.pairs.settings`): their
+fields here take help, choices and bounds from it (:func:`~blurgen.pairs.settings.pair_option`),
 and :func:`check` applies its rules.
 
 Errors are :class:`blurgen.settings.SettingError`: they name the setting (``batch_size``), and the
@@ -19,18 +19,18 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from blurgen.motion import MOTION_ALIASES
-from blurgen.pair_settings import check_pairs, pair_option
+from blurgen.blur.motion import MOTION_ALIASES
+from blurgen.pairs.settings import check_pairs, pair_option
 from blurgen.settings import UNSET, Option, SettingError, check_options, option
 from blurgen.settings import defaults as table_defaults
 from blurgen.settings import options as table_options
 from blurgen.sources.gopro import BLUR_KINDS
-from train.blocks import ATTENTIONS, INITS, NORMS
-from train.content import CONTENTS, PERCEPTUAL_NETS
-from train.critics import CRITICS
+from train.archs.blocks import ATTENTIONS, INITS, NORMS
+from train.losses.content import CONTENTS, PERCEPTUAL_NETS
+from train.archs.critics import CRITICS
 from train.data import MIXES
-from train.gan import GANS
-from train.models import GENERATORS, UPSAMPLES, generator_class
+from train.losses.gan import GANS
+from train.archs.registry import GENERATORS, UPSAMPLES, generator_class
 from train.optim import OPTIMIZERS, SCHEDULES
 
 AMP_MODES = ("bf16", "fp16", "off")
@@ -220,7 +220,7 @@ def check(config: TrainConfig) -> None:
 
 def check_used(config: TrainConfig) -> None:
     """For the command line: a training option given that the chosen settings would ignore is a
-    :class:`SettingError` (the pair settings' own rules: :func:`blurgen.pair_settings.check_pairs_used`)."""
+    :class:`SettingError` (the pair settings' own rules: :func:`blurgen.pairs.settings.check_pairs_used`)."""
     if (config.vgg_weights != "imagenet" or config.perceptual_net != "vgg19") and "perceptual" not in config.content:
         which = "vgg_weights" if config.vgg_weights != "imagenet" else "perceptual_net"
         raise SettingError(f"{{{which}}} is for the perceptual loss, which {{content}} {config.content} does not use: "

@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from train.gan import GRADIENT_PENALTY_WEIGHT, critic_objective, has_penalty
+from train.losses.gan import GRADIENT_PENALTY_WEIGHT, critic_objective, has_penalty
 
 
 def average_gradients(model: nn.Module, world: int) -> None:

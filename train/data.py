@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler, default_collate
 
-from blurgen.synthesis import make_synthesizer, open_pair_source
-from blurgen.pairs import ImageTooSmall, PairSynthesizer, to_rgb
+from blurgen.pairs.build import make_synthesizer, open_pair_source
+from blurgen.pairs.synthesizer import ImageTooSmall, PairSynthesizer, to_rgb
 from blurgen.files import to_uint8
-from blurgen.pairs_torch import device_item, pairs_on_device, to_chw
+from blurgen.pairs.datasets import device_item, pairs_on_device, to_chw
 from blurgen.settings import SettingError, check_choice
 from blurgen.sources import BadImage, GoProPairs
 

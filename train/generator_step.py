@@ -10,8 +10,8 @@ from contextlib import AbstractContextManager
 import torch
 from torch import nn
 
-from train.content import ContentLoss
-from train.gan import generator_objective
+from train.losses.content import ContentLoss
+from train.losses.gan import generator_objective
 
 
 class GeneratorStep:

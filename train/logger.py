@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from train.gan import LABELS
+from train.losses.gan import LABELS
 
 CONTENT_TERMS = ("perceptual", "l1", "mse", "charbonnier", "fft")
 FORMATS = {"wasserstein": "+.3e", "gp": ".3e", "grad_norm": ".4g"}  # the rest: +.4g

@@ -28,16 +28,16 @@ from blurgen.sources import open_pairs
 from blurgen.stopping import StopAtBoundary, die_with_parent, leave_stops_to_parent
 from blurgen.files import make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
-from train.content import ContentLoss, PerceptualLoss, vgg_conv3_3
+from train.losses.content import ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.critic_step import CriticStep
 from train.data import StreamSampler, TrainingStream, assemble, build_stream, collate
-from train.evaluate import evaluate, summary_line
+from train.eval.evaluate import evaluate, summary_line
 from train.flops import forward_flops
 from train.generator_step import GeneratorStep
 from train.logger import MetricLogger
 from train.machine import (Distributed, ThreadPlan, amp_dtype, apply_threads, autocast, describe_amp, plan_threads,
                            setup_distributed)
-from train.models import parameter_count
+from train.archs.registry import parameter_count
 from train.state import TrainingState, build_state, restore_state, save_state
 
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")  # what makes a folder hold a run

@@ -24,7 +24,7 @@ from torch import nn
 from train.checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
 from train.config import TrainConfig, check_resumable
 from train.machine import Distributed
-from train.models import make_critic_for, make_generator
+from train.archs.registry import make_critic_for, make_generator
 from train.optim import lr_factor, make_optimizer
 
 __all__ = ["TrainingState", "build_state", "lr_factor", "restore_state", "save_state"]

@@ -1,7 +1,7 @@
 """(blurred, sharp) pairs from any paired layout, for evaluation and validation.
 
 These layouts are read, and :func:`open_pairs` says which it found (and which public benchmark,
-when it recognises one: :mod:`blurgen.sources.benchmarks`):
+when it recognises one: :mod:`blurgen.sources.public_sets`):
 
 * ``folders``: a folder with ``blur/`` and ``sharp/`` holding files of the same names (plain
   paired folders, and ``blurgen evalset`` output); or a tree whose groups each hold such a pair
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blurgen.sources.benchmarks import LIST_FILES, default_protocol, find_list_file, hide_items, is_hide, list_items
+from blurgen.sources.public_sets import LIST_FILES, default_protocol, find_list_file, hide_items, is_hide, list_items
 from blurgen.sources.gopro import BLUR_KINDS
 from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, decode_image, read_image
 

@@ -9,7 +9,7 @@ Windows are decided before any pixel is read, from the clips' frame counts and t
 window ``i`` is the same in every process: window centres sit on original frames, ``stride``
 frames apart (default: the longest window, so windows do not overlap), far enough from either end
 for the longest window; window ``i`` averages an odd number of frames drawn from ``lengths``
-(counted after interpolation, :mod:`blurgen.video_pairs`) from stream (seed, i). The frames a
+(counted after interpolation, :mod:`blurgen.pairs.video`) from stream (seed, i). The frames a
 window returns are the original frames its span touches, RGB, uint8 or uint16.
 """
 

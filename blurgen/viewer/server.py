@@ -36,10 +36,10 @@ from urllib.parse import parse_qs, urlparse
 import cv2
 import numpy as np
 
-from blurgen.bank import BankFormatError, KernelBank, sample_kernels
-from blurgen.camera import CAMERA_PRESETS
-from blurgen.motion import SHAKES
-from blurgen.presets import preset_names
+from blurgen.kernels.bank import BankFormatError, KernelBank, sample_kernels
+from blurgen.blur.camera import CAMERA_PRESETS
+from blurgen.blur.motion import SHAKES
+from blurgen.kernels.presets import preset_names
 from blurgen.sources import DeadLeaves, read_image
 from blurgen.viewer.render import detail, kernel_png, motion_preview, preview
 

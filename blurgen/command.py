@@ -1,0 +1,21 @@
+"""What both command lines (``blurgen`` and ``train``/``deblur``) say when they stop early: one
+clear line for a bad input (status 2, as for bad usage) or for an interruption (status 130), so
+the two commands cannot drift apart."""
+
+from __future__ import annotations
+
+import typer
+
+from blurgen.stopping import INTERRUPTED_EXIT
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one clear line and return the exit to raise (status 2, as for bad usage)."""
+    typer.secho(f"error: {message}", err=True, fg="red")  # one line, never wrapped
+    return typer.Exit(2)
+
+
+def interrupted(message: str) -> typer.Exit:
+    """Ctrl-C or SIGTERM: one line saying where the command stopped and how to go on; status 130."""
+    typer.secho(f"interrupted: {message}", err=True, fg="yellow")
+    return typer.Exit(INTERRUPTED_EXIT)

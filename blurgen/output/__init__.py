@@ -1,0 +1,1 @@
+"""Output: pairs written to shards on disk, where the shards run, evaluation sets, and pictures."""

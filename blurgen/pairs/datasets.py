@@ -1,0 +1,92 @@
+"""Pair → training batch: torch datasets over a :class:`~blurgen.pairs.synthesizer.PairSynthesizer`.
+
+Two ways to feed a trainer, both deterministic in (seed, i) for any ``num_workers``:
+
+* :class:`PairDataset` — workers make whole pairs on the CPU (blur and camera included).
+* :class:`SharpCropDataset` + :func:`pairs_on_device` — workers only cut sharp regions (with
+  their K-1 margin) and pick kernels and camera values; blur and camera then run batched on the
+  GPU. This is how a trainer keeps a GPU fed: the CPU work per sample is a crop and a copy.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from blurgen.blur.camera import Camera
+from blurgen.blur.camera_torch import expose_batch, signed_key
+from blurgen.files import to_uint8
+from blurgen.pairs.synthesizer import PairPlan, PairSynthesizer, to_unit_float
+
+
+def to_chw(image: np.ndarray) -> torch.Tensor:
+    """H×W×C array → C×H×W tensor (a copy, contiguous)."""
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+
+
+class PairDataset(Dataset):
+    """Sample i: ``{"blurred", "sharp"}`` float32 3×S×S in [0, 1], ``"index"``, ``"meta"`` (JSON text)."""
+
+    def __init__(self, synthesizer: PairSynthesizer) -> None:
+        self.synthesizer = synthesizer
+
+    def __len__(self) -> int:
+        return len(self.synthesizer)
+
+    def __getitem__(self, index: int) -> dict:
+        blurred, sharp, meta = self.synthesizer[index]
+        return {"blurred": to_chw(blurred), "sharp": to_chw(sharp), "index": index, "meta": json.dumps(meta)}
+
+
+class SharpCropDataset(Dataset):
+    """Sample i without pixels blurred: what :func:`pairs_on_device` needs to make pair i.
+
+    Items: ``"region"`` 3×(S+K-1)×(S+K-1) in ``dtype`` (uint8 by default, four times less to copy
+    to the GPU than float32; 16-bit sources are rounded to 8 bits, pass ``torch.float32`` to keep
+    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (5,) (:meth:`~blurgen.blur.camera.CameraDraws.to_tensor`),
+    ``"noise_key"`` int64, ``"index"`` and ``"meta"`` (JSON text).
+    """
+
+    def __init__(self, synthesizer: PairSynthesizer, dtype: torch.dtype = torch.uint8) -> None:
+        if synthesizer.crop is None:
+            raise ValueError("the device path needs a crop size: whole images of different sizes cannot be batched")
+        if dtype not in (torch.uint8, torch.float32):
+            raise ValueError(f"dtype must be torch.uint8 or torch.float32, got {dtype}")
+        self.synthesizer = synthesizer
+        self.dtype = dtype
+
+    def __len__(self) -> int:
+        return len(self.synthesizer)
+
+    def __getitem__(self, index: int) -> dict:
+        region, plan = self.synthesizer.sharp_region(index)
+        return {**device_item(region, plan, self.dtype), "index": index, "meta": json.dumps(self.synthesizer.metadata(plan))}
+
+
+def device_item(region: np.ndarray, plan: PairPlan, dtype: torch.dtype = torch.uint8) -> dict:
+    """What :func:`pairs_on_device` needs of one sample: ``region`` (3×H×W in ``dtype``),
+    ``kernel`` (float32 K×K), ``draws`` (float32 (5,): :meth:`~blurgen.blur.camera.CameraDraws.to_tensor`), ``noise_key`` (int64)."""
+    return {
+        "region": to_chw(to_unit_float(region) if dtype == torch.float32 else to_uint8(region)),
+        "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
+        "draws": plan.draws.to_tensor(),
+        "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
+    }
+
+
+def pairs_on_device(batch: dict, camera: Camera, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blur a collated :class:`SharpCropDataset` batch on ``device``.
+
+    Returns (blurred, sharp), each float32 B×3×S×S in [0, 1] on ``device``. The sharp crop is the
+    centre of each region; the blurred one is its 'valid' blur through ``camera``.
+    """
+    region = batch["region"].to(device, non_blocking=True)
+    values = region.float() / 255.0 if region.dtype == torch.uint8 else region.float()
+    kernels = batch["kernel"].to(device, non_blocking=True)
+    margin = (kernels.shape[-1] + 1 - kernels.shape[-1] % 2) // 2
+    sharp = values[:, :, margin : values.shape[2] - margin, margin : values.shape[3] - margin]
+    blurred = expose_batch(values, kernels, camera, batch["draws"], batch["noise_key"], border="valid")
+    return blurred, sharp

@@ -1,0 +1,1 @@
+"""The losses: content (pixels, VGG features, frequencies) and the GAN objectives."""
