@@ -282,3 +282,28 @@ def test_16_bit_images_that_use_a_sixteenth_of_their_range_are_warned_about(tmp_
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
     assert "warning: 16-bit images whose values all stay below 4096" in flat and flat.endswith("raw12.png")
+
+
+def test_photos_and_leaves_are_the_photos_then_colour_dead_leaves_cut_from_them():
+    from blurgen.sources import builtin_corpus
+    from blurgen.sources.dead_leaves import Textures, photo_leaves_image
+
+    corpus, photos = builtin_corpus("photos+leaves"), TrainingPhotos()
+    assert len(corpus) == 2 * len(photos) and len({corpus.id(i) for i in range(len(corpus))}) == len(corpus)
+    assert all(np.array_equal(corpus[i], photos[i]) for i in range(len(photos)))
+    leaves = corpus[len(photos)]
+    assert leaves.shape == (480, 640, 3) and leaves.dtype == np.uint8
+    assert np.array_equal(leaves, builtin_corpus("photos+leaves")[len(photos)])  # image i from (seed, i) alone
+    assert not np.array_equal(leaves, builtin_corpus("photos+leaves", seed=1)[len(photos)])
+    # colour edges: the channels' ratio varies across the image (a tinted grey photo's does not)
+    ratio = (leaves[..., 0].astype(float) + 1) / (leaves[..., 1].astype(float) + 1)
+    assert ratio.std() > 0.2
+    # texture: the same discs in a flat "photo" have far less fine detail than with the photos' textures
+    flat = photo_leaves_image(0, 0, Textures.of([np.full((8, 8), 100, np.uint8)]))
+    photo = photo_leaves_image(0, 0, Textures.of([photos[i] for i in range(len(photos)) if photos[i].ndim == 2]))
+
+    def detail(image: np.ndarray) -> float:
+        grey = image.astype(np.float32).mean(axis=2)
+        return float(np.abs(np.diff(grey, axis=1)).mean())
+
+    assert detail(photo) > 1.5 * detail(flat)

@@ -50,7 +50,8 @@ class TrainConfig:
                                   flags=("--src", "--sharp"))
     builtin: str = pair_option("builtin", "photos", help="The built-in corpus when no --src is given: photos (18 greyscale and "
                                "tinted photographs that ship in scikit-image, in no evaluation set; models trained on them "
-                               "restore real photos better) or dead-leaves (procedural).", kept=True, legacy="dead-leaves")
+                               "restore real photos better), photos+leaves (those, and 18 colour dead-leaves images whose leaves are cut "
+                               "from them) or dead-leaves (procedural).", kept=True, legacy="dead-leaves")
     sharp_images: int = option(1000, "Images of the built-in dead-leaves corpus.", minimum=1, cli=False)
     kernels: str | None = pair_option("kernels", None, help="Kernel bank for synthetic pairs (default: sampled live, from --preset).")
     preset: str = pair_option("preset", "mixture", help="Live kernels of synthetic pairs, as 'blurgen kernels --preset': mixture "

@@ -31,8 +31,9 @@ class PairSettings:
 
     src: str | None = option(None, "Sharp images: a COCO root, a GoPro_Large root or split, the output of 'blurgen dataset', or "
                              "any folder. Default: the built-in corpus of --builtin.", path=True)
-    builtin: str = option("dead-leaves", "The built-in corpus when no --src is given: dead-leaves (procedural) or photos (18 "
-                          "greyscale and tinted photographs that ship in scikit-image, in no evaluation set).",
+    builtin: str = option("dead-leaves", "The built-in corpus when no --src is given: dead-leaves (procedural), photos (18 "
+                          "greyscale and tinted photographs that ship in scikit-image, in no evaluation set) or "
+                          "photos+leaves (those, and 18 colour dead-leaves images whose leaves are cut from them).",
                           choices=BUILTIN_CORPORA)
     crop: int | None = option(None, "Square crops of this many px (default: whole images, reflected borders). A crop is cut "
                               "from a region with the kernel's margin on each side, so an image needs crop + kernel size - 1 "

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from blurgen.sources.coco import CocoSource, coco_splits
-from blurgen.sources.dead_leaves import DeadLeaves, dead_leaves_image
+from blurgen.sources.dead_leaves import DeadLeaves, PhotoLeaves, dead_leaves_image
 from blurgen.sources.folder import FolderSource
 from blurgen.sources.gopro import GoProPairs, GoProSharp, is_gopro
 from blurgen.sources.images import BadImage, SourceError, read_image
@@ -17,7 +17,7 @@ from blurgen.sources.packaged import TrainingPhotos
 from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs, tar_pairs
 
 __all__ = [
-    "BadImage", "CocoSource", "DeadLeaves", "FirstN", "FolderPairs", "FolderSource", "GoProPairs", "GoProSharp",
+    "BadImage", "CocoSource", "DeadLeaves", "FirstN", "Joined", "PhotoLeaves", "FolderPairs", "FolderSource", "GoProPairs", "GoProSharp",
     "BUILTIN_CORPORA", "SourceError", "TarPairs", "TrainingPhotos", "builtin_corpus", "dead_leaves_image", "left_out", "open_pairs", "open_source", "read_image",
 ]
 
@@ -46,16 +46,49 @@ class FirstN:
         return {**self.source.describe(), "first": self.n}
 
 
-BUILTIN_CORPORA = ("dead-leaves", "photos")
+class Joined:
+    """Several sources one after the other: image i of the first, then of the second, ..."""
+
+    def __init__(self, *sources: object) -> None:
+        self.sources = sources
+        self.starts = [sum(len(s) for s in sources[:k]) for k in range(len(sources))]
+
+    def __len__(self) -> int:
+        return sum(len(source) for source in self.sources)
+
+    def part(self, index: int) -> tuple[object, int]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        k = max(k for k, start in enumerate(self.starts) if start <= index)
+        return self.sources[k], index - self.starts[k]
+
+    def __getitem__(self, index: int) -> object:
+        source, at = self.part(index)
+        return source[at]
+
+    def id(self, index: int) -> str:
+        source, at = self.part(index)
+        return source.id(at)
+
+    def describe(self) -> dict:
+        return {"kind": "joined", "images": len(self), "parts": [source.describe() for source in self.sources]}
+
+
+BUILTIN_CORPORA = ("dead-leaves", "photos", "photos+leaves")
 
 
 def builtin_corpus(name: str, *, n: int | None = None, seed: int = 0) -> object:
-    """A built-in corpus: ``dead-leaves`` (``n`` procedural images, default 100, from ``seed``) or
-    ``photos`` (:class:`TrainingPhotos`, 18 images; ``n`` keeps the first n)."""
+    """A built-in corpus: ``dead-leaves`` (``n`` procedural images, default 100, from ``seed``),
+    ``photos`` (:class:`TrainingPhotos`, 18 images; ``n`` keeps the first n), or ``photos+leaves``
+    (those 18 photos, then as many dead-leaves images in colour whose leaves are cut from the six
+    grey photos, :class:`~blurgen.sources.dead_leaves.PhotoLeaves`; ``n`` keeps the first n)."""
     if name == "dead-leaves":
         return DeadLeaves(n=n or 100, seed=seed)
-    if name == "photos":
+    if name in ("photos", "photos+leaves"):
         photos = TrainingPhotos()
+        if name == "photos+leaves":
+            greys = [photos[i] for i in range(len(photos)) if photos[i].ndim == 2]
+            photos = Joined(photos, PhotoLeaves(greys, n=len(photos), seed=seed))
         return FirstN(photos, n) if n is not None and n < len(photos) else photos
     raise SourceError(f"unknown built-in corpus {name!r}: choose from {', '.join(BUILTIN_CORPORA)}")
 

@@ -8,6 +8,10 @@ gentle shading gradient, the scene has smooth illumination and a little grain, a
 discs is a clipped highlight so the realistic camera's saturation has something to do.
 
 Image ``i`` depends only on (seed, i) and the size.
+
+:func:`photo_leaves_image` fills each disc with a patch of a photograph instead of a flat colour
+(after Achddou et al., "Synthetic images as a regularity prior for image restoration neural
+networks", 2021): the occlusions and colour edges of dead leaves with the textures of real scenes.
 """
 
 from __future__ import annotations
@@ -145,6 +149,84 @@ def paint_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, c
                 unseen[y, x] = through - share
 
 
+TEXTURE_PURPOSE = 0x54455854  # "TEXT": which photo and where, per disc, apart from the discs' own draws
+
+
+@dataclass(frozen=True)
+class Textures:
+    """Grey photographs to cut leaves from, packed for numba: ``pixels`` (float32, all photos
+    flattened one after the other, each divided by its own mean so a leaf keeps its colour on
+    average), and each photo's ``starts``, ``heights`` and ``widths`` (int64)."""
+
+    pixels: np.ndarray
+    starts: np.ndarray
+    heights: np.ndarray
+    widths: np.ndarray
+
+    @classmethod
+    def of(cls, photos: list[np.ndarray]) -> Textures:
+        """From H×W uint8 grey photos (at least one)."""
+        if not photos:
+            raise ValueError("textured leaves need at least one photo")
+        flat = [(photo.astype(np.float32) / max(float(photo.mean()), 1.0)).ravel() for photo in photos]
+        starts = np.cumsum([0] + [part.size for part in flat[:-1]]).astype(np.int64)
+        return cls(np.concatenate(flat), starts, np.array([p.shape[0] for p in photos], np.int64),
+                   np.array([p.shape[1] for p in photos], np.int64))
+
+
+def photo_leaves_image(seed: int, index: int, textures: Textures, height: int = 480, width: int = 640) -> np.ndarray:
+    """One dead-leaves image whose discs are patches of ``textures`` in the discs' colours: RGB
+    uint8, height × width. The discs, their colours and the illumination are
+    :func:`dead_leaves_image`'s; each disc also draws a photo and where in it its patch lies
+    (wrapping around the photo's edges), from a stream of its own."""
+    discs = draw_discs(seed, index, height, width)
+    rng = discs.rng
+    place = np.random.default_rng([TEXTURE_PURPOSE, seed, index])
+    count = discs.radii.size
+    photo = place.integers(0, textures.heights.size, count)
+    offsets = np.stack([place.integers(0, textures.heights[photo]), place.integers(0, textures.widths[photo])], axis=1)
+    textured = ~discs.highlights  # a clipped highlight stays flat white
+    canvas = np.zeros((height, width, 3), np.float32)
+    unseen = np.ones((height, width), np.float32)
+    paint_textured_discs(canvas, unseen, discs.centres_y, discs.centres_x, discs.radii, discs.colours, textured, photo,
+                         offsets.astype(np.int64), textures.pixels, textures.starts, textures.heights, textures.widths)
+    illumination = cv2.resize(rng.uniform(0.8, 1.15, (4, 4)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    grain_key = stream_key(np.uint64(rng.integers(0, 2**63)), np.uint64(GRAIN_PURPOSE))
+    return develop(canvas, unseen, discs.colours[0], illumination, np.uint64(grain_key), GRAIN_TABLE)
+
+
+@numba.njit(cache=True, nogil=True)
+def paint_textured_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, centres_x: np.ndarray,
+                         radii: np.ndarray, colours: np.ndarray, textured: np.ndarray, photo: np.ndarray, offsets: np.ndarray,
+                         pixels: np.ndarray, starts: np.ndarray, heights: np.ndarray, widths: np.ndarray) -> None:
+    """As :func:`paint_discs`, each disc's colour multiplied by its photo's (mean-normalised) grey
+    value at (y + offset_y, x + offset_x), wrapped around the photo; flat where ``textured`` is False."""
+    height, width = canvas.shape[0], canvas.shape[1]
+    for k in range(radii.shape[0] - 1, -1, -1):
+        r, cy, cx = radii[k], centres_y[k], centres_x[k]
+        top, bottom = max(int(math.floor(cy - r - 1.0)), 0), min(int(math.ceil(cy + r + 1.0)) + 1, height)
+        left, right = max(int(math.floor(cx - r - 1.0)), 0), min(int(math.ceil(cx + r + 1.0)) + 1, width)
+        inside, outside = max(r - 0.5, 0.0) ** 2, (r + 0.5) ** 2
+        start, rows, cols = starts[photo[k]], heights[photo[k]], widths[photo[k]]
+        for y in range(top, bottom):
+            dy = y - cy
+            row = (y + offsets[k, 0]) % rows
+            for x in range(left, right):
+                through = unseen[y, x]
+                if through < HIDDEN:
+                    continue
+                dx = x - cx
+                squared = dx * dx + dy * dy
+                if squared >= outside:
+                    continue
+                cover = 1.0 if squared <= inside else r + 0.5 - math.sqrt(squared)
+                share = through * cover
+                gain = pixels[start + row * cols + (x + offsets[k, 1]) % cols] if textured[k] else 1.0
+                for c in range(3):
+                    canvas[y, x, c] += share * colours[k, c] * gain
+                unseen[y, x] = through - share
+
+
 @dataclass(frozen=True)
 class DeadLeaves:
     """``n`` dead-leaves images of ``height × width``: the sharp source when ``--src`` is omitted."""
@@ -171,3 +253,31 @@ class DeadLeaves:
 
     def describe(self) -> dict:
         return {"kind": "dead_leaves", "images": self.n, "height": self.height, "width": self.width, "seed": self.seed}
+
+
+class PhotoLeaves:
+    """``n`` textured dead-leaves images of ``height × width`` (:func:`photo_leaves_image`), cut
+    from ``photos`` (H×W uint8 grey). Each image is made once and kept (a few MB each), since a
+    training stream reads the same few images over and over."""
+
+    def __init__(self, photos: list[np.ndarray], n: int = 18, height: int = 480, width: int = 640, seed: int = 0) -> None:
+        if n < 1:
+            raise ValueError(f"the textured leaves need n >= 1 images, got {n}")
+        self.textures, self.n, self.height, self.width, self.seed = Textures.of(photos), n, height, width, seed
+        self.made: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not 0 <= index < self.n:
+            raise IndexError(index)
+        if index not in self.made:
+            self.made[index] = photo_leaves_image(self.seed, index, self.textures, self.height, self.width)
+        return self.made[index]
+
+    def id(self, index: int) -> str:
+        return f"photoleaves-{index:06d}"
+
+    def describe(self) -> dict:
+        return {"kind": "photo_leaves", "images": self.n, "height": self.height, "width": self.width, "seed": self.seed}
