@@ -39,7 +39,7 @@ from blurgen.rng import check_seed
 from blurgen.kernels.trajectory import TrajectoryParams, TrajectorySpec, spec_arrays, trajectory_from_params
 from blurgen.files import write_atomic
 
-BANK_FORMAT = "blurgen.kernels.raster-bank"
+BANK_FORMAT = "blurgen.kernel-bank"
 BANK_VERSION = 2  # 2 added the family and shape columns; version 1 banks still load (all Markov)
 DEFAULT_SIZE = 65  # DeblurGAN's 64-px canvas plus one, so the centre is a pixel
 CHUNK = 512  # trajectories per parallel call: how often progress is reported

@@ -33,7 +33,7 @@ from blurgen.sources.paired import open_pairs
 from blurgen.pairs.build import averaging_of, kernel_source, motion_of, open_pair_source, pair_maker
 from blurgen.output.writers import WRITERS
 
-DATASET_FORMAT = "blurgen.output.dataset"
+DATASET_FORMAT = "blurgen.dataset"
 DATASET_VERSION = 1
 FAILED = "failed"  # an image that broke the pipeline in an unexpected way (the message is kept)
 
