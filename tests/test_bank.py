@@ -1,4 +1,5 @@
 import hashlib
+import json
 
 import numba
 import numpy as np
@@ -61,6 +62,8 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.info == bank.info and loaded.size == 21
     np.testing.assert_array_equal(loaded.regenerate(7), bank.kernels[7])
     assert [p.name for p in path.parent.iterdir()] == ["bank.npz"]  # no temporary left behind
+    # the tag banks on disk carry, written out as every earlier release wrote it: files stay readable
+    assert json.loads(str(np.load(path)["info"]))["format"] == "blurgen.kernel-bank"
 
 
 def test_indexing_and_slicing():

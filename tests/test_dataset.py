@@ -70,6 +70,7 @@ def test_coco_fixture_becomes_pairs_that_read_back_through_the_gopro_reader(tmp_
     assert sum(s["pairs"] for s in stats) == 8 and sum(sum(s["skipped"].values()) for s in stats) == 2
     described = json.loads((tmp_path / "pairs" / "train" / "dataset.json").read_text())
     assert described["source"]["kind"] == "coco" and described["camera"]["curve"] == "gamma"
+    assert described["format"] == "blurgen.dataset"  # as every earlier release wrote it: a rerun resumes old output
 
 
 def test_same_bytes_for_any_worker_count_and_sharding(tmp_path):
