@@ -17,7 +17,7 @@ networks", 2021): the occlusions and colour edges of dead leaves with the textur
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import cv2
 import numba
@@ -80,7 +80,10 @@ def dead_leaves_image(seed: int, index: int, height: int = 480, width: int = 640
     shading = np.where(((discs.radii < SHADED_RADIUS) | discs.highlights)[:, None], 0.0, discs.shading).astype(np.float32)
     canvas = np.zeros((height, width, 3), np.float32)
     unseen = np.ones((height, width), np.float32)
-    paint_discs(canvas, unseen, discs.centres_y, discs.centres_x, discs.radii, discs.colours, shading)
+    count = discs.radii.size
+    untextured = np.zeros(count, np.bool_), np.zeros(count, np.int64), np.zeros((count, 2), np.int64)
+    paint_discs(canvas, unseen, discs.centres_y, discs.centres_x, discs.radii, discs.colours, shading, *untextured,
+                *astuple(NO_TEXTURE))
 
     illumination = cv2.resize(rng.uniform(0.8, 1.15, (4, 4)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
     grain_key = stream_key(np.uint64(rng.integers(0, 2**63)), np.uint64(GRAIN_PURPOSE))
@@ -114,7 +117,8 @@ def develop(canvas: np.ndarray, unseen: np.ndarray, ground: np.ndarray, illumina
 
 @numba.njit(cache=True, nogil=True)
 def paint_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, centres_x: np.ndarray, radii: np.ndarray,
-                colours: np.ndarray, shading: np.ndarray) -> None:
+                colours: np.ndarray, shading: np.ndarray, textured: np.ndarray, photo: np.ndarray, offsets: np.ndarray,
+                pixels: np.ndarray, starts: np.ndarray, heights: np.ndarray, widths: np.ndarray) -> None:
     """Lay discs one over the other, the last on top, in place: ``canvas`` (H×W×3 float32, from
     zeros) gathers the visible colour and ``unseen`` (H×W, from ones) what still shows through.
 
@@ -123,6 +127,10 @@ def paint_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, c
     (its shading gradient; zero for flat discs). Painting goes front to back (the same sum as
     laying each disc over the ones below), so a pixel is done once less than 1/1024 of it shows:
     most of the ~7 discs over a pixel are never blended.
+
+    A ``textured`` disc's colour is also multiplied by its photo's (mean-normalised) grey value at
+    (y + offset_y, x + offset_x), wrapped around the photo (:class:`Textures`: ``pixels``,
+    ``starts``, ``heights``, ``widths``; ``photo`` and ``offsets`` per disc).
     """
     height, width = canvas.shape[0], canvas.shape[1]
     for k in range(radii.shape[0] - 1, -1, -1):
@@ -131,8 +139,10 @@ def paint_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, c
         left, right = max(int(math.floor(cx - r - 1.0)), 0), min(int(math.ceil(cx + r + 1.0)) + 1, width)
         slope_y, slope_x = shading[k, 0] / r, shading[k, 1] / r
         inside, outside = max(r - 0.5, 0.0) ** 2, (r + 0.5) ** 2  # fully covered / not at all, by squared distance
+        start, rows, cols = starts[photo[k]], heights[photo[k]], widths[photo[k]]
         for y in range(top, bottom):
             dy = y - cy
+            row = (y + offsets[k, 0]) % rows
             for x in range(left, right):
                 through = unseen[y, x]
                 if through < HIDDEN:
@@ -144,6 +154,8 @@ def paint_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, c
                 cover = 1.0 if squared <= inside else r + 0.5 - math.sqrt(squared)
                 share = through * cover
                 gain = 1.0 + slope_y * dy + slope_x * dx
+                if textured[k]:
+                    gain *= pixels[start + row * cols + (x + offsets[k, 1]) % cols]
                 for c in range(3):
                     canvas[y, x, c] += share * colours[k, c] * gain
                 unseen[y, x] = through - share
@@ -174,6 +186,9 @@ class Textures:
                    np.array([p.shape[1] for p in photos], np.int64))
 
 
+NO_TEXTURE = Textures.of([np.ones((1, 1), np.uint8)])  # for discs painted in flat colours
+
+
 def photo_leaves_image(seed: int, index: int, textures: Textures, height: int = 480, width: int = 640) -> np.ndarray:
     """One dead-leaves image whose discs are patches of ``textures`` in the discs' colours: RGB
     uint8, height × width. The discs, their colours and the illumination are
@@ -188,43 +203,12 @@ def photo_leaves_image(seed: int, index: int, textures: Textures, height: int = 
     textured = ~discs.highlights  # a clipped highlight stays flat white
     canvas = np.zeros((height, width, 3), np.float32)
     unseen = np.ones((height, width), np.float32)
-    paint_textured_discs(canvas, unseen, discs.centres_y, discs.centres_x, discs.radii, discs.colours, textured, photo,
-                         offsets.astype(np.int64), textures.pixels, textures.starts, textures.heights, textures.widths)
+    flat = np.zeros((count, 2), np.float32)  # leaves cut from photos carry the photos' own shading
+    paint_discs(canvas, unseen, discs.centres_y, discs.centres_x, discs.radii, discs.colours, flat, textured, photo,
+                offsets.astype(np.int64), *astuple(textures))
     illumination = cv2.resize(rng.uniform(0.8, 1.15, (4, 4)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
     grain_key = stream_key(np.uint64(rng.integers(0, 2**63)), np.uint64(GRAIN_PURPOSE))
     return develop(canvas, unseen, discs.colours[0], illumination, np.uint64(grain_key), GRAIN_TABLE)
-
-
-@numba.njit(cache=True, nogil=True)
-def paint_textured_discs(canvas: np.ndarray, unseen: np.ndarray, centres_y: np.ndarray, centres_x: np.ndarray,
-                         radii: np.ndarray, colours: np.ndarray, textured: np.ndarray, photo: np.ndarray, offsets: np.ndarray,
-                         pixels: np.ndarray, starts: np.ndarray, heights: np.ndarray, widths: np.ndarray) -> None:
-    """As :func:`paint_discs`, each disc's colour multiplied by its photo's (mean-normalised) grey
-    value at (y + offset_y, x + offset_x), wrapped around the photo; flat where ``textured`` is False."""
-    height, width = canvas.shape[0], canvas.shape[1]
-    for k in range(radii.shape[0] - 1, -1, -1):
-        r, cy, cx = radii[k], centres_y[k], centres_x[k]
-        top, bottom = max(int(math.floor(cy - r - 1.0)), 0), min(int(math.ceil(cy + r + 1.0)) + 1, height)
-        left, right = max(int(math.floor(cx - r - 1.0)), 0), min(int(math.ceil(cx + r + 1.0)) + 1, width)
-        inside, outside = max(r - 0.5, 0.0) ** 2, (r + 0.5) ** 2
-        start, rows, cols = starts[photo[k]], heights[photo[k]], widths[photo[k]]
-        for y in range(top, bottom):
-            dy = y - cy
-            row = (y + offsets[k, 0]) % rows
-            for x in range(left, right):
-                through = unseen[y, x]
-                if through < HIDDEN:
-                    continue
-                dx = x - cx
-                squared = dx * dx + dy * dy
-                if squared >= outside:
-                    continue
-                cover = 1.0 if squared <= inside else r + 0.5 - math.sqrt(squared)
-                share = through * cover
-                gain = pixels[start + row * cols + (x + offsets[k, 1]) % cols] if textured[k] else 1.0
-                for c in range(3):
-                    canvas[y, x, c] += share * colours[k, c] * gain
-                unseen[y, x] = through - share
 
 
 @dataclass(frozen=True)
