@@ -17,7 +17,7 @@ Recipes (``--recipe``; the learning-rate schedule spans the whole run, up to the
             (each measured as a lever by ``benchmarks/peers.py --extra``; docs/training/index.md)
 
 Usage: python benchmarks/gain_curve.py --recipe modern [--points 12000,50000,100000,200000]
-       [--runs runs/gain-curve] [--sets runs/peers] [--quick]
+       [--extra "--camera wide"] [--runs runs/gain-curve] [--sets runs/peers] [--quick]
 Writes benchmarks/results/gain-curve-cpu.json (``figures.py`` plots it); recipes measured before are kept.
 """
 
@@ -102,14 +102,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "gain-curve")
     parser.add_argument("--sets", type=Path, default=ROOT / "runs" / "peers", help="where the evaluation sets are (made once)")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "gain-curve-cpu.json")
+    parser.add_argument("--extra", default="", help="train options added to the recipe (e.g. '--camera wide'); its "
+                        "run folder and results are named with them")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one tiny evaluation set (the test of this script)")
     args = parser.parse_args(argv)
-    recipe = f"{RECIPES[args.recipe]} {QUICK}" if args.quick else RECIPES[args.recipe]
+    recipe = " ".join(part for part in (RECIPES[args.recipe], QUICK if args.quick else "", args.extra) if part)
+    name = " ".join([args.recipe, *shlex.split(args.extra)])
     options = shlex.split(recipe)  # a later value of an option replaces an earlier one
     batch = int(options[len(options) - 1 - options[::-1].index("--batch-size") + 1])
     points = sorted(int(images) for images in args.points.split(","))
     steps = [images // batch for images in points]
-    run = args.runs / args.recipe
+    run = args.runs / "-".join([args.recipe, *(part.strip("-") for part in shlex.split(args.extra))])
     run.mkdir(parents=True, exist_ok=True)
     timing = run / "segments.json"  # seconds of each segment trained, kept across stops of this script
     seconds = json.loads(timing.read_text()) if timing.exists() else {}
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
                       **score(run / f"checkpoint-{step * batch}.pt", sets)})
         print(f"{step * batch:>7,} images  {elapsed / 60:5.1f} min  independent {curve[-1]['independent_mean']:+.3f} dB", flush=True)
     results = json.loads(args.results.read_text()) if args.results.exists() else {"benchmark": "gain-curve", "recipes": {}}
-    results["recipes"][args.recipe] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    results["recipes"][name] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
                                        "options": f"{recipe} --steps {steps[-1]}", "points": curve}
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
