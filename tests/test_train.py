@@ -21,7 +21,7 @@ from train.config import TrainConfig
 from train.losses.content import VggWeightsMissing, vgg_conv3_3
 from train.losses.gan import gradient_penalty
 from train.loop import train
-from train.state import lr_factor
+from train.optim import lr_factor
 from train.eval.metrics import psnr, ssim
 from train.archs.registry import Critic, Generator, parameter_count
 

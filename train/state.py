@@ -21,13 +21,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from train.archs.registry import make_critic_for, make_generator
 from train.checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
 from train.config import TrainConfig, check_resumable
 from train.machine import Distributed
-from train.archs.registry import make_critic_for, make_generator
 from train.optim import lr_factor, make_optimizer
-
-__all__ = ["TrainingState", "build_state", "lr_factor", "restore_state", "save_state"]
 
 PARTS = ("generator", "critic", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d", "scaler_g", "scaler_d")
 
@@ -80,6 +78,7 @@ def build_state(config: TrainConfig, device: torch.device, steps: int, fp16: boo
     generator = make_generator(asdict(config)).to(device)
     critic = make_critic_for(asdict(config)).to(device)
     fused = device.type == "cuda"  # one fused kernel per optimizer step on CUDA instead of a loop over parameters
+
     def optimizer(net: nn.Module) -> torch.optim.Optimizer:
         return make_optimizer(net.parameters(), config.optimizer, lr=config.lr, betas=(config.beta1, config.beta2),
                               weight_decay=config.weight_decay, fused=fused)
