@@ -33,29 +33,21 @@ COMPILED_AFTER_S = 3.0  # loading cached machine code takes well under a second;
 summary = Console()  # the closing table of a command: its result, on stdout
 
 
-@app.command()
-def kernels(
-    n: Annotated[int, typer.Option("--n", help="Number of trajectories (kernel sets) to sample.", min=1)] = 1000,
-    out: Annotated[Path, typer.Option(help="Output folder: kernels.npz and kernels.png go here.")] = Path("bank"),
-    size: Annotated[int, typer.Option("--kernel-size", "--size", help="Kernel side in px. 65 = DeblurGAN's 64-px canvas + 1, odd so the centre is a pixel. (--size: the former name.)", min=3, max=1025)] = 65,
-    seed: Annotated[int, typer.Option(help="Run seed; kernel i depends only on (seed, i).", min=0)] = 0,
-    preset: Annotated[str, typer.Option(help="Markov shake: deblurgan (default, as DeblurGAN trained), mild, strong, anxious; other families: line, arc, walk (smooth random walk), still (near-delta), disk (defocus); mixture (all of them, weighted); or a preset .json (saved by 'blurgen view': its size, exposures and seed apply unless given here; or a mixture's weights).")] = "deblurgan",
-    expl: Annotated[Optional[str], typer.Option(help="Anxiety: a value (0.005), a range (0.003:0.01) or a set (0.003,0.01). Overrides the preset.")] = None,
-    max_len: Annotated[Optional[float], typer.Option("--max-len", help="Path length in px. Overrides the preset (deblurgan: 60).")] = None,
-    iters: Annotated[Optional[int], typer.Option(help="Positions per trajectory. Overrides the preset (deblurgan: 2000).")] = None,
-    exposure: Annotated[str, typer.Option(help="Exposure fraction (1, 0.5, 1/2) or 'all' for 1/100, 1/10, 1/2, 1 per trajectory.")] = "1",
-    workers: Annotated[Optional[int], typer.Option(help="Threads (default: all cores). The output does not depend on it.")] = None,
-    png_dir: Annotated[Optional[Path], typer.Option("--png-dir", help="Also write one 16-bit PNG per kernel here.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a kernel bank already in --out.")] = False,
-) -> None:
+def kernels(**given: object) -> None:
     """Sample camera-shake blur kernels into a kernel bank (kernels.npz) with a contact sheet (kernels.png)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from blurgen.kernels.bank import parse_exposures, sample_kernels, warm_up_kernels
+    from blurgen.kernels.bank import KernelsSettings, parse_exposures, sample_kernels, warm_up_kernels
     from blurgen.kernels.presets import preset_file_settings
     from blurgen.output.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
-    if (out / "kernels.npz").exists() and not overwrite:
+    try:
+        settings = from_command(KernelsSettings, given)
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
+    n, size, seed, preset, exposure = settings.n, settings.kernel_size, settings.seed, settings.preset, settings.exposure
+    out, png_dir = Path(settings.out), Path(settings.png_dir) if settings.png_dir else None
+    if (out / "kernels.npz").exists() and not settings.overwrite:
         raise fail(f"--out {out} already holds a kernel bank (kernels.npz); use another --out, or --overwrite to replace it")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -68,17 +60,18 @@ def kernels(
             size = saved.get("size", size) if size == 65 else size
             seed = saved.get("seed", seed) if seed == 0 else seed
             exposures = tuple(saved.get("exposures", exposures)) if exposure == "1" else exposures
-        options = dict(seed=seed, size=size, preset=preset, exposure=exposures, expl=expl, max_len=max_len, iters=iters)
+        options = dict(seed=seed, size=size, preset=preset, exposure=exposures, expl=settings.expl, max_len=settings.max_len,
+                       iters=settings.iters)
         started = time.perf_counter()
         with console.status("loading blurgen's compiled code (a first run compiles it: about 10 s on 2 cores)"):
-            warm_up_kernels(workers=workers, **options)  # every member's code, so the rate below is sampling alone
+            warm_up_kernels(workers=settings.workers, **options)  # every member's code, so the rate below is sampling alone
         loaded = time.perf_counter()
         with Progress(
             "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=console, transient=True,
         ) as progress:
             task = progress.add_task("sampling", total=n)
-            bank = sample_kernels(n, workers=workers, progress=lambda done: progress.advance(task, done), **options)
+            bank = sample_kernels(n, workers=settings.workers, progress=lambda done: progress.advance(task, done), **options)
         sampled = time.perf_counter() - loaded
     except KeyboardInterrupt:
         raise interrupted(f"nothing written to {out} (the bank is written whole at the end); run the command again") from None
@@ -114,6 +107,16 @@ def kernels(
         table.add_row("families", "  ".join(f"{name} {count}" for name, count in stats["families"].items()))
     table.add_row("written", f"{bank_path}  {sheet_path}" + (f"  {png_dir}/" if png_dir else ""))
     summary.print(table)
+
+
+def kernels_parameters() -> list:
+    from blurgen.kernels.bank import KernelsSettings
+
+    return command_parameters(KernelsSettings)
+
+
+kernels.__signature__ = inspect.Signature(kernels_parameters())
+app.command()(kernels)
 
 
 def dataset(**given: object) -> None:

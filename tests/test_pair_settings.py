@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from blurgen.cli import app as blurgen_app
+from blurgen.kernels.bank import KernelsSettings
 from blurgen.output.contact_sheet import MotionSheetSettings
 from blurgen.output.dataset import DatasetConfig
 from blurgen.output.evalset import EvalsetSpec
@@ -61,7 +62,7 @@ def test_train_takes_the_pair_settings_from_the_table():
 NARROWED = {(MotionSheetSettings, "motion"): "choices", (MotionSheetSettings, "crop"): "minimum"}
 
 
-@pytest.mark.parametrize("table", [EvalsetSpec, MotionSheetSettings])
+@pytest.mark.parametrize("table", [EvalsetSpec, MotionSheetSettings, KernelsSettings])
 def test_the_other_commands_take_their_pair_settings_from_the_table(table):
     mine = options(PairSettings)
     for name, rule in options(table).items():
@@ -77,9 +78,10 @@ def test_the_other_commands_take_their_pair_settings_from_the_table(table):
         assert (rule.maximum, rule.above) == (mine[name].maximum, mine[name].above), name
         if not narrowed and rule.choices:
             assert rule.help == mine[name].help, name  # the table's words, which name every choice
-    for value in refused_values(options(table)["camera"]):
-        with pytest.raises(SettingError, match="camera"):
-            table(camera=value)
+    for name, rule in options(table).items():  # Python refuses what the command refuses
+        for value in refused_values(rule):
+            with pytest.raises(SettingError, match=name):
+                table(**{name: value})
 
 
 def test_the_motion_sheet_accepts_every_camera_and_refuses_uniform_motion(tmp_path):
@@ -90,6 +92,8 @@ def test_the_motion_sheet_accepts_every_camera_and_refuses_uniform_motion(tmp_pa
         assert camera in runner.invoke(blurgen_app, ["motion-sheet", "--help"]).output
     result = runner.invoke(blurgen_app, ["evalset", "--per-image", "0", "--out", str(tmp_path / "e")])
     assert result.exit_code == 2 and "--per-image must be >= 1" in result.output and not (tmp_path / "e").exists()
+    result = runner.invoke(blurgen_app, ["kernels", "--size", "1026", "--out", str(tmp_path / "k")])
+    assert result.exit_code == 2 and "--kernel-size must be <= 1025" in result.output and not (tmp_path / "k").exists()
 
 
 @pytest.mark.parametrize("name", BOUNDED)

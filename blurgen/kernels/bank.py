@@ -38,6 +38,7 @@ from blurgen.kernels.presets import DEFAULT_PRESET, KernelSpec, kernel_spec, pre
 from blurgen.rng import check_seed
 from blurgen.kernels.trajectory import TrajectoryParams, TrajectorySpec, spec_arrays, trajectory_from_params
 from blurgen.files import write_atomic
+from blurgen.settings import check_options, option
 
 BANK_FORMAT = "blurgen.kernel-bank"
 BANK_VERSION = 2  # 2 added the family and shape columns; version 1 banks still load (all Markov)
@@ -302,6 +303,32 @@ def warm_up_kernels(preset: str = DEFAULT_PRESET, **options: object) -> None:
 
 
 SAMPLING_OPTIONS = ("seed", "size", "exposure", "workers")  # sample_kernels' own arguments; the rest change the preset
+
+
+@dataclass(frozen=True)
+class KernelsSettings:
+    """``blurgen kernels``' settings: how many kernels, of which preset, and where they go. Out of
+    bounds is a :class:`~blurgen.settings.SettingError` here as on the command line."""
+
+    n: int = option(1000, "Number of trajectories (kernel sets) to sample.", minimum=1, flags=("--n",))
+    out: str = option("bank", "Output folder: kernels.npz and kernels.png go here.", path=True)
+    kernel_size: int = option(65, "Kernel side in px. 65 = DeblurGAN's 64-px canvas + 1, odd so the centre is a pixel. "
+                              "(--size: the former name.)", minimum=3, maximum=1025, flags=("--kernel-size", "--size"))
+    seed: int = option(0, "Run seed; kernel i depends only on (seed, i).", minimum=0)
+    preset: str = option(DEFAULT_PRESET, "Markov shake: deblurgan (default, as DeblurGAN trained), mild, strong, anxious; other "
+                         "families: line, arc, walk (smooth random walk), still (near-delta), disk (defocus); mixture (all of "
+                         "them, weighted); or a preset .json (saved by 'blurgen view': its size, exposures and seed apply unless "
+                         "given here; or a mixture's weights).")
+    expl: str | None = option(None, "Anxiety: a value (0.005), a range (0.003:0.01) or a set (0.003,0.01). Overrides the preset.")
+    max_len: float | None = option(None, "Path length in px. Overrides the preset (deblurgan: 60).", flags=("--max-len",))
+    iters: int | None = option(None, "Positions per trajectory. Overrides the preset (deblurgan: 2000).")
+    exposure: str = option("1", "Exposure fraction (1, 0.5, 1/2) or 'all' for 1/100, 1/10, 1/2, 1 per trajectory.")
+    workers: int | None = option(None, "Threads (default: all cores). The output does not depend on it.")
+    png_dir: str | None = option(None, "Also write one 16-bit PNG per kernel here.", path=True, flags=("--png-dir",))
+    overwrite: bool = option(False, "Replace a kernel bank already in --out.", flags=("--overwrite",))
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
 
 def sample_kernels(
