@@ -29,7 +29,6 @@ import os
 import platform
 import shlex
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -45,8 +44,6 @@ RECIPES = {
     "modern": f"{SHIPPED} --optimizer adamw --beta1 0.9 --beta2 0.99 --schedule cosine --warmup 500 --fft-weight 1",
 }
 QUICK = "--ngf 4 --blocks 1 --ndf 4 --crop 32 --batch-size 2 --workers 0"  # tiny sizes, for the test of this script
-SCORED = ("evalset", "independent", "camera", "nonuniform", "sharp")
-INDEPENDENT = ("independent", "camera", "nonuniform")
 
 
 def train_to(run: Path, options: list[str], step: int, total: int) -> float:
@@ -63,27 +60,6 @@ def train_to(run: Path, options: list[str], step: int, total: int) -> float:
     if result.exit_code != 0:
         raise SystemExit(f"train failed ({result.exit_code})")
     return time.perf_counter() - started
-
-
-def score(checkpoint: Path, sets: dict[str, Path]) -> dict:
-    """Each scored set's gains (``quality.gains``; sharp photos: ``quality.sharp_summary``) for one checkpoint."""
-    import quality
-    from typer.testing import CliRunner
-
-    from train.cli import deblur_app
-
-    scores = {}
-    for name in SCORED:
-        report = checkpoint.with_name(f"{checkpoint.stem}-{name}.json")
-        if not quality.fresh(report, checkpoint):
-            result = CliRunner().invoke(deblur_app, [str(checkpoint), "--pairs", str(sets[name]), "--report", str(report)],
-                                        prog_name="deblur")
-            if result.exit_code != 0:
-                raise SystemExit(f"deblur failed ({result.exit_code}): {result.output[-1500:]}")
-        measured = json.loads(report.read_text())
-        scores[name] = quality.sharp_summary(measured) if name == "sharp" else quality.gains(measured)
-    scores["independent_mean"] = statistics.mean(scores[name]["psnr_gain"] for name in INDEPENDENT)
-    return scores
 
 
 def machine() -> str:
@@ -127,8 +103,9 @@ def main(argv: list[str] | None = None) -> dict:
     curve, elapsed = [], 0.0
     for step in steps:
         elapsed += seconds[str(step)]
+        checkpoint = run / f"checkpoint-{step * batch}.pt"
         curve.append({"images": step * batch, "steps": step, "minutes": elapsed / 60,
-                      **score(run / f"checkpoint-{step * batch}.pt", sets)})
+                      **peers.score(checkpoint, sets, lambda name, kept=checkpoint: kept.with_name(f"{kept.stem}-{name}.json"))})
         print(f"{step * batch:>7,} images  {elapsed / 60:5.1f} min  independent {curve[-1]['independent_mean']:+.3f} dB", flush=True)
     results = json.loads(args.results.read_text()) if args.results.exists() else {"benchmark": "gain-curve", "recipes": {}}
     results["recipes"][name] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),

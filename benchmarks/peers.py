@@ -279,7 +279,7 @@ def measure_row(generator: Generator, seed: int, steps: int, bank: Path, runs: P
     """Train one (generator, seed) run, or continue it after a stop, and score it; ``extra``: train
     options added (named in the run folder)."""
     import quality
-    from train.cli import deblur_app, train_app
+    from train.cli import train_app
 
     folder = runs / "-".join([generator.name, *(part.strip("-") for part in extra), f"seed{seed}"])
     arguments = [*recipe, "--kernels", str(bank), "--camera", generator.camera, "--seed", str(seed), *extra]
@@ -287,17 +287,28 @@ def measure_row(generator: Generator, seed: int, steps: int, bank: Path, runs: P
         resume = ["--resume"] if (folder / "checkpoint.pt").exists() else []
         invoke(train_app, [*arguments, "--steps", str(steps), "--log-every", "250", "--checkpoint-every", "500",
                            "--out", str(folder), *resume], "train")
-    checkpoint = folder / "checkpoint.pt"
+    scores = score(folder / "checkpoint.pt", sets, lambda set_name: folder / f"{set_name}.json")
+    batch = int(recipe[recipe.index("--batch-size") + 1])
+    return {"seed": seed, "steps": steps, "images": steps * batch, "options": " ".join(arguments).replace(f"{ROOT}/", ""), **scores}
+
+
+def score(checkpoint: Path, sets: dict[str, Path], report_of: Callable[[str], Path]) -> dict:
+    """A checkpoint's gains on each scored set (``quality.gains``; sharp photos:
+    ``quality.sharp_summary``) and their mean over the independent processes; each set's
+    ``deblur --report`` goes to ``report_of(set name)`` and is not measured again while newer than
+    the checkpoint."""
+    import quality
+    from train.cli import deblur_app
+
     scores = {}
     for set_name in SCORED:
-        report = folder / f"{set_name}.json"
+        report = report_of(set_name)
         if not quality.fresh(report, checkpoint):
             invoke(deblur_app, [str(checkpoint), "--pairs", str(sets[set_name]), "--report", str(report)], "deblur")
         measured = json.loads(report.read_text())
         scores[set_name] = quality.sharp_summary(measured) if set_name == "sharp" else quality.gains(measured)
     scores["independent_mean"] = statistics.mean(scores[process]["psnr_gain"] for process in INDEPENDENT)
-    batch = int(recipe[recipe.index("--batch-size") + 1])
-    return {"seed": seed, "steps": steps, "images": steps * batch, "options": " ".join(arguments).replace(f"{ROOT}/", ""), **scores}
+    return scores
 
 
 def quick_sets(runs: Path) -> dict[str, Path]:
