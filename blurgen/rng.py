@@ -90,6 +90,8 @@ class PairCounter(IntEnum):
     JPEG = 19
     GAMMA = 20
     JPEG_SHARE = 21
+    RED_GAIN = 22  # the raw camera's white balance
+    BLUE_GAIN = 23
     OBJECTS = 64  # object k: order key 64 + 2k, path length 65 + 2k
 
 

@@ -5,7 +5,8 @@ from torch.utils.data import default_collate
 
 from blurgen.kernels.bank import sample_kernels
 from blurgen.blur.camera import (
-    CAMERA_PRESETS, Camera, CameraDraws, camera_preset, expose, linear_to_srgb, srgb_to_linear,
+    CAMERA_PRESETS, Camera, CameraDraws, Jpeg, draw_camera, Saturation, Sensor, ToneCurve, camera_preset, expose, linear_to_srgb,
+    srgb_to_linear,
 )
 from blurgen.blur.camera_torch import expose_batch, signed_key
 from blurgen.blur.camera_torch import linear_to_srgb as linear_to_srgb_torch
@@ -71,8 +72,7 @@ def test_mixed_draws_each_pairs_exponent_from_srgb_blur_to_linear_light(bank):
     synth = PairSynthesizer(flat_sources(), BankKernels(bank), mixed, crop=64, seed=2, per_image=40)
     exponents = [synth[i].meta["camera_draws"]["gamma"] for i in range(40)]
     assert min(exponents) >= 1.0 and max(exponents) <= 2.2 and max(exponents) - min(exponents) > 0.8
-    assert PairSynthesizer(flat_sources(), BankKernels(bank), CAMERA_PRESETS["gamma"], crop=64)[0].meta["camera_draws"].keys() == {
-        "saturation_alpha", "beta1", "beta2", "jpeg_quality"}
+    assert PairSynthesizer(flat_sources(), BankKernels(bank), CAMERA_PRESETS["gamma"], crop=64)[0].meta["camera_draws"] == {}
 
 
 def linear_variance(pair_blurred: np.ndarray) -> float:
@@ -97,7 +97,7 @@ def test_realistic_noise_on_the_device_path_follows_the_model_too(bank):
     blurred, sharp = pairs_on_device(batch, synth.camera, "cpu")
     for b in range(len(dataset)):
         x = float(srgb_to_linear(sharp[b].double().numpy()).mean())
-        beta1, beta2 = batch["draws"][b, 1].item(), batch["draws"][b, 2].item()
+        beta1, beta2 = synth.camera.column(batch["draws"], "beta1")[b].item(), synth.camera.column(batch["draws"], "beta2")[b].item()
         variance = float(srgb_to_linear(blurred[b].double().numpy()).var())
         assert variance == pytest.approx(beta1 * x + beta2, rel=0.10)
 
@@ -106,7 +106,7 @@ def test_saturated_highlights_spread_brighter(bank):
     sharp = np.full((200, 200, 3), 0.3, np.float32)
     sharp[90:110, 90:110] = 1.0  # a clipped highlight
     kernel = bank.kernels[np.argmax(bank.meta["footprint"])]
-    camera = Camera(curve="srgb", saturation=(0.25, 1.75))
+    camera = Camera((Saturation((0.25, 1.75)), Sensor(), ToneCurve("srgb")))
     dim = expose(sharp, kernel, camera, CameraDraws(saturation_alpha=0.0))
     bright = expose(sharp, kernel, camera, CameraDraws(saturation_alpha=1.5))
     assert bright.max() <= 1.0 and (bright >= dim - 1e-6).all()
@@ -118,7 +118,7 @@ def test_saturated_highlights_spread_brighter(bank):
 def test_jpeg_quality_is_drawn_and_applied(bank):
     rng = np.random.default_rng(4)
     sources = [(rng.random((300, 300, 3)) * 255).astype(np.uint8)]
-    camera = camera_preset("realistic", jpeg_quality=(40, 60))
+    camera = Camera((*camera_preset("realistic").steps, Jpeg((40, 60))))
     synth = PairSynthesizer(sources, BankKernels(bank), camera, crop=128, seed=5, per_image=6)
     qualities = [synth[i].meta["camera_draws"]["jpeg_quality"] for i in range(6)]
     assert all(40 <= q <= 60 for q in qualities) and len(set(qualities)) > 1
@@ -132,53 +132,63 @@ def test_camera_draws_are_in_the_metadata_and_deterministic(bank):
     assert synth[1].meta == again[1].meta
     np.testing.assert_array_equal(synth[1].blurred, again[1].blurred)
     assert 0.25 <= synth[1].meta["camera_draws"]["saturation_alpha"] <= 1.75
-    assert synth[1].meta["camera"]["curve"] == "srgb"
+    assert synth[1].meta["camera"]["name"] == "realistic" and synth[1].meta["camera"]["steps"][2] == {
+        "step": "tone_curve", "curve": "srgb", "gamma": 2.2}
 
 
 def test_device_path_jpeg_runs(bank):
-    synth = PairSynthesizer(flat_sources(200), BankKernels(bank), camera_preset("gamma", jpeg_quality=(50, 50)), crop=64, seed=1)
+    synth = PairSynthesizer(flat_sources(200), BankKernels(bank), Camera((Sensor(), ToneCurve("gamma"), Jpeg((50, 50)))), crop=64, seed=1)
     batch = default_collate([SharpCropDataset(synth)[i] for i in range(3)])
     blurred, _ = pairs_on_device(batch, synth.camera, "cpu")
     np.testing.assert_allclose(blurred.numpy() * 255, np.rint(blurred.numpy() * 255), atol=1e-3)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"curve": "log"}, "curve"),
-    ({"saturation": (1.0, 0.5)}, "saturation"),
-    ({"jpeg_quality": (0, 50)}, "jpeg_quality"),
-    ({"beta1": -1.0}, "variances"),
-    ({"gamma_range": (1.0, 2.2)}, "gamma_range"),
-    ({"curve": "gamma", "gamma_range": (2.2, 1.0)}, "gamma_range"),
+@pytest.mark.parametrize("make,message", [
+    (lambda: ToneCurve("log"), "curve"),
+    (lambda: Saturation((1.0, 0.5)), "saturation"),
+    (lambda: Jpeg((0, 50)), "jpeg quality"),
+    (lambda: Sensor(beta1=-1.0), "variances"),
+    (lambda: ToneCurve(gamma_range=(1.0, 2.2)), "gamma_range"),
+    (lambda: ToneCurve("gamma", gamma_range=(2.2, 1.0)), "gamma_range"),
+    (lambda: Camera((ToneCurve(), Sensor())), "in the order"),
+    (lambda: Camera((Sensor(), Sensor(), ToneCurve())), "once each"),
+    (lambda: Camera((ToneCurve(),)), "a sensor and a tone curve"),
 ])
-def test_bad_cameras_are_clear_errors(kwargs, message):
+def test_bad_cameras_are_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
-        Camera(**kwargs)
+        make()
     with pytest.raises(ValueError, match="unknown camera preset"):
         camera_preset("film")
 
 
 def test_expose_batch_takes_one_row_of_draws_per_sample(bank):
     sharp = torch.full((2, 3, 100, 100), 0.5)
-    draws = torch.stack([CameraDraws(beta1=1e-4, beta2=3e-5).to_tensor(), CameraDraws().to_tensor()])
+    realistic = CAMERA_PRESETS["realistic"]
+    draws = torch.stack([realistic.draws_tensor(CameraDraws(saturation_alpha=0.0, beta1=1e-4, beta2=3e-5)),
+                         realistic.draws_tensor(CameraDraws(saturation_alpha=0.0, beta1=0.0, beta2=0.0))])
     keys = torch.tensor([signed_key(1), signed_key(2)])
-    out = expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["realistic"], draws, keys)
+    out = expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), realistic, draws, keys)
     assert out[0].std() > 1e-3 and out[1].std() < 1e-5
 
 
-def test_camera_draws_round_trip_through_their_tensor_form_by_name():
-    drawn = CameraDraws(saturation_alpha=0.75, beta1=2e-4, beta2=3e-5, jpeg_quality=83, gamma=1.5)
-    row = drawn.to_tensor()
-    assert row.dtype == torch.float32 and row.shape == (len(CameraDraws.COLUMNS),)
-    assert CameraDraws.from_tensor(row) == CameraDraws(**{name: float(torch.tensor(value, dtype=torch.float32)) if isinstance(value, float) else value
-                                                          for name, value in vars(drawn).items()})
-    batch = torch.stack([row, CameraDraws().to_tensor()])
-    for name in CameraDraws.COLUMNS:
-        assert CameraDraws.column(batch, name)[0].item() == pytest.approx(getattr(drawn, name), rel=1e-6)
-    assert CameraDraws.from_tensor(batch[1]) == CameraDraws()  # no gamma draw stays None
+@pytest.mark.parametrize("name", list(CAMERA_PRESETS))
+def test_camera_draws_round_trip_through_their_tensor_form_by_name(name):
+    camera = CAMERA_PRESETS[name]
+    drawn = draw_camera(camera, lambda counter: (counter * 0.37) % 1)
+    assert tuple(drawn) == camera.columns  # each step draws under its own names, in step order
+    row = camera.draws_tensor(drawn)
+    assert row.dtype == torch.float32 and row.shape == (len(camera.columns),)
+    back = camera.draws_from_tensor(row)
+    assert back == {name: float(torch.tensor(value, dtype=torch.float32)) if isinstance(value, float) else value
+                    for name, value in drawn.items()}
+    assert all(type(back[name]) is type(drawn[name]) for name in drawn)  # JPEG quality stays an integer
+    batch = torch.stack([row, row])
+    for column in camera.columns:
+        assert camera.column(batch, column)[0].item() == pytest.approx(drawn[column], rel=1e-6)
 
 
-def test_expose_batch_refuses_draws_without_their_five_columns(bank):
+def test_expose_batch_refuses_draws_of_another_camera(bank):
     sharp = torch.full((2, 3, 100, 100), 0.5)
     keys = torch.tensor([signed_key(1), signed_key(2)])
-    with pytest.raises(ValueError, match=r"\(B, 5\) with columns saturation_alpha"):
-        expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["mixed"], torch.zeros(2, 4), keys)
+    with pytest.raises(ValueError, match=r"\(B, 3\) with columns saturation_alpha, beta1, beta2"):
+        expose_batch(sharp, torch.from_numpy(bank.kernels[:2]), CAMERA_PRESETS["realistic"], torch.zeros(2, 1), keys)

@@ -69,7 +69,7 @@ def test_coco_fixture_becomes_pairs_that_read_back_through_the_gopro_reader(tmp_
     assert report["without_pairs"] == 1 and len(stats) == report["shards"] - 1
     assert sum(s["pairs"] for s in stats) == 8 and sum(sum(s["skipped"].values()) for s in stats) == 2
     described = json.loads((tmp_path / "pairs" / "train" / "dataset.json").read_text())
-    assert described["source"]["kind"] == "coco" and described["camera"]["curve"] == "gamma"
+    assert described["source"]["kind"] == "coco" and described["camera"]["name"] == "gamma"
     assert described["format"] == "blurgen.dataset"  # as every earlier release wrote it: a rerun resumes old output
 
 
@@ -190,7 +190,7 @@ def test_the_mixture_and_the_wide_camera_write_the_same_bytes_for_any_worker_cou
     assert len({record["kernel"]["family"] for record in records}) > 2
     assert {"jpeg_quality", "gamma", "beta1"} <= set(records[0]["camera_draws"])
     settings = json.loads((tmp_path / "one" / "train" / "dataset.json").read_text())
-    assert settings["camera"]["jpeg_share"] == 0.5
+    assert settings["camera"]["name"] == "wide" and settings["camera"]["steps"][-1]["share"] == 0.5
 
 
 @pytest.mark.parametrize("make,args,message", [

@@ -206,17 +206,17 @@ def test_the_wide_camera_draws_each_pairs_acquisition_and_records_it():
     camera = CAMERA_PRESETS["wide"]
     synth = PairSynthesizer(sources, BankKernels(sample_kernels(20, seed=1, size=17)), camera, crop=48, seed=8, per_image=200)
     draws = [synth.plan(i, (160, 160)).draws for i in range(200)]
-    compressed = [d.jpeg_quality for d in draws if d.jpeg_quality]
+    compressed = [d["jpeg_quality"] for d in draws if d["jpeg_quality"]]
     assert 0.4 < len(compressed) / 200 < 0.6 and all(75 <= q <= 95 for q in compressed)
-    assert all(1.0 <= d.gamma <= 2.2 for d in draws) and min(d.beta1 for d in draws) < 0.1 * max(d.beta1 for d in draws)
-    first = next(i for i, d in enumerate(draws) if d.jpeg_quality)
+    assert all(1.0 <= d["gamma"] <= 2.2 for d in draws) and min(d["beta1"] for d in draws) < 0.1 * max(d["beta1"] for d in draws)
+    first = next(i for i, d in enumerate(draws) if d["jpeg_quality"])
     pair, again = synth[first], PairSynthesizer(sources, synth.kernels, camera, crop=48, seed=8, per_image=200)[first]
     assert pair.blurred.tobytes() == again.blurred.tobytes() and pair.meta == again.meta
-    assert pair.meta["camera_draws"]["jpeg_quality"] == draws[first].jpeg_quality and pair.meta["camera"]["jpeg_share"] == 0.5
+    assert pair.meta["camera_draws"]["jpeg_quality"] == draws[first]["jpeg_quality"]
+    assert pair.meta["camera"]["steps"][-1] == {"step": "jpeg", "quality": (75, 95), "share": 0.5}
     np.testing.assert_allclose(pair.blurred * 255, np.rint(pair.blurred * 255), atol=1e-3)  # decoded JPEG: 8-bit values
-    assert "jpeg_share" not in CAMERA_PRESETS["realistic"].to_dict()  # records of the other cameras are as before
     # The device path takes the same draws: without JPEG it makes the same pairs.
-    plain = [i for i, d in enumerate(draws) if not d.jpeg_quality][:4]
+    plain = [i for i, d in enumerate(draws) if not d["jpeg_quality"]][:4]
     batch = default_collate([SharpCropDataset(synth)[i] for i in plain])
     blurred, _ = pairs_on_device(batch, camera, "cpu")
     for j, index in enumerate(plain):

@@ -55,7 +55,7 @@ def test_evalset_of_packaged_photos_is_real_photos_blurred_and_aligned(tmp_path)
     photo, scale = fit_within(PackagedPhotos()[0], 256)
     assert scale == 0.5 and np.array_equal(sharp, photo[32:-32, 32:-32])  # the sharp image is the photo, borders cropped
     meta = [json.loads(line) for line in (tmp_path / "ev" / "meta.jsonl").read_text().splitlines()]
-    assert meta[0]["camera"]["curve"] == "gamma" and meta[0]["crop_box"]["x"] == 32
+    assert meta[0]["camera"]["name"] == "gamma" and meta[0]["crop_box"]["x"] == 32
 
 
 def test_evalset_is_byte_identical_for_a_seed_and_refuses_another_into_the_same_folder(tmp_path, photos):

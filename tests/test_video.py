@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fixtures import moving_scene, write_clip, write_frames
-from blurgen.blur.camera import Camera, CameraDraws, expose
+from blurgen.blur.camera import Camera, CameraDraws, Sensor, ToneCurve, expose
 from blurgen.cli import app
 from blurgen.kernels.families import family_path
 from blurgen.kernels.raster import rasterise
@@ -44,7 +44,7 @@ def test_averaging_a_translating_scene_is_the_middle_frame_blurred_by_the_matchi
 
     length = frames_averaged * math.hypot(*velocity)  # the path the scene travels while the frames are exposed
     kernel = rasterise(family_path("line", 0, 0, length, math.atan2(velocity[1], velocity[0]), 0.0), size=17)[0]
-    expected = expose(pair.sharp, kernel, Camera(curve="srgb"), CameraDraws(), border="reflect")
+    expected = expose(pair.sharp, kernel, Camera((Sensor(), ToneCurve("srgb"))), CameraDraws(), border="reflect")
     inner = (slice(12, -12), slice(12, -12))
     assert psnr(pair.blurred[inner], expected[inner]) >= 40
     assert psnr(pair.blurred[inner], pair.sharp[inner]) < 33  # 9 px of blur: far from the 40 dB the kernel matches
@@ -192,8 +192,8 @@ def test_the_mean_light_of_integer_frames_is_the_float_sum_of_each_frame_through
 
     top = np.iinfo(dtype).max
     frames = np.random.default_rng(3).integers(0, top + 1, (7, 9, 11, 3)).astype(dtype)
-    for camera in (Camera(curve="srgb"), Camera(curve="gamma", gamma=2.2)):
-        expected = sum((linearise(frame, camera) for frame in frames[1:]), linearise(frames[0], camera)) * np.float32(1 / 7)
-        assert np.array_equal(mean_light(frames, camera), expected.transpose(2, 0, 1))
-        as_floats = mean_light(frames.astype(np.float32) / np.float32(top), camera)  # the curve computed, not looked up
-        assert np.allclose(mean_light(frames, camera), as_floats, atol=1e-6)
+    for curve in (ToneCurve("srgb"), ToneCurve("gamma", gamma=2.2)):
+        expected = sum((linearise(frame, curve) for frame in frames[1:]), linearise(frames[0], curve)) * np.float32(1 / 7)
+        assert np.array_equal(mean_light(frames, curve), expected.transpose(2, 0, 1))
+        as_floats = mean_light(frames.astype(np.float32) / np.float32(top), curve)  # the curve computed, not looked up
+        assert np.allclose(mean_light(frames, curve), as_floats, atol=1e-6)

@@ -144,7 +144,7 @@ class TrainingStream(Dataset):
             pair = self.synthesizer.pair_from(image, position)
             return {"kind": SYNTH, "position": position, "blurred": to_chw(to_uint8(pair.blurred)), "sharp": to_chw(to_uint8(pair.sharp))}
         region, plan = self.synthesizer.region_from(image, position)
-        return {"kind": SYNTH, "position": position, **device_item(region, plan)}
+        return {"kind": SYNTH, "position": position, **device_item(region, plan, self.synthesizer.camera)}
 
     def wild(self, position: int, item: int) -> dict:
         draw = rng(self.seed, position, 9)

@@ -1,7 +1,9 @@
-"""Blur → camera for batches in torch (CPU or GPU): the :mod:`blurgen.blur.camera` pipeline, batched.
+"""Blur → camera for batches in torch (CPU or GPU): the :mod:`blurgen.blur.camera` steps, batched.
 
-Per-sample random values arrive as tensors (one row of :class:`~blurgen.blur.camera.CameraDraws`
-per sample, drawn on the host from each sample's stream). The noise field is made on the device
+Each camera step's NumPy ``before``/``after`` has its twin here (:data:`BATCHED`); they live in
+this module so that the NumPy path never loads torch. Per-sample random values arrive as one
+float row per sample (:meth:`~blurgen.blur.camera.Camera.draws_tensor`, drawn on the host from
+each sample's stream). The noise field is made on the device
 by the counter-based hash of :func:`blurgen.rng.normal_field` (SplitMix64 in wrapping int64
 arithmetic and a normal quantile table), keyed by each sample's stream key: the same numbers on the CPU, on a
 GPU and in the per-image path, depending only on (seed, i).
@@ -10,10 +12,15 @@ GPU and in the per-image path, depending only on (seed, i).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
-from blurgen.blur.camera import Camera, CameraDraws
+from blurgen.blur.camera import (
+    PATTERNS, RAW_LEVELS, Camera, Demosaic, Jpeg, Mosaic, Saturation, Sensor, Step, ToneCurve, WhiteBalance,
+)
 from blurgen.blur.convolve import Border
 from blurgen.blur.convolve_torch import blur_batch
 from blurgen.rng import NOISE_COUNTER_OFFSET, normal_table
@@ -68,21 +75,21 @@ def linear_to_srgb(values: torch.Tensor) -> torch.Tensor:
     return torch.where(values <= 0.0031308, values * 12.92, 1.055 * values.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
 
 
-def to_linear(values: torch.Tensor, camera: Camera, gamma: float | torch.Tensor | None = None) -> torch.Tensor:
-    """Undo the camera's curve; ``gamma``: the exponent (a float, or B×1×1×1 per sample) if not the camera's."""
-    if camera.curve == "srgb":
+def curve_to_linear(values: torch.Tensor, curve: ToneCurve, gamma: torch.Tensor | None = None) -> torch.Tensor:
+    """Undo ``curve``; ``gamma``: B×1×1×1 per-sample exponents when the curve draws them."""
+    if curve.curve == "srgb":
         return srgb_to_linear(values)
-    if camera.curve == "gamma":
-        return values.clamp(min=0) ** (camera.gamma if gamma is None else gamma)
+    if curve.curve == "gamma":
+        return values.clamp(min=0) ** (curve.gamma if gamma is None else gamma)
     return values
 
 
-def from_linear(values: torch.Tensor, camera: Camera, gamma: float | torch.Tensor | None = None) -> torch.Tensor:
-    """Re-apply the camera's curve, as :func:`to_linear` undoes it."""
-    if camera.curve == "srgb":
+def curve_from_linear(values: torch.Tensor, curve: ToneCurve, gamma: torch.Tensor | None = None) -> torch.Tensor:
+    """Re-apply ``curve``, as :func:`curve_to_linear` undoes it."""
+    if curve.curve == "srgb":
         return linear_to_srgb(values)
-    if camera.curve == "gamma":
-        return values.clamp(min=0) ** (1.0 / (camera.gamma if gamma is None else gamma))
+    if curve.curve == "gamma":
+        return values.clamp(min=0) ** (1.0 / (curve.gamma if gamma is None else gamma))
     return values
 
 
@@ -110,6 +117,128 @@ def jpeg_roundtrip_batch(values: torch.Tensor, qualities: torch.Tensor) -> torch
     return out
 
 
+def mosaic_batch(light: torch.Tensor, pattern: str = "rggb") -> torch.Tensor:
+    """B×3×H×W → B×1×H×W: each photosite keeps its filter's channel (:func:`~blurgen.blur.camera.mosaic`)."""
+    if light.shape[1] != 3:
+        raise ValueError(f"a Bayer mosaic needs RGB light, got {light.shape[1]} channel(s)")
+    out = light.new_empty((light.shape[0], 1, *light.shape[2:]))
+    for row in range(2):
+        for column in range(2):
+            channel = PATTERNS[pattern][row][column]
+            out[:, 0, row::2, column::2] = light[:, channel, row::2, column::2]
+    return out
+
+
+_CROSS = torch.tensor([[0.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 0.0]]) / 4  # green at red and blue sites
+_BOX = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 4  # red and blue everywhere
+
+
+def demosaic_batch(raw: torch.Tensor, pattern: str = "rggb") -> torch.Tensor:
+    """B×1×H×W mosaic in [0, 1] → B×3×H×W: bilinear, on 16-bit values, with OpenCV's border
+    (each edge pixel copies its inner neighbour), so it matches :func:`~blurgen.blur.camera.demosaic`."""
+    codes = (raw.float() * RAW_LEVELS).round()
+    height, width = raw.shape[2:]
+    planes = []
+    for channel in range(3):
+        sites = torch.zeros((height, width), device=raw.device)
+        for row in range(2):
+            for column in range(2):
+                if PATTERNS[pattern][row][column] == channel:
+                    sites[row::2, column::2] = 1.0
+        weights = (_CROSS if channel == 1 else _BOX).to(raw.device)[None, None]
+        planes.append(F.conv2d(codes * sites, weights))  # interior only: (H-2)×(W-2)
+    interior = torch.floor(torch.cat(planes, dim=1) + 0.5)  # OpenCV rounds halves up
+    return F.pad(interior, (1, 1, 1, 1), mode="replicate") / RAW_LEVELS
+
+
+@dataclass
+class BatchExposure:
+    """A batch on its way through the camera's steps (see :class:`~blurgen.blur.camera.Exposure`).
+
+    ``sharp``: B×C×H×W float encoded values; ``light``: B×C×H×W float32 (B×1×H×W as a mosaic);
+    ``drawn(name)``: the column ``name`` of the batch's draws as B×1×1×1 (None: not drawn);
+    ``noise_keys``: int64 (B,).
+    """
+
+    sharp: torch.Tensor
+    draws: torch.Tensor
+    camera: Camera
+    noise_keys: torch.Tensor
+    light: torch.Tensor | None = None
+    pattern: str | None = None
+
+    def drawn(self, name: str) -> torch.Tensor | None:
+        if name not in self.camera.columns:
+            return None
+        return self.camera.column(self.draws, name)[:, None, None, None]
+
+
+def tone_curve_before(step: ToneCurve, batch: BatchExposure) -> None:
+    batch.light = curve_to_linear(batch.sharp, step, batch.drawn("gamma"))
+
+
+def tone_curve_after(step: ToneCurve, batch: BatchExposure) -> None:
+    batch.light = curve_from_linear(batch.light, step, batch.drawn("gamma"))
+
+
+def saturation_before(step: Saturation, batch: BatchExposure) -> None:
+    clipped = (batch.sharp.amax(dim=1, keepdim=True) >= step.threshold).float()
+    batch.light = batch.light + batch.drawn("saturation_alpha") * clipped
+
+
+def sensor_after(step: Sensor, batch: BatchExposure) -> None:
+    saturated = batch.light >= 1.0
+    light = batch.light.clamp(0.0, 1.0)
+    if step.noise is not None:
+        sigma = torch.sqrt(batch.drawn("beta1") * light + batch.drawn("beta2"))
+        noise = noise_field(batch.noise_keys.to(light.device), tuple(light.shape[1:]))
+        light = torch.where(saturated, 1.0, light + sigma * noise).clamp(0.0, 1.0)
+    batch.light = light
+
+
+def white_balance_gains(batch: BatchExposure) -> torch.Tensor:
+    if batch.light.shape[1] != 3:
+        raise ValueError(f"white balance needs RGB images, got {batch.light.shape[1]} channel(s)")
+    red, blue = batch.drawn("red_gain"), batch.drawn("blue_gain")
+    return torch.cat([red, torch.ones_like(red), blue], dim=1)
+
+
+def white_balance_before(step: WhiteBalance, batch: BatchExposure) -> None:
+    batch.light = batch.light / white_balance_gains(batch)
+
+
+def white_balance_after(step: WhiteBalance, batch: BatchExposure) -> None:
+    batch.light = (batch.light * white_balance_gains(batch)).clamp(max=1.0)
+
+
+def mosaic_after(step: Mosaic, batch: BatchExposure) -> None:
+    batch.light, batch.pattern = mosaic_batch(batch.light, step.pattern), step.pattern
+
+
+def demosaic_after(step: Demosaic, batch: BatchExposure) -> None:
+    batch.light, batch.pattern = demosaic_batch(batch.light, batch.pattern), None
+
+
+def jpeg_after(step: Jpeg, batch: BatchExposure) -> None:
+    batch.light = jpeg_roundtrip_batch(batch.light, batch.camera.column(batch.draws, "jpeg_quality"))
+
+
+def unchanged(step: Step, batch: BatchExposure) -> None:
+    pass
+
+
+BATCHED: dict[type[Step], tuple[Callable[[Step, BatchExposure], None], Callable[[Step, BatchExposure], None]]] = {
+    ToneCurve: (tone_curve_before, tone_curve_after),
+    Saturation: (saturation_before, unchanged),
+    Sensor: (unchanged, sensor_after),
+    WhiteBalance: (white_balance_before, white_balance_after),
+    Mosaic: (unchanged, mosaic_after),
+    Demosaic: (unchanged, demosaic_after),
+    Jpeg: (unchanged, jpeg_after),
+}
+"""Each step's batched twin: (before the blur, after it), as the step's NumPy ``before`` and ``after``."""
+
+
 def expose_batch(
     sharp: torch.Tensor,
     kernels: torch.Tensor,
@@ -125,8 +254,8 @@ def expose_batch(
         sharp: B×C×H×W float in [0, 1], encoded with the camera's curve.
         kernels: B×K×K (or a list, as :func:`blurgen.blur.convolve_torch.blur_batch` takes).
         camera: the camera (one for the batch).
-        draws: float (B, 5): each sample's :class:`~blurgen.blur.camera.CameraDraws` as
-            :meth:`~blurgen.blur.camera.CameraDraws.to_tensor` writes them.
+        draws: float (B, D): each sample's draws as :meth:`~blurgen.blur.camera.Camera.draws_tensor`
+            writes them (D = ``len(camera.columns)``).
         noise_keys: int64 (B,) sample stream keys (:func:`signed_key`).
 
     Returns:
@@ -134,23 +263,11 @@ def expose_batch(
     """
     values = sharp.float()
     draws = draws.to(device=values.device, dtype=torch.float32)
-
-    def drawn(name: str) -> torch.Tensor:  # B×1×1×1, to scale B×C×H×W
-        return CameraDraws.column(draws, name)[:, None, None, None]
-
-    gamma = drawn("gamma") if camera.gamma_range is not None else None
-    linear = to_linear(values, camera, gamma)
-    if camera.saturation is not None:  # more light where the sharp image clipped (see blurgen.blur.camera)
-        clipped = (values.amax(dim=1, keepdim=True) >= camera.saturation_threshold).float()
-        linear = linear + drawn("saturation_alpha") * clipped
-    linear = blur_batch(linear, kernels, border=border)
-    saturated = linear >= 1.0
-    linear = linear.clamp(0.0, 1.0)
-    if camera.noise is not None:
-        sigma = torch.sqrt(drawn("beta1") * linear + drawn("beta2"))
-        noise = noise_field(noise_keys.to(values.device), tuple(linear.shape[1:]))
-        linear = torch.where(saturated, 1.0, linear + sigma * noise).clamp(0.0, 1.0)
-    encoded = from_linear(linear, camera, gamma)
-    if camera.jpeg_quality is not None:
-        encoded = jpeg_roundtrip_batch(encoded, CameraDraws.column(draws, "jpeg_quality"))
-    return encoded
+    camera.check_draws(draws)
+    batch = BatchExposure(values, draws, camera, noise_keys)
+    for step in reversed(camera.steps):
+        BATCHED[type(step)][0](step, batch)
+    batch.light = blur_batch(batch.light, kernels, border=border)
+    for step in camera.steps:
+        BATCHED[type(step)][1](step, batch)
+    return batch.light

@@ -46,7 +46,7 @@ class SharpCropDataset(Dataset):
 
     Items: ``"region"`` 3×(S+K-1)×(S+K-1) in ``dtype`` (uint8 by default, four times less to copy
     to the GPU than float32; 16-bit sources are rounded to 8 bits, pass ``torch.float32`` to keep
-    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (5,) (:meth:`~blurgen.blur.camera.CameraDraws.to_tensor`),
+    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (D,) (:meth:`~blurgen.blur.camera.Camera.draws_tensor`),
     ``"noise_key"`` int64, ``"index"`` and ``"meta"`` (JSON text).
     """
 
@@ -63,16 +63,16 @@ class SharpCropDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         region, plan = self.synthesizer.sharp_region(index)
-        return {**device_item(region, plan, self.dtype), "index": index, "meta": json.dumps(self.synthesizer.metadata(plan))}
+        return {**device_item(region, plan, self.synthesizer.camera, self.dtype), "index": index, "meta": json.dumps(self.synthesizer.metadata(plan))}
 
 
-def device_item(region: np.ndarray, plan: PairPlan, dtype: torch.dtype = torch.uint8) -> dict:
+def device_item(region: np.ndarray, plan: PairPlan, camera: Camera, dtype: torch.dtype = torch.uint8) -> dict:
     """What :func:`pairs_on_device` needs of one sample: ``region`` (3×H×W in ``dtype``),
-    ``kernel`` (float32 K×K), ``draws`` (float32 (5,): :meth:`~blurgen.blur.camera.CameraDraws.to_tensor`), ``noise_key`` (int64)."""
+    ``kernel`` (float32 K×K), ``draws`` (float32 (D,): :meth:`~blurgen.blur.camera.Camera.draws_tensor`), ``noise_key`` (int64)."""
     return {
         "region": to_chw(to_unit_float(region) if dtype == torch.float32 else to_uint8(region)),
         "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),
-        "draws": plan.draws.to_tensor(),
+        "draws": camera.draws_tensor(plan.draws),
         "noise_key": torch.tensor(signed_key(plan.key), dtype=torch.int64),
     }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from blurgen.blur.camera import CAMERA_PRESETS, RESPONSES
+from blurgen.blur.camera import CAMERA_PRESETS, RESPONSES, camera_preset, response_camera
 from blurgen.pairs.interpolate import FLOWS
 from blurgen.blur.motion import MOTION_ALIASES, MOTIONS, SHAKES
 from blurgen.kernels.presets import kernel_spec
@@ -47,7 +47,9 @@ class PairSettings:
     kernel_size: int = option(65, "Live kernels: side in px.", minimum=3, maximum=1025, group="live")
     camera: str = option("none", "Camera pipeline: none blurs the sRGB values, gamma blurs in linear light, mixed draws each "
                          "pair's gamma exponent from U(1, 2.2), realistic adds saturation and sensor noise, wide draws per pair "
-                         "mixed's exponent, saturation, noise from none to 1.5x and JPEG 75-95 for half the pairs.",
+                         "mixed's exponent, saturation, noise from none to 1.5x and JPEG 75-95 for half the pairs, raw blurs in camera raw "
+                         "(white balance divided out, saturation, an RGGB Bayer mosaic with shot and read noise, demosaicking, "
+                         "JPEG 75-95 for half the pairs; after RSBlur).",
                          choices=tuple(CAMERA_PRESETS))
     motion: str = option("uniform", "uniform (one kernel per pair), rotation (the camera rotates: blur varies across the image; "
                          "'camera' is its former name), objects (annotated objects move, the camera is still) or mixed (both). "
@@ -92,10 +94,12 @@ LIVE_KERNEL_SETTINGS = tuple(name for name, described in options(PairSettings).i
 VIDEO_SETTINGS = tuple(name for name, described in options(PairSettings).items() if described.group == "video")
 
 
-def pair_option(name: str, default: Any = None, **changes: Any) -> Any:
+def pair_option(name: str, default: Any = None, *, note: str = "", **changes: Any) -> Any:
     """A field of another settings table that is pair setting ``name``: its help, choices and bounds
-    come from :class:`PairSettings`; ``default`` and ``changes`` (e.g. ``help``, ``kept``) are the table's own."""
-    described = replace(options(PairSettings)[name], **changes)
+    come from :class:`PairSettings`; ``note`` is added to the help (what the setting means in that
+    command); ``default`` and ``changes`` (e.g. ``kept``, ``paper``) are the table's own."""
+    table = options(PairSettings)[name]
+    described = replace(table, **{"help": f"{table.help} {note}" if note else table.help, **changes})
     return option(default, **{f.name: getattr(described, f.name) for f in fields(described)})
 
 
@@ -137,6 +141,10 @@ def check_pairs(settings: Any) -> None:
         if not uniform or settings.kernels or settings.orientations or settings.min_scale != 1:
             which = "motion" if not uniform else "kernels" if settings.kernels else "orientations" if settings.orientations else "min_scale"
             raise SettingError(f"{{average}} makes pairs from video frames, which {{{which}}} does not apply to: drop one of them")
+        try:
+            response_camera(camera_preset(settings.camera), pair_value(settings, "response"))
+        except ValueError as error:
+            raise SettingError("{camera}: " + literal(str(error))) from None
     try:
         kernel_spec(settings.preset, expl=pair_value(settings, "expl"))
     except (ValueError, TypeError) as error:

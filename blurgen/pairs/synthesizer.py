@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
 import cv2
@@ -291,7 +291,7 @@ class PairSynthesizer:
             **view,
             "kernel": plan.kernel_meta if plan.kernel is not None else None,
             "camera": self.camera.to_dict(),
-            "camera_draws": {name: value for name, value in asdict(plan.draws).items() if value is not None},
+            "camera_draws": plan.draws,
         }
 
     def pair_from(self, image: np.ndarray, index: int) -> Pair:

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from blurgen.blur.camera import (
-    CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose_with, linear_table, linearise, response_camera, sample_camera,
+    CAMERA_PRESETS, Camera, CameraDraws, ToneCurve, draw_camera, expose_with, linear_table, linearise, response_camera,
 )
 from blurgen.pairs.interpolate import interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs.settings import PAIR_DEFAULTS, PairSettings
@@ -119,17 +119,17 @@ def scene_cut(frames: np.ndarray) -> int | None:
     return None
 
 
-def mean_light(frames: np.ndarray, camera: Camera) -> np.ndarray:
+def mean_light(frames: np.ndarray, curve: ToneCurve) -> np.ndarray:
     """The mean linear light of ``frames`` (N×H×W×C, uint8, uint16 or float in [0, 1], encoded by
-    the camera's curve): float32 C×H×W, each frame summed in order in float32, then scaled by 1/N."""
+    ``curve``): float32 C×H×W, each frame summed in order in float32, then scaled by 1/N."""
     if frames.dtype in (np.uint8, np.uint16):  # one pass through a lookup table, not a float image per frame
-        table = linear_table(camera, np.iinfo(frames.dtype).max + 1)
+        table = linear_table(curve, np.iinfo(frames.dtype).max + 1)
         out = np.empty((frames.shape[3], frames.shape[1], frames.shape[2]), np.float32)
         _mean_through_table(np.ascontiguousarray(frames), table, out)
         return out
     total = np.zeros(frames.shape[1:], np.float32)
     for frame in frames:
-        total += linearise(np.ascontiguousarray(frame), camera)
+        total += linearise(np.ascontiguousarray(frame), curve)
     total *= np.float32(1 / len(frames))
     return np.ascontiguousarray(total.transpose(2, 0, 1))
 
@@ -226,10 +226,10 @@ class FrameAverager:
         averaged = sequence[middle * steps - half : middle * steps + half + 1]
         sharp = np.ascontiguousarray(frames[middle])
         draws = draw_camera(self._camera, draw)
-        camera = sample_camera(self._camera, draws)
+        curve = self._camera.tone_curve.drawn(draws)
 
         def average(_: np.ndarray) -> np.ndarray:  # the sharp frame's own light is one of the frames averaged
-            return mean_light(averaged, camera)
+            return mean_light(averaged, curve)
 
         blurred = expose_with(sharp, average, self._camera, draws, noise_key=int(key))
         plan = AveragePlan(index, int(key), region, draws)
@@ -257,5 +257,5 @@ class FrameAverager:
             "crop_box": {"x": x, "y": y, "width": width, "height": height},
             "kernel": None,
             "camera": self._camera.to_dict(),
-            "camera_draws": {name: value for name, value in asdict(plan.draws).items() if value is not None},
+            "camera_draws": plan.draws,
         }

@@ -118,5 +118,5 @@ def preview(image: np.ndarray, kernel: np.ndarray, camera_name: str, seed: int =
         "sharp": data_url(encode_png(sharp)),
         "blurred": data_url(encode_png(np.rint(blurred * top).astype(sharp.dtype))),
         "camera": camera_name,
-        "draws": {"saturation_alpha": draws.saturation_alpha, "beta1": draws.beta1, "beta2": draws.beta2},
+        "draws": draws,
     }
