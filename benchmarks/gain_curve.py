@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 sys.path.insert(1, str(ROOT / "benchmarks"))
 
-SHIPPED = ("--mix synth --builtin photos --lr 5e-4 --adv-weight 0 --camera gamma --generator resnet --ngf 16 --blocks 4 "
-           "--ndf 8 --crop 96 --batch-size 8 --orientations --min-scale 0.5 --preset mixture")
+import quality  # noqa: E402
+
+SHIPPED = shlex.join(quality.SHIPPED)
 RECIPES = {
     "shipped": SHIPPED,
     "modern": f"{SHIPPED} --optimizer adamw --beta1 0.9 --beta2 0.99 --schedule cosine --warmup 500 --fft-weight 1",
@@ -70,7 +71,6 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     import peers
-    import quality
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="modern")

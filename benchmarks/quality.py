@@ -76,6 +76,7 @@ FULL = ["--generator", "resnet", "--ngf", "64", "--blocks", "9", "--ndf", "64", 
 BASE = ["--mix", "synth", "--builtin", "photos", "--preset", "deblurgan", "--lr", "5e-4", "--adv-weight", "0", "--camera", "gamma"]
 VIEWS = ["--orientations", "--min-scale", "0.5"]
 MIXTURE = ["--preset", "mixture"]
+SHIPPED = [*BASE, *SMALL, *VIEWS, *MIXTURE]  # the shipped model's options (row "recipe"); other benchmarks start from it
 PAPER = ["--batch-size", "1", "--amp", "off", "--init", "paper", "--critic", "paper", "--content", "perceptual",
          "--adv-weight", "1", "--critic-steps", "5", "--gp-every", "1", "--lr", "1e-4"]
 # Each row: the options it changes from the base (later options win), its budget, what it is.

@@ -14,15 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shlex
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
+sys.path.insert(1, str(ROOT / "benchmarks"))
 
-RECIPE = ("--mix synth --builtin photos --lr 5e-4 --adv-weight 0 --camera gamma --generator resnet --ngf 16 --blocks 4 --ndf 8 "
-          "--crop 96 --batch-size 8 --orientations --min-scale 0.5 --preset mixture --amp off")
+from quality import SHIPPED  # noqa: E402
+
+RECIPE = [*SHIPPED, "--amp", "off"]
 
 
 def main() -> None:
@@ -39,7 +40,7 @@ def main() -> None:
     steps = args.images // 8
     evalset, run = args.runs / "evalset", args.runs / f"recipe-{args.images}"
     build_evalset(evalset, EvalsetSpec(per_image=1))
-    options = [*shlex.split(RECIPE), "--steps", str(steps), "--val", str(evalset), "--val-every", str(args.val_every),
+    options = [*RECIPE, "--steps", str(steps), "--val", str(evalset), "--val-every", str(args.val_every),
                "--log-every", "100", "--out", str(run)]
     if not (run / "checkpoint.pt").is_file() or json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"] < steps:
         resume = ["--resume"] if (run / "checkpoint.pt").is_file() else []

@@ -19,6 +19,7 @@ from train.cli import train_app
 from train.config import TrainConfig, check
 
 TRAIN_OWN_BOUNDS = {"crop": "a training crop is at least 16 px and must suit the generator"}
+TRAIN_OWN_HELP = {"crop": "the trainer always crops (the table's help is about whole images) and says what each generator needs"}
 
 
 def refused_values(rule: Option) -> list:
@@ -49,11 +50,14 @@ def test_every_bounded_pair_setting_is_walked():
 
 
 def test_train_takes_the_pair_settings_from_the_table():
-    mine, trains = options(PairSettings), options(TrainConfig)
+    mine, trains, datasets = options(PairSettings), options(TrainConfig), options(DatasetConfig)
     for name in PAIR_SETTINGS:
+        assert datasets[name] == mine[name], name  # blurgen dataset: the table itself
         if name not in trains:
             continue
         assert trains[name].choices == mine[name].choices, name
+        if name not in TRAIN_OWN_HELP:  # the table's help, and what the setting means in training after it
+            assert trains[name].help.startswith(mine[name].help), name
         if name not in TRAIN_OWN_BOUNDS:
             assert (trains[name].minimum, trains[name].maximum, trains[name].above) == (mine[name].minimum, mine[name].maximum, mine[name].above), name
 

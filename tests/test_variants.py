@@ -33,6 +33,7 @@ GENERATOR_VARIANTS = [
     ({"generator": "nafnet", "ngf": 8, "blocks": 2}, None),
     ({"generator": "unet", "ngf": 16}, None),
     ({"ngf": 16, "blocks": 4}, 346_371),
+    ({"generator": "resnet-cpu"}, 346_371),  # the CPU size, registered by name
 ]
 
 

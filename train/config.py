@@ -45,39 +45,32 @@ class TrainConfig:
     mix: str = option("comb", "wild (GoPro only), synth (synthetic only) or comb (both).", choices=MIXES, kept=True)
     gopro: str | None = option(None, "GoPro_Large root (its train/ split is used).", path=True)
     gopro_blur: str = option("blur", "Which GoPro blurred frames.", choices=BLUR_KINDS)
-    src: str | None = pair_option("src", None, help="Sharp images for synthetic pairs: any source 'blurgen dataset --src' "
-                                  "takes. Default: the built-in corpus of --builtin. (--sharp: the former name.)",
-                                  flags=("--src", "--sharp"))
-    builtin: str = pair_option("builtin", "photos", help="The built-in corpus when no --src is given: photos (18 greyscale and "
-                               "tinted photographs that ship in scikit-image, in no evaluation set; models trained on them "
-                               "restore real photos better), photos+leaves (those, and 18 colour dead-leaves images whose leaves are cut "
-                               "from them) or dead-leaves (procedural).", kept=True, legacy="dead-leaves")
+    src: str | None = pair_option("src", None, note="For the synthetic pairs. (--sharp: the former name.)", flags=("--src", "--sharp"))
+    builtin: str = pair_option("builtin", "photos", note="Models trained on photos restore real photos better than on dead-leaves "
+                               "(measured).", kept=True, legacy="dead-leaves")
     sharp_images: int = option(1000, "Images of the built-in dead-leaves corpus.", minimum=1, cli=False)
-    kernels: str | None = pair_option("kernels", None, help="Kernel bank for synthetic pairs (default: sampled live, from --preset).")
-    preset: str = pair_option("preset", "mixture", help="Live kernels of synthetic pairs, as 'blurgen kernels --preset': mixture "
-                              "(Markov shake, lines, arcs, smooth walks and 15% near-still kernels, so the model restores blur it "
-                              "never saw and leaves sharp images alone: measured), a Markov preset (deblurgan: the paper's, mild, "
-                              "strong, anxious), one family (line, arc, walk, still, disk) or a preset .json.",
-                              paper="deblurgan", paper_fixed=False, kept=True, legacy="deblurgan")
+    kernels: str | None = pair_option("kernels", None)
+    preset: str = pair_option("preset", "mixture", note="With the mixture (15% near-still kernels) the model restores blur it never "
+                              "saw and leaves sharp images alone (measured).", paper="deblurgan", paper_fixed=False, kept=True,
+                              legacy="deblurgan")
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
     camera: str = pair_option("camera", "gamma", paper="none", paper_fixed=False, kept=True)
-    motion: str = pair_option("motion", "uniform", help="Synthetic blur: uniform (one kernel per pair, made on the device), "
-                              "rotation (camera rotation), objects or mixed (made by the CPU workers), as for 'blurgen dataset "
-                              "--motion'; 'camera' is the former name of rotation.", kept=True, legacy="uniform")
+    motion: str = pair_option("motion", "uniform", note="Uniform blur is made on the device, the others by the CPU workers.",
+                              kept=True, legacy="uniform")
     shake: str = pair_option("shake", "shake")
     crop: int = pair_option("crop", 256, help="Training crop side in px (resnet: a multiple of 4, at least 8; unet: a multiple "
                             "of 32, at least 64 with instance norm; nafnet: any).", minimum=16, kept=True)
-    orientations: bool = pair_option("orientations", False, help="Synthetic pairs: each sharp region in one of its 8 orientations "
-                                     "(quarter turns, flips), drawn per sample.", kept=True, legacy=False)
+    orientations: bool = pair_option("orientations", False, kept=True, legacy=False)
     min_scale: float = pair_option("min_scale", 1.0, kept=True, legacy=1.0)
-    seed: int = pair_option("seed", 0, help="Seed of the data stream and the initial weights.", kept=True)
+    seed: int = pair_option("seed", 0, note="Also the seed of the initial weights.", kept=True)
     # The networks
-    generator: str = option("resnet", "resnet (DeblurGAN's), unet (Pix2Pix-style encoder-decoder with skips) or nafnet "
+    generator: str = option("resnet", "resnet (DeblurGAN's), resnet-cpu (the same at width 16 with 4 blocks: the size "
+                            "that gained most per CPU-minute of those compared; the shipped CPU model's), unet (Pix2Pix-style encoder-decoder with skips) or nafnet "
                             "(NAFNet: layer norm, SimpleGate, simplified channel attention, U-shaped).",
                             choices=tuple(GENERATORS), paper="resnet", kept=True, legacy="resnet")
-    ngf: int | None = option(None, "Generator width: channels of its first layer (default 64 for resnet and unet, 32 for nafnet).",
+    ngf: int | None = option(None, "Generator width: channels of its first layer (default 64 for resnet and unet, 16 for resnet-cpu, 32 for nafnet).",
                              minimum=1, paper=64, kept=True, legacy=64)
-    blocks: int | None = option(None, "Generator depth: resnet's ResBlocks (default 9), nafnet's blocks at its deepest "
+    blocks: int | None = option(None, "Generator depth: resnet's ResBlocks (default 9; resnet-cpu 4), nafnet's blocks at its deepest "
                                 "encoder level (default 28, as NAFNet-width32 for GoPro); the unet has none.",
                                 minimum=1, paper=9, kept=True, legacy=9)
     ndf: int = option(64, "Critic width: channels of its first layer.", minimum=1, paper=64, kept=True, legacy=64)

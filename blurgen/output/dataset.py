@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from blurgen.blur.camera import Camera, camera_preset, response_camera
+from blurgen.blur.camera import Camera
 from blurgen.output.contact_sheet import pairs_sheet, write_png
 from blurgen.files import make_writable, write_json_atomic
 from blurgen.pairs.settings import PairSettings, check_pairs
@@ -30,7 +30,7 @@ from blurgen.pairs.synthesizer import ImageTooSmall, KernelSource, PairSynthesiz
 from blurgen.settings import check_options, option
 from blurgen.sources.images import TOO_SMALL, BadImage, SourceError, json_safe_name
 from blurgen.sources.paired import open_pairs
-from blurgen.pairs.build import averaging_of, kernel_source, motion_of, open_pair_source, pair_maker
+from blurgen.pairs.build import open_pair_source, pair_maker, pair_parts
 from blurgen.output.writers import WRITERS
 
 DATASET_FORMAT = "blurgen.dataset"
@@ -161,21 +161,16 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
     """
     check_options(config)
     check_pairs(config)
-    averaging = averaging_of(config)
     source = open_pair_source(config, n=config.limit, coco_split=config.coco_split, exclude=(Path(config.out),))
     if config.coco_split is not None and source.describe().get("kind") != "coco":
         raise SourceError(f"--coco-split applies to a COCO root; --src {config.src} is read as "
                           f"{source.describe().get('kind', 'a source')}")
-    kernels, kernel_info = kernel_source(config)
-    motion = motion_of(config)
-    camera = camera_preset(config.camera)
-    if averaging is not None:
-        kernels, kernel_info, camera = None, {"average": config.average}, response_camera(camera, averaging.response)
+    parts = pair_parts(config)
     return DatasetSpec(
-        out=Path(config.out), source=source, kernels=kernels, camera=camera, crop=config.crop,
+        out=Path(config.out), source=source, kernels=parts.kernels, camera=parts.camera, crop=config.crop,
         per_image=config.per_image, seed=config.seed, split=config.split, format=config.format, shard_size=config.shard_size,
-        kernel_info={"motion": motion.kind} if motion is not None else kernel_info, png_compression=config.png_compression,
-        motion=motion, views=Views(config.orientations, config.min_scale), averaging=averaging,
+        kernel_info=parts.kernel_info, png_compression=config.png_compression, motion=parts.motion, views=parts.views,
+        averaging=parts.averaging,
     )
 
 

@@ -16,10 +16,10 @@ Python::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from blurgen.kernels.bank import KernelBank
-from blurgen.blur.camera import camera_preset
+from blurgen.blur.camera import Camera, camera_preset, response_camera
 from blurgen.blur.motion import shake_preset
 from blurgen.pairs.motion import Motion
 from blurgen.pairs.settings import check_pairs, pair_value
@@ -78,15 +78,39 @@ def motion_of(settings: Any) -> Any:
     return Motion(settings.motion, shake_preset(settings.shake, pair_value(settings, "fov")))
 
 
+class PairParts(NamedTuple):
+    """The resolved parts a pair maker is built from, and what a dataset's record says of its kernels."""
+
+    kernels: Any  # BankKernels or LiveKernels; None for pairs from video
+    kernel_info: dict
+    camera: Camera  # for pairs from video: through the frames' response (response_camera)
+    motion: Any  # Motion, or None: one kernel per pair
+    views: Views
+    averaging: Any  # Averaging, or None: pairs from kernels or motion
+
+
+def pair_parts(settings: Any) -> PairParts:
+    """The parts of ``settings``' pairs, checked first: every setting becomes an object here, once,
+    for ``blurgen dataset``, ``train`` and Python alike (a setting added to the table is turned into
+    its part in this function and nowhere else)."""
+    check_pairs(settings)
+    camera = camera_preset(settings.camera)
+    averaging = averaging_of(settings)
+    if averaging is not None:
+        return PairParts(None, {"average": settings.average}, response_camera(camera, averaging.response), None, Views(), averaging)
+    kernels, kernel_info = kernel_source(settings)
+    motion = motion_of(settings)
+    return PairParts(kernels, {"motion": motion.kind} if motion is not None else kernel_info, camera, motion,
+                     Views(settings.orientations, settings.min_scale), None)
+
+
 def make_synthesizer(settings: Any, source: Any, *, per_image: int = 1) -> Any:
     """The pair maker of ``settings`` over ``source`` (:func:`open_pair_source` of the same
     settings), checked first: a :class:`~blurgen.pairs.synthesizer.PairSynthesizer` of kernel or motion blur,
     or with ``average`` a :class:`~blurgen.pairs.video.FrameAverager` of video windows."""
-    check_pairs(settings)
-    averaging = averaging_of(settings)
-    return pair_maker(source, kernels=None if averaging else kernel_source(settings)[0], camera=camera_preset(settings.camera),
-                      crop=settings.crop, seed=settings.seed, per_image=per_image, motion=motion_of(settings),
-                      views=Views(settings.orientations, settings.min_scale), averaging=averaging)
+    parts = pair_parts(settings)
+    return pair_maker(source, kernels=parts.kernels, camera=parts.camera, crop=settings.crop, seed=settings.seed,
+                      per_image=per_image, motion=parts.motion, views=parts.views, averaging=parts.averaging)
 
 
 def pair_maker(source: Any, *, kernels: Any, camera: Any, crop: int | None, seed: int, per_image: int, motion: Any,
