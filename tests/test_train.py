@@ -16,7 +16,7 @@ from blurgen.settings import SettingError
 from train.checkpoint import CheckpointError, load_checkpoint
 from torch.utils.data import DataLoader
 
-from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, collate, parse_ratio
+from train.data import GOPRO, SYNTH, StreamSampler, TrainingStream, collate, cut_windows, parse_crop_stages, parse_ratio, stage_side
 from train.config import TrainConfig
 from train.losses.content import VggWeightsMissing, vgg_conv3_3
 from train.losses.gan import gradient_penalty
@@ -163,6 +163,48 @@ def test_the_modern_recipe_trains_with_adamw_and_its_schedule_and_resumes_bit_fo
     assert all(torch.equal(value, again["generator"][key]) for key, value in saved["generator"].items())
     with pytest.raises(SettingError, match="optimizer adam differs"):
         train(config(data, tmp_path / "resumed", steps=5, resume=True, **{**modern, "optimizer": "adam"}), log=quiet)
+
+
+def test_progressive_crops_cut_windows_for_their_share_of_the_steps_and_resume_bit_for_bit(data, tmp_path, monkeypatch):
+    import train.loop as loop
+
+    seen = []
+
+    def recording(blurred, sharp, side, seed, step):
+        cut = cut_windows(blurred, sharp, side, seed, step)
+        seen.append((step, tuple(cut[0].shape[-2:])))
+        return cut
+
+    monkeypatch.setattr(loop, "cut_windows", recording)
+    staged = dict(mix="synth", crop_stages="16:0.25,24:0.5")
+    straight = train(config(data, tmp_path / "straight", steps=4, checkpoint_every=100, **staged), log=quiet)
+    assert seen == [(1, (16, 16)), (2, (24, 24)), (3, (32, 32)), (4, (32, 32))]
+    train(config(data, tmp_path / "resumed", steps=4, stop_at=1, **staged), log=quiet)
+    assert train(config(data, tmp_path / "resumed", steps=4, resume=True, **staged), log=quiet)["history"] == straight["history"][1:]
+    with pytest.raises(SettingError, match="crop_stages  differs from the checkpoint's 16:0.25,24:0.5"):
+        train(config(data, tmp_path / "resumed", steps=5, resume=True, mix="synth"), log=quiet)
+
+
+def test_a_window_is_the_same_place_in_both_images_and_depends_on_seed_and_step_alone():
+    blurred, sharp = torch.rand(4, 3, 40, 40), torch.rand(4, 3, 40, 40)
+    cut_b, cut_s = cut_windows(blurred, sharp, 16, seed=3, step=7)
+    assert cut_b.shape == cut_s.shape == (4, 3, 16, 16)
+    for b in range(4):
+        where = [(y, x) for y in range(25) for x in range(25) if torch.equal(blurred[b, :, y:y + 16, x:x + 16], cut_b[b])]
+        assert len(where) == 1 and torch.equal(sharp[b, :, where[0][0]:where[0][0] + 16, where[0][1]:where[0][1] + 16], cut_s[b])
+    assert torch.equal(cut_windows(blurred, sharp, 16, seed=3, step=7)[0], cut_b)
+    assert not torch.equal(cut_windows(blurred, sharp, 16, seed=3, step=8)[0], cut_b)
+    assert cut_windows(blurred, sharp, 40, seed=3, step=7)[0] is blurred  # the whole crop: nothing to cut
+
+
+@pytest.mark.parametrize("stages,message", [
+    ("64", "SIDE:UNTIL"), ("16:0.5,8:0.7", "sides must grow"), ("16:0.5,32:0.7", "below"), ("8:0.6,16:0.5", "fractions"),
+    ("16:1.0", "fractions"), ("18:0.5", "multiple of 4"),
+])
+def test_bad_crop_stages_are_refused_before_training(data, tmp_path, stages, message):
+    with pytest.raises(SettingError, match=message):
+        train(config(data, tmp_path, mix="synth", crop_stages=stages), log=quiet)
+    assert parse_crop_stages("", 32) == () and stage_side(parse_crop_stages("16:0.5", 32), 3, 4, 32) == 32
 
 
 def test_metrics_match_scikit_image():

@@ -28,7 +28,7 @@ from blurgen.sources.gopro import BLUR_KINDS
 from train.archs.blocks import ATTENTIONS, INITS, NORMS
 from train.losses.content import CONTENTS, PERCEPTUAL_NETS
 from train.archs.critics import CRITICS
-from train.data import MIXES
+from train.data import MIXES, parse_crop_stages
 from train.losses.gan import GANS
 from train.archs.registry import GENERATORS, UPSAMPLES, generator_class
 from train.optim import OPTIMIZERS, SCHEDULES
@@ -60,6 +60,10 @@ class TrainConfig:
     shake: str = pair_option("shake", "shake")
     crop: int = pair_option("crop", 256, help="Training crop side in px (resnet: a multiple of 4, at least 8; unet: a multiple "
                             "of 32, at least 64 with instance norm; nafnet: any).", minimum=16, kept=True)
+    crop_stages: str = option("", "Progressive crops (Restormer's progressive learning): SIDE:UNTIL,... trains on SIDE-px "
+                              "windows cut at random from each batch's crops until that fraction of the steps, then on whole "
+                              "--crop crops, e.g. 64:0.4,80:0.7 (smaller crops early: more images per minute). Empty: --crop "
+                              "throughout.", paper="", kept=True, legacy="")
     orientations: bool = pair_option("orientations", False, kept=True, legacy=False)
     min_scale: float = pair_option("min_scale", 1.0, kept=True, legacy=1.0)
     seed: int = pair_option("seed", 0, note="Also the seed of the initial weights.", kept=True)
@@ -204,6 +208,10 @@ def check(config: TrainConfig) -> None:
     if config.crop % multiple or config.crop < smallest:
         raise SettingError(f"{{crop}} must be a multiple of {multiple} and at least {smallest} for the {config.generator} generator "
                            f"with {config.norm} norm ({', '.join(str(smallest + k * multiple) for k in range(3))}, ...), got {config.crop}")
+    for side, _ in parse_crop_stages(config.crop_stages, config.crop):
+        if side % multiple or side < smallest:
+            raise SettingError(f"{{crop_stages}}: each side must be a multiple of {multiple} and at least {smallest} for the "
+                               f"{config.generator} generator, got {side}")
     if config.generator == "unet" and config.blocks is not None:
         raise SettingError("{blocks} sizes the resnet and nafnet generators; the unet's depth is fixed")
     if config.generator == "nafnet" and (config.norm, config.attention) != ("instance", "none"):

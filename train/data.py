@@ -210,6 +210,42 @@ def assemble(batch: dict, stream: TrainingStream, device: torch.device) -> tuple
     return torch.cat(blurred), torch.cat(sharp), torch.cat(positions)
 
 
+def parse_crop_stages(text: str, crop: int) -> tuple[tuple[int, float], ...]:
+    """``"64:0.4,80:0.7"`` → ((64, 0.4), (80, 0.7)): window side and the fraction of the steps it
+    lasts until; sides grow below ``crop``, fractions grow inside (0, 1). Empty: no stages."""
+    if not text.strip():
+        return ()
+    stages = []
+    for part in text.split(","):
+        try:
+            side, until = part.split(":")
+            stages.append((int(side), float(until)))
+        except ValueError:
+            raise SettingError(f"{{crop_stages}} takes SIDE:UNTIL pairs such as 64:0.4,80:0.7, got {text!r}") from None
+    sides, untils = [side for side, _ in stages], [until for _, until in stages]
+    if sides != sorted(set(sides)) or sides[-1] >= crop or sides[0] < 1:
+        raise SettingError(f"{{crop_stages}}: the sides must grow and stay below {{crop}} {crop}, got {text!r}")
+    if untils != sorted(set(untils)) or not (0 < untils[0] and untils[-1] < 1):
+        raise SettingError(f"{{crop_stages}}: the fractions of the steps must grow inside (0, 1), got {text!r}")
+    return tuple(stages)
+
+
+def stage_side(stages: tuple[tuple[int, float], ...], step: int, steps: int, crop: int) -> int:
+    """The crop side training uses at ``step`` (1-based) of ``steps``."""
+    return next((side for side, until in stages if step <= until * steps), crop)
+
+
+def cut_windows(blurred: torch.Tensor, sharp: torch.Tensor, side: int, seed: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A ``side``-px window of each pair (B×C×S×S), the same place in blurred and sharp, drawn from
+    (seed, step) alone so that a resumed run cuts the same windows."""
+    crop = blurred.shape[-1]
+    if side >= crop:
+        return blurred, sharp
+    offsets = rng(seed, step, 11).integers(0, crop - side + 1, size=(blurred.shape[0], 2))
+    windows = [(slice(None), slice(y, y + side), slice(x, x + side)) for y, x in offsets.tolist()]
+    return (torch.stack([blurred[b][w] for b, w in enumerate(windows)]), torch.stack([sharp[b][w] for b, w in enumerate(windows)]))
+
+
 def build_stream(config: object) -> tuple[TrainingStream, int]:
     """The data stream of a run's settings (``TrainConfig``), and its epoch size."""
     synth_share, gopro_share = shares(config.mix, parse_ratio(config.ratio))

@@ -30,7 +30,7 @@ from blurgen.files import make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.losses.content import ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.critic_step import CriticStep
-from train.data import StreamSampler, TrainingStream, assemble, build_stream, collate
+from train.data import StreamSampler, TrainingStream, assemble, build_stream, collate, cut_windows, parse_crop_stages, stage_side
 from train.eval.evaluate import evaluate, summary_line
 from train.flops import forward_flops
 from train.generator_step import GeneratorStep
@@ -175,6 +175,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
                              gp_every=config.gp_every, autocast=mixed, world=run.world)
     generator_step = GeneratorStep(state.critic, state.optimizer_g, state.scaler_g, gan=config.gan, content=content,
                                    adv_weight=config.adv_weight, autocast=mixed)
+    stages = parse_crop_stages(config.crop_stages, config.crop)
     trains_critic = config.adv_weight > 0  # otherwise nothing the critic learns could reach the generator
     step, saved = start_step, start_step if config.resume else None
     stop_ranks = stop_group(run, device)
@@ -183,6 +184,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
             for step, batch in enumerate(loader, start=start_step + 1):
                 fetched = time.perf_counter()
                 blurred, sharp, _ = assemble(batch, stream, device)
+                blurred, sharp = cut_windows(blurred, sharp, stage_side(stages, step, steps, config.crop), config.seed, step)
                 with mixed():
                     restored = generator(blurred)
                 critic_terms = critic_step.step(step, sharp, restored.detach()) if trains_critic else {}
