@@ -238,9 +238,10 @@ def cameras_picture(out: Path, side: int) -> Path:
     sharp = photo(side)
     kernel, meta = LiveKernels(seed=3, preset="deblurgan").kernel(0, lambda counter: 0.5)
     blurred = [expose(sharp, kernel, CAMERA_PRESETS[name], draw_camera(CAMERA_PRESETS[name], lambda counter: 0.5), noise_key=1,
-                      border="reflect") for name in ("none", "gamma", "realistic")]
+                      border="reflect") for name in ("none", "gamma", "realistic", "raw")]
     rows = [([sharp, *blurred], f"one deblurgan kernel, path {meta['path_length']:.0f} px")]
-    return write_png(out / "cameras.png", image_sheet(rows, title="cameras", subtitle="sharp | none | gamma | realistic", max_side=side))
+    return write_png(out / "cameras.png", image_sheet(rows, title="cameras", subtitle="sharp | none | gamma | realistic | raw",
+                                                  max_side=side))
 
 
 def motion_picture(out: Path, side: int) -> Path:
