@@ -64,7 +64,8 @@ def gain_curve_plot(results: Path, out: Path) -> Path:
     if not recipes:
         nothing_measured(axes, "benchmarks/gain_curve.py")
         return save(figure, out / "gain-curve.png")
-    for k, (name, recipe) in enumerate(sorted(recipes.items())):
+    curves = {name: recipe for name, recipe in sorted(recipes.items()) if len(recipe["points"]) > 1}
+    for k, (name, recipe) in enumerate(curves.items()):
         points = recipe["points"]
         minutes = [point["minutes"] for point in points]
         colour = f"C{k}"
@@ -75,11 +76,18 @@ def gain_curve_plot(results: Path, out: Path) -> Path:
         for point in points:
             axes.annotate(f"{point['images'] // 1000}k", (point["minutes"], point["independent_mean"]), fontsize=7,
                           textcoords="offset points", xytext=(2, -10))
+    # One-point runs (another camera, seed or lever at one budget): the independent mean only, named beside it.
+    for name, recipe in recipes.items():
+        if name not in curves:
+            point = recipe["points"][0]
+            axes.plot(point["minutes"], point["independent_mean"], marker="D", color="grey", markersize=4)
+            axes.annotate(name.removeprefix("shipped "), (point["minutes"], point["independent_mean"]), fontsize=6,
+                          textcoords="offset points", xytext=(4, 2), color="dimgrey")
     axes.axhline(0, color="black", linewidth=0.8)
     axes.set_xlabel(f"training minutes ({next(iter(recipes.values()))['machine']})")
     axes.set_ylabel("PSNR gain over the blurred input (dB)")
     axes.set_title("Gain against training time (labels: training images)", fontsize=10)
-    axes.legend(fontsize=7)
+    axes.legend(fontsize=7, loc="upper left")
     return save(figure, out / "gain-curve.png")
 
 
