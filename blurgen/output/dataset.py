@@ -160,7 +160,7 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
     that cannot be read.
     """
     check_options(config)
-    check_pairs(config)
+    check_pairs(config)  # settings refused before any source is read (pair_parts checks them again, cheaply)
     source = open_pair_source(config, n=config.limit, coco_split=config.coco_split, exclude=(Path(config.out),))
     if config.coco_split is not None and source.describe().get("kind") != "coco":
         raise SourceError(f"--coco-split applies to a COCO root; --src {config.src} is read as "
