@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
 from blurgen.kernels.bank import sample_kernels  # noqa: E402
-from blurgen.blur.camera import CAMERA_PRESETS, CameraDraws  # noqa: E402
-from blurgen.blur.camera_torch import expose_batch, signed_key  # noqa: E402
-from blurgen.blur.convolve import blur  # noqa: E402
-from blurgen.blur.convolve_torch import blur_batch  # noqa: E402
+from blurgen.blurring.camera import CAMERA_PRESETS, CameraDraws  # noqa: E402
+from blurgen.blurring.camera_torch import expose_batch, signed_key  # noqa: E402
+from blurgen.blurring.convolve import blur  # noqa: E402
+from blurgen.blurring.convolve_torch import blur_batch  # noqa: E402
 from blurgen.pairs.synthesizer import BankKernels, PairSynthesizer  # noqa: E402
 
 CROP = 256

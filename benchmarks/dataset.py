@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from blurgen.blur.camera import camera_preset  # noqa: E402
+from blurgen.blurring.camera import camera_preset  # noqa: E402
 from blurgen.output.dataset import DatasetSpec  # noqa: E402
 from blurgen.output.distribute import build_dataset, keep_freed_memory  # noqa: E402
 from blurgen.pairs.synthesizer import LiveKernels  # noqa: E402

@@ -239,7 +239,7 @@ def kernels_picture(out: Path, count: int) -> Path:
 
 
 def cameras_picture(out: Path, side: int) -> Path:
-    from blurgen.blur.camera import CAMERA_PRESETS, draw_camera, expose
+    from blurgen.blurring.camera import CAMERA_PRESETS, draw_camera, expose
     from blurgen.output.contact_sheet import image_sheet, write_png
     from blurgen.pairs.synthesizer import LiveKernels
 
@@ -253,9 +253,9 @@ def cameras_picture(out: Path, side: int) -> Path:
 
 
 def motion_picture(out: Path, side: int) -> Path:
-    from blurgen.blur.camera import CAMERA_PRESETS
+    from blurgen.blurring.camera import CAMERA_PRESETS
     from blurgen.output.contact_sheet import motion_sheet, write_png
-    from blurgen.blur.motion import shake_preset
+    from blurgen.blurring.motion import shake_preset
     from blurgen.pairs.motion import Motion
     from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
 

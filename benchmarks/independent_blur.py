@@ -29,10 +29,20 @@ about a point inside the image. Frames are warped in linear light (a 2.2 power l
 re-encoded; σ = 1/255 noise; 8-bit. The sharp image is the unwarped middle frame; 24 px of
 border are cropped from both, where warped frames reach past the photo.
 
+``levin``, ``levin-linear``, ``levin-dark``: real camera shake. The 8 kernels Levin et al. (CVPR
+2009) measured from hand-held captures (``--kernels``: a folder of ``.npy`` kernels in the
+orientation a convolution takes; by default ``../shared/realblur-dev/levin-kernels`` beside the
+repository), each applied to every photo with SciPy's FFT convolution: ``levin`` blurs the stored
+values (as their captures, which behave like linear data, were blurred), ``levin-linear`` blurs
+in linear light (a 2.2 power law undone and re-applied, as a photo with a tone curve), and
+``levin-dark`` blurs the photos turned grey and darkened to a mean of 67 of 255 (the captures'
+own brightness), so that a model's darkening or tinting shows; then σ = 1/255 noise and 8-bit
+rounding, the kernel's reach cropped from both images.
+
 ``sharp``: the photos themselves as both images of a pair (one per photo), for what a model
 does to an image without blur: its PSNR to itself and its brightness change.
 
-Usage: python benchmarks/independent_blur.py --out independent/ [--process kernels] [--max-side 640] [--seed 7]
+Usage: python benchmarks/independent_blur.py --out independent/ [--process kernels] [--max-side 640] [--seed 7] [--kernels DIR]
 Writes ``<out>/blur/<photo>-<k>.png``, ``<out>/sharp/<photo>-<k>.png`` and ``<out>/kernels.json``
 (what each pair was made with).
 """
@@ -184,6 +194,41 @@ def nonuniform_process(photo: np.ndarray, k: int, rng: np.random.Generator) -> t
     return pixels[crop], photo[crop], described
 
 
+LEVIN_KERNELS = ROOT.parent / "shared" / "realblur-dev" / "levin-kernels"
+LEVIN_DARK_MEAN = 67 / 255  # the mean level of Levin et al.'s captures
+
+
+def measured_kernels(folder: Path) -> list[tuple[str, np.ndarray]]:
+    """(name, kernel) of every ``.npy`` kernel in ``folder``, each normalised to sum 1."""
+    paths = sorted(folder.glob("*.npy"))
+    if not paths:
+        raise SystemExit(f"no .npy kernels in {folder}; give --kernels")
+    return [(path.stem, np.load(path).astype(np.float64) / np.load(path).sum()) for path in paths]
+
+
+def measured_process(light: str, kernels: list[tuple[str, np.ndarray]]):
+    """A process blurring photo ``k`` with measured kernel ``k`` (stored values, linear light, or dark grey)."""
+    from scipy.signal import fftconvolve
+
+    def process(photo: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
+        name, kernel = kernels[k]
+        values = photo.astype(np.float64) / 255
+        if light == "dark":
+            grey = values @ np.array([0.299, 0.587, 0.114])
+            values = np.repeat((grey * LEVIN_DARK_MEAN / max(grey.mean(), 1e-6))[:, :, None], 3, axis=2).clip(0, 1)
+        sharp = np.clip(np.rint(values * 255), 0, 255).astype(np.uint8)
+        source = (sharp / 255.0) ** 2.2 if light == "linear" else sharp / 255.0
+        blurred = np.stack([fftconvolve(source[:, :, c], kernel, mode="valid") for c in range(3)], axis=2)
+        if light == "linear":
+            blurred = np.clip(blurred, 0, 1) ** (1 / 2.2)
+        blurred = blurred + rng.normal(0, 1 / 255, blurred.shape)
+        top, left = (kernel.shape[0] - 1) // 2, (kernel.shape[1] - 1) // 2  # 'valid' keeps pixels whose kernel fits
+        crop = (slice(top, top + blurred.shape[0]), slice(left, left + blurred.shape[1]))
+        return np.clip(np.rint(blurred * 255), 0, 255).astype(np.uint8), sharp[crop], {"kind": "measured", "kernel": name, "light": light}
+
+    return process
+
+
 def sharp_process(photo: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
     return photo, photo, {"kind": "none"}
 
@@ -192,8 +237,15 @@ PROCESSES = {"kernels": (kernels_process, BLURS_PER_PHOTO), "camera": (camera_pr
              "nonuniform": (nonuniform_process, 4), "sharp": (sharp_process, 1)}
 
 
-def build(out: Path, max_side: int = 640, seed: int = 7, process: str = "kernels") -> int:
-    make, per_photo = PROCESSES[process]
+MEASURED = {"levin": "values", "levin-linear": "linear", "levin-dark": "dark"}
+
+
+def build(out: Path, max_side: int = 640, seed: int = 7, process: str = "kernels", kernels: Path = LEVIN_KERNELS) -> int:
+    if process in MEASURED:
+        measured = measured_kernels(kernels)
+        make, per_photo = measured_process(MEASURED[process], measured), len(measured)
+    else:
+        make, per_photo = PROCESSES[process]
     rng = np.random.default_rng(seed)
     photos = PackagedPhotos()
     records = []
@@ -213,11 +265,12 @@ def build(out: Path, max_side: int = 640, seed: int = 7, process: str = "kernels
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--process", choices=list(PROCESSES), default="kernels")
+    parser.add_argument("--process", choices=[*PROCESSES, *MEASURED], default="kernels")
+    parser.add_argument("--kernels", type=Path, default=LEVIN_KERNELS, help="the measured kernels of the levin processes (.npy)")
     parser.add_argument("--max-side", type=int, default=640)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    print(f"{build(args.out, args.max_side, args.seed, args.process)} pairs written to {args.out}")
+    print(f"{build(args.out, args.max_side, args.seed, args.process, args.kernels)} pairs written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Non-uniform blur speed: pairs/s at 256-px crops on one core for ``--motion rotation`` and
 ``objects``, beside the uniform blur timed in the same run, and, on CUDA, the batched torch
-camera blur (``blurgen.blur.nonuniform_torch.render_batch``) in pairs/s.
+camera blur (``blurgen.blurring.nonuniform_torch.render_batch``) in pairs/s.
 
 Sharp images: built-in dead-leaves images (640×480) with two square "objects" annotated on each,
 as COCO instance masks would be. Camera: ``none``; shake preset ``shake`` (the centre blurs like a
@@ -26,9 +26,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
-from blurgen.blur.motion import draw_rotation_path, shake_preset  # noqa: E402
+from blurgen.blurring.motion import draw_rotation_path, shake_preset  # noqa: E402
 from blurgen.pairs.motion import Motion  # noqa: E402
-from blurgen.blur.nonuniform_torch import render_batch  # noqa: E402
+from blurgen.blurring.nonuniform_torch import render_batch  # noqa: E402
 from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer  # noqa: E402
 from blurgen.sources import dead_leaves_image  # noqa: E402
 

@@ -234,7 +234,7 @@ def measure_speed(quick: bool = False) -> dict:
     import cv2
     import torch
 
-    from blurgen.blur.camera import camera_preset
+    from blurgen.blurring.camera import camera_preset
     from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
     from blurgen.sources import builtin_corpus
 

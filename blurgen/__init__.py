@@ -24,20 +24,21 @@ _EXPORTS = {
     "KernelBank": "blurgen.kernels.bank",
     "BankFormatError": "blurgen.kernels.bank",
     "sample_kernels": "blurgen.kernels.bank",
-    "blur": "blurgen.blur.convolve",
-    "blur_batch": "blurgen.blur.convolve_torch",
-    "Camera": "blurgen.blur.camera",
-    "CameraDraws": "blurgen.blur.camera",
-    "CAMERA_PRESETS": "blurgen.blur.camera",
-    "camera_preset": "blurgen.blur.camera",
-    "expose": "blurgen.blur.camera",
-    "expose_batch": "blurgen.blur.camera_torch",
+    "blur": "blurgen.blurring.convolve",
+    "blur_batch": "blurgen.blurring.convolve_torch",
+    "Camera": "blurgen.blurring.camera",
+    "CameraDraws": "blurgen.blurring.camera",
+    "CAMERA_PRESETS": "blurgen.blurring.camera",
+    "camera_preset": "blurgen.blurring.camera",
+    "expose": "blurgen.blurring.camera",
+    "expose_batch": "blurgen.blurring.camera_torch",
     "PairSynthesizer": "blurgen.pairs.synthesizer",
     "BankKernels": "blurgen.pairs.synthesizer",
     "LiveKernels": "blurgen.pairs.synthesizer",
     "Pair": "blurgen.pairs.synthesizer",
     "ImageTooSmall": "blurgen.pairs.synthesizer",
     "Views": "blurgen.pairs.synthesizer",
+    "Motion": "blurgen.pairs.motion",
     "PairSettings": "blurgen.pairs.settings",
     "make_synthesizer": "blurgen.pairs.build",
     "open_pair_source": "blurgen.pairs.build",
@@ -53,11 +54,12 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from blurgen.kernels.bank import BankFormatError, KernelBank, sample_kernels
-    from blurgen.blur.camera import CAMERA_PRESETS, Camera, CameraDraws, camera_preset, expose
-    from blurgen.blur.camera_torch import expose_batch
-    from blurgen.blur.convolve import blur
-    from blurgen.blur.convolve_torch import blur_batch
+    from blurgen.blurring.camera import CAMERA_PRESETS, Camera, CameraDraws, camera_preset, expose
+    from blurgen.blurring.camera_torch import expose_batch
+    from blurgen.blurring.convolve import blur
+    from blurgen.blurring.convolve_torch import blur_batch
     from blurgen.pairs.synthesizer import BankKernels, ImageTooSmall, LiveKernels, Pair, PairSynthesizer, Views
+    from blurgen.pairs.motion import Motion
     from blurgen.output.dataset import DatasetConfig, dataset_spec
     from blurgen.output.distribute import build_dataset
     from blurgen.pairs.settings import PairSettings
@@ -75,4 +77,6 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+    """The public names only: the exports, the subpackages and ``__version__`` (not this module's own imports)."""
+    subpackages = [name for name in ("blurring", "kernels", "output", "pairs", "sources", "viewer") if name in globals()]
+    return sorted(__all__ + subpackages + ["__version__"])

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from blurgen.settings import SettingError, command_parameters, from_command
-from blurgen.command import fail, interrupted
+from blurgen.command import fail, interrupted, version_parameter
 from blurgen.stopping import stop_on_sigterm
 from rich.table import Table
 
@@ -29,6 +29,14 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: no "<bool>" after flags, and "[ray]" stays as written
 )
 console = Console(stderr=True)  # progress and messages
+
+
+def show_options(**_: object) -> None:
+    """The options that come before any command (``blurgen --version``)."""
+
+
+show_options.__signature__ = inspect.Signature([version_parameter("blurgen")])
+app.callback()(show_options)
 COMPILED_AFTER_S = 3.0  # loading cached machine code takes well under a second; more means numba compiled it
 summary = Console()  # the closing table of a command: its result, on stdout
 
@@ -42,13 +50,14 @@ def kernels(**given: object) -> None:
     from blurgen.output.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
     try:
-        settings = from_command(KernelsSettings, given)
+        settings = with_capped_workers(from_command(KernelsSettings, given), "threads")
     except SettingError as error:
         raise fail(error.for_cli()) from None
     n, size, seed, preset, exposure = settings.n, settings.kernel_size, settings.seed, settings.preset, settings.exposure
     out, png_dir = Path(settings.out), Path(settings.png_dir) if settings.png_dir else None
     if (out / "kernels.npz").exists() and not settings.overwrite:
         raise fail(f"--out {out} already holds a kernel bank (kernels.npz); use another --out, or --overwrite to replace it")
+    measured = read_coverage_kernels(settings.coverage)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -105,8 +114,55 @@ def kernels(**given: object) -> None:
     table.add_row("rescaled to fit", str(stats["rescaled"]))
     if "families" in stats:
         table.add_row("families", "  ".join(f"{name} {count}" for name, count in stats["families"].items()))
+    if measured:
+        coverage_path = write_coverage(bank, measured, out)
+        table.add_row("coverage", coverage_line(json.loads(coverage_path.read_text())))
+        sheet_path = f"{sheet_path}  {coverage_path}"
     table.add_row("written", f"{bank_path}  {sheet_path}" + (f"  {png_dir}/" if png_dir else ""))
     summary.print(table)
+
+
+def read_coverage_kernels(folder: str | None) -> dict | None:
+    """``--coverage``'s measured kernels, read before any sampling so that a bad folder fails at once."""
+    if folder is None:
+        return None
+    from blurgen.kernels.coverage import read_measured_kernels
+
+    try:
+        return read_measured_kernels(folder)
+    except ValueError as error:
+        raise fail(f"--coverage: {error}") from None
+
+
+def write_coverage(bank: object, measured: dict, out: Path) -> Path:
+    """The bank's coverage of the measured kernels, per kernel and summarised, to ``out/coverage.json``."""
+    from blurgen.files import write_atomic
+    from blurgen.kernels.coverage import coverage, summarise
+
+    found = coverage(measured, bank.kernels)
+    record = {"kernels": len(bank), "preset": bank.info["preset"], "seed": bank.info["seed"], "size": bank.info["size"],
+              **summarise(found), "measured": found}
+    path = out / "coverage.json"
+    write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
+    return path
+
+
+def coverage_line(record: dict) -> str:
+    scores = "  ".join(f"{name} {entry['ncc']:.2f}" for name, entry in record["measured"].items())
+    return f"mean {record['mean']:.3f}, worst {record['worst']:.3f} (best normalised cross-correlation): {scores}"
+
+
+def with_capped_workers(settings: object, what: str) -> object:
+    """``settings`` with ``workers`` capped at the cores (:mod:`blurgen.cores`), said on the console."""
+    from dataclasses import replace
+
+    from blurgen.cores import capped_workers
+
+    workers, note = capped_workers(settings.workers, what)
+    if note is None:
+        return settings
+    console.print(f"[yellow]note:[/] {note}")
+    return replace(settings, workers=workers)
 
 
 def kernels_parameters() -> list:
@@ -140,6 +196,7 @@ def dataset(**given: object) -> None:
         raise fail(str(error)) from None
     if spec.averaging is not None and spec.averaging.caveat:
         console.print(f"[yellow]warning:[/] --{spec.averaging.caveat}")
+    config = with_capped_workers(config, "worker processes")
     if not spec.shards():
         raise fail(f"nothing to make pairs from: {spec.describe()['source'].get('kind', 'the source')} holds no usable item")
     if not mine:
@@ -309,8 +366,8 @@ app.command()(evalset)
 
 def motion_sheet_command(out: Path, **given: object) -> None:
     """Picture a few pairs of non-uniform blur: sharp | blurred | blur map per row, with what moved."""
-    from blurgen.blur.camera import camera_preset
-    from blurgen.blur.motion import shake_preset
+    from blurgen.blurring.camera import camera_preset
+    from blurgen.blurring.motion import shake_preset
     from blurgen.output.contact_sheet import MotionSheetSettings, motion_sheet, write_png
     from blurgen.pairs.motion import Motion
     from blurgen.pairs.synthesizer import ImageTooSmall, LiveKernels, PairSynthesizer

@@ -4,6 +4,9 @@ the two commands cannot drift apart."""
 
 from __future__ import annotations
 
+import inspect
+from typing import Annotated
+
 import typer
 
 from blurgen.stopping import INTERRUPTED_EXIT
@@ -19,3 +22,17 @@ def interrupted(message: str) -> typer.Exit:
     """Ctrl-C or SIGTERM: one line saying where the command stopped and how to go on; status 130."""
     typer.secho(f"interrupted: {message}", err=True, fg="yellow")
     return typer.Exit(INTERRUPTED_EXIT)
+
+
+def version_parameter(program: str) -> inspect.Parameter:
+    """A ``--version`` option for a command's signature: prints ``<program> <version>`` and exits at once."""
+
+    def show(value: bool) -> None:
+        if value:
+            from blurgen import __version__
+
+            typer.echo(f"{program} {__version__}")
+            raise typer.Exit()
+
+    option = typer.Option("--version", callback=show, is_eager=True, help=f"Print {program}'s version and exit.")
+    return inspect.Parameter("version", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, option])

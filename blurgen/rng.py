@@ -129,7 +129,7 @@ def normal_field(key: np.uint64, count: int, table: np.ndarray) -> np.ndarray:
     """``count`` standard normals (float32) of stream ``key``, for per-pixel noise.
 
     Element e is ``table[noise_index(noise_word(key, e // 4), e % 4)]``.
-    :func:`blurgen.blur.camera_torch.noise_field` computes the same numbers on any torch device.
+    :func:`blurgen.blurring.camera_torch.noise_field` computes the same numbers on any torch device.
     """
     out = np.empty(count, dtype=np.float32)
     for quad in range((count + 3) // 4):

@@ -1,15 +1,22 @@
-"""MkDocs hook: option tables generated from the settings tables, so the pages cannot drift from the code.
+"""Option tables generated from the settings tables, so the pages cannot drift from the code.
 
-A page line ``<!-- options: module.Table -->`` becomes a table of that settings table's fields
-(the command-line flags, default, choices and bounds, help), read from its ``Option`` metadata.
+Between a line ``<!-- options: module.Table -->`` and the line ``<!-- /options -->`` a page holds
+the table of that settings table's fields (the command-line flags, default, choices and bounds,
+help), read from its ``Option`` metadata. The tables are written into the pages themselves, so
+they read the same on GitHub as on the site: ``python docs/hooks.py`` rewrites them after a
+settings change (a test fails while a page is stale), and the MkDocs hook fills them again when
+the site is built.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import sys
+from pathlib import Path
 
-MARKER = re.compile(r"^<!-- options: ([\w.]+) -->$", re.MULTILINE)
+BLOCK = re.compile(r"^<!-- options: ([\w.]+) -->\n(?:.*?\n)?<!-- /options -->$", re.MULTILINE | re.DOTALL)
+PAGES = ("data/options.md", "training/options.md")
 
 
 def shown(value: object) -> str:
@@ -35,5 +42,18 @@ def options_table(path: str) -> str:
     return "\n".join(lines)
 
 
+def filled(markdown: str) -> str:
+    """``markdown`` with every options block holding its table as the code defines it now."""
+    return BLOCK.sub(lambda match: f"<!-- options: {match.group(1)} -->\n{options_table(match.group(1))}\n<!-- /options -->", markdown)
+
+
 def on_page_markdown(markdown: str, **_: object) -> str:
-    return MARKER.sub(lambda match: options_table(match.group(1)), markdown)
+    return filled(markdown)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    for page in PAGES:
+        path = Path(__file__).parent / page
+        path.write_text(filled(path.read_text()))
+        print(f"wrote {path}")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fixtures import cli, make_coco, make_gopro, textured, wild_config, write
-from blurgen.blur.camera import camera_preset
+from blurgen.blurring.camera import camera_preset
 from blurgen.output.dataset import DatasetSpec
 from blurgen.output.distribute import build_dataset
 from blurgen.pairs.synthesizer import LiveKernels, Views

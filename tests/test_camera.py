@@ -4,13 +4,13 @@ import torch
 from torch.utils.data import default_collate
 
 from blurgen.kernels.bank import sample_kernels
-from blurgen.blur.camera import (
+from blurgen.blurring.camera import (
     CAMERA_PRESETS, Camera, CameraDraws, Jpeg, draw_camera, Saturation, Sensor, ToneCurve, camera_preset, expose, linear_to_srgb,
     srgb_to_linear,
 )
-from blurgen.blur.camera_torch import expose_batch, signed_key
-from blurgen.blur.camera_torch import linear_to_srgb as linear_to_srgb_torch
-from blurgen.blur.camera_torch import srgb_to_linear as srgb_to_linear_torch
+from blurgen.blurring.camera_torch import expose_batch, signed_key
+from blurgen.blurring.camera_torch import linear_to_srgb as linear_to_srgb_torch
+from blurgen.blurring.camera_torch import srgb_to_linear as srgb_to_linear_torch
 from blurgen.pairs.synthesizer import BankKernels, PairSynthesizer
 from blurgen.pairs.datasets import SharpCropDataset, pairs_on_device
 

@@ -57,7 +57,7 @@ def test_overrides_reach_the_bank(tmp_path):
     (["--expl", "abc"], "cannot read expl"),
     (["--preset", "wobbly"], "unknown preset"),
     (["--exposure", "2"], "exposure fractions must be in (0, 1]"),
-    (["--workers", "999"], "workers must be between"),
+    (["--workers", "0"], "--workers must be >= 1"),
 ])
 def test_bad_options_give_one_clear_line(tmp_path, args, message):
     result = blurgen("kernels", "--n", "5", "--out", str(tmp_path), *args)

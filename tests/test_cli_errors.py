@@ -12,7 +12,7 @@ import torch
 from typer.testing import CliRunner
 
 from fixtures import make_gopro, textured, write
-from blurgen.blur.camera import camera_preset
+from blurgen.blurring.camera import camera_preset
 from blurgen.cli import app as blurgen_app
 from blurgen.output.dataset import DatasetSpec, ShardFailed, is_complete
 from blurgen.output.distribute import build_dataset

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blurgen.kernels.bank import sample_kernels
-from blurgen.blur.convolve import blur
+from blurgen.blurring.convolve import blur
 
 
 def random_kernel(rng: np.random.Generator, size: int) -> np.ndarray:

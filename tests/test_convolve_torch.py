@@ -4,9 +4,9 @@ import torch
 
 import oracle
 from blurgen.kernels.bank import sample_kernels
-from blurgen.blur.camera_torch import noise_field, signed_key
-from blurgen.blur.convolve import blur
-from blurgen.blur.convolve_torch import blur_batch, fast_fft_size
+from blurgen.blurring.camera_torch import noise_field, signed_key
+from blurgen.blurring.convolve import blur
+from blurgen.blurring.convolve_torch import blur_batch, fast_fft_size
 from blurgen.rng import normal_field, normal_table
 
 CUDA = torch.cuda.is_available()

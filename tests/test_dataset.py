@@ -14,7 +14,7 @@ import pytest
 
 from fixtures import cli, make_coco, textured, write
 from blurgen.kernels.bank import sample_kernels
-from blurgen.blur.camera import camera_preset
+from blurgen.blurring.camera import camera_preset
 from blurgen.output.dataset import DatasetMismatch, DatasetSpec
 from blurgen.output.distribute import build_dataset
 from blurgen.pairs.synthesizer import BankKernels, LiveKernels, Views

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import default_collate
 
 from blurgen.kernels.bank import KernelBank, sample_kernels
-from blurgen.blur.camera import CAMERA_PRESETS
+from blurgen.blurring.camera import CAMERA_PRESETS
 from blurgen.kernels.families import PATH_POINTS, family_path, kernel_draws, walk_velocity
 from blurgen.pairs.synthesizer import BankKernels, LiveKernels, PairSynthesizer
 from blurgen.pairs.datasets import SharpCropDataset, pairs_on_device

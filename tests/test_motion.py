@@ -10,15 +10,15 @@ import pytest
 import torch
 
 from fixtures import textured, write
-from blurgen.blur.camera import camera_preset
-from blurgen.blur.convolve import blur
+from blurgen.blurring.camera import camera_preset
+from blurgen.blurring.convolve import blur
 from blurgen.output.dataset import DatasetSpec
 from blurgen.output.distribute import build_dataset
 from blurgen.kernels.raster import rasterise
-from blurgen.blur.motion import RotationShake, intrinsics, project, rotation_homographies, shake_preset, translation_homographies
+from blurgen.blurring.motion import RotationShake, intrinsics, project, rotation_homographies, shake_preset, translation_homographies
 from blurgen.pairs.motion import Motion
-from blurgen.blur.nonuniform import render
-from blurgen.blur.nonuniform_torch import render_batch
+from blurgen.blurring.nonuniform import render
+from blurgen.blurring.nonuniform_torch import render_batch
 from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
 from blurgen.sources import FolderSource
 from blurgen.kernels.trajectory import sample_trajectory
@@ -178,7 +178,7 @@ def test_motion_datasets_are_the_same_bytes_for_any_worker_count_with_blur_maps(
 def test_the_torch_path_equals_the_cpu_path():
     rng = np.random.default_rng(7)
     shake = shake_preset("shake")
-    from blurgen.blur.motion import draw_rotation_path
+    from blurgen.blurring.motion import draw_rotation_path
 
     inverses = [np.linalg.inv(draw_rotation_path(shake, 0, i, 0.8, (400, 600)).homographies(299.5 - 50, 199.5 - 70)) for i in range(2)]
     count = max(map(len, inverses))
@@ -207,7 +207,7 @@ def test_the_trainer_makes_motion_pairs_on_the_fly(tmp_path):
 
 
 def test_what_a_moving_object_uncovers_is_filled_with_values_of_the_image_around_it():
-    from blurgen.blur.nonuniform import inpaint_under
+    from blurgen.blurring.nonuniform import inpaint_under
 
     rng = np.random.default_rng(0)
     planes = np.stack([cv2.GaussianBlur(plane, (0, 0), 3) for plane in (rng.random((3, 100, 100)) * 0.5 + 0.25).astype(np.float32)])

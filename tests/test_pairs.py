@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from blurgen.kernels.bank import sample_kernels
-from blurgen.blur.camera import CAMERA_PRESETS
+from blurgen.blurring.camera import CAMERA_PRESETS
 from blurgen.pairs.synthesizer import BankKernels, ImageTooSmall, LiveKernels, PairSynthesizer, Views, orient
 from blurgen.pairs.datasets import PairDataset, SharpCropDataset, pairs_on_device
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import peers  # noqa: E402
 
-from blurgen.blur.convolve import blur  # noqa: E402
+from blurgen.blurring.convolve import blur  # noqa: E402
 from fixtures import textured, write  # noqa: E402
 
 

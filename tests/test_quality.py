@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from fixtures import TINY_NETS, cli, make_gopro, textured, write
-from blurgen.blur.camera import camera_preset
+from blurgen.blurring.camera import camera_preset
 from blurgen.output.dataset import DatasetSpec
 from blurgen.output.distribute import build_dataset
 from blurgen.output.evalset import EvalsetExists, EvalsetSpec, build_evalset, fit_within

@@ -5,11 +5,11 @@ import pytest
 import torch
 from torch.utils.data import default_collate
 
-from blurgen.blur.camera import (
+from blurgen.blurring.camera import (
     CAMERA_PRESETS, STEPS, Camera, Demosaic, Exposure, Mosaic, Sensor, ToneCurve, WhiteBalance, demosaic, draw_camera, expose, mosaic,
     response_camera,
 )
-from blurgen.blur.camera_torch import BATCHED, demosaic_batch, mosaic_batch
+from blurgen.blurring.camera_torch import BATCHED, demosaic_batch, mosaic_batch
 from blurgen.kernels.bank import sample_kernels
 from blurgen.pairs.datasets import SharpCropDataset, pairs_on_device
 from blurgen.pairs.settings import PairSettings

@@ -53,3 +53,14 @@ def test_the_main_job_of_the_first_command_runs_and_pictures_its_pairs(tmp_path,
     assert len(list((tmp_path / "demo" / "train").glob("shard-*/blur/*.png"))) == 100
     picture = cv2.imread(str(tmp_path / "demo" / "train" / "preview.png"))  # the first 8 pairs, blurred | sharp
     assert picture is not None and picture.shape[0] > 8 * 100 and "the first pairs, pictured" in result.output
+
+
+def test_the_option_pages_hold_the_tables_the_code_defines():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    for page in hooks.PAGES:
+        text = (ROOT / "docs" / page).read_text()
+        assert "| option | default |" in text and hooks.filled(text) == text, f"docs/{page} is stale: run python docs/hooks.py"

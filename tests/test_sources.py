@@ -200,7 +200,7 @@ def test_images_are_read_upright_whatever_their_exif_orientation(tmp_path, orien
 
 
 def test_a_phone_photo_stored_sideways_becomes_upright_pairs_and_says_so(tmp_path):
-    from blurgen.blur.camera import camera_preset
+    from blurgen.blurring.camera import camera_preset
     from blurgen.output.dataset import DatasetSpec
     from blurgen.output.distribute import build_dataset
     from blurgen.pairs.synthesizer import LiveKernels

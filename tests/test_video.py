@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fixtures import moving_scene, write_clip, write_frames
-from blurgen.blur.camera import Camera, CameraDraws, Sensor, ToneCurve, expose
+from blurgen.blurring.camera import Camera, CameraDraws, Sensor, ToneCurve, expose
 from blurgen.cli import app
 from blurgen.kernels.families import family_path
 from blurgen.kernels.raster import rasterise
@@ -187,7 +187,7 @@ def test_windows_of_one_frame_are_warned_about(tmp_path, clip_frames):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_the_mean_light_of_integer_frames_is_the_float_sum_of_each_frame_through_the_curve(dtype):
-    from blurgen.blur.camera import linearise
+    from blurgen.blurring.camera import linearise
     from blurgen.pairs.video import mean_light
 
     top = np.iinfo(dtype).max

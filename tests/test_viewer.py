@@ -79,13 +79,29 @@ def test_a_malformed_bank_is_a_clear_error_on_the_api_and_the_cli(viewer, tmp_pa
     assert result.returncode == 2 and "not a readable kernel bank" in result.stderr and "Traceback" not in result.stderr
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def test_resampling_is_fast_and_bounded(viewer):
-    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"n": 64, "seed": 3}).encode())
+    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"n": 64, "seed": 3}).encode(), headers=JSON)
     assert status == 200 and json.loads(body)["count"] == 64 and json.loads(body)["seconds"] < 0.2
-    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"n": 10**6}).encode())
+    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"n": 10**6}).encode(), headers=JSON)
     assert status == 400 and "n must be" in json.loads(body)["error"]
-    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"size": 100001}).encode())
+    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"size": 100001}).encode(), headers=JSON)
     assert status == 400 and "size must be between 3 and 257" in json.loads(body)["error"]
+
+
+def test_no_path_from_a_request_reaches_the_file_system(viewer, tmp_path):
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"password": "hunter2"}))
+    for preset in (str(secret), str(tmp_path / "missing.json"), "../secret.json"):
+        status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"preset": preset}).encode(), headers=JSON)
+        error = json.loads(body)["error"]
+        assert status == 400 and error.startswith("unknown preset") and "password" not in error and "exist" not in error
+    status, body = request(viewer, "POST", "/api/sample", body=json.dumps({"n": 4}).encode(), headers={"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in json.loads(body)["error"]
+    status, body = request(viewer, "POST", "/api/sample", body=b"[1, 2]", headers=JSON)
+    assert status == 400 and "not a JSON object" in json.loads(body)["error"]
 
 
 def shoot(page, name: str) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from blurgen.files import write_whole
+
 CHECKPOINT_VERSION = 1
 BUILTIN = Path(__file__).parent / "weights" / "builtin.pt"  # the generator shipped with blurgen: ``deblur builtin``
 
@@ -33,19 +35,20 @@ def save_checkpoint(path: Path, state: dict, *, keep_previous: bool = False) -> 
     """``torch.save`` to a temporary name and rename: a kill never leaves half a checkpoint. With
     ``keep_previous`` (a training run's checkpoints) the file it replaces becomes
     :func:`previous_path` (a hard link where the file system has them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    torch.save({"version": CHECKPOINT_VERSION, **state}, partial)
-    if keep_previous and path.is_file():
-        kept = path.with_name(f".{previous_path(path).name}.partial")
-        kept.unlink(missing_ok=True)
-        try:
-            os.link(path, kept)
-        except OSError:  # no hard links here: keep it by renaming (checkpoint.pt is missing for an instant)
-            os.replace(path, kept)
-        os.replace(kept, previous_path(path))
-    os.replace(partial, path)
-    return path
+    kept = path.with_name(f".{previous_path(path).name}.partial")
+
+    def write(temporary: Path) -> None:
+        torch.save({"version": CHECKPOINT_VERSION, **state}, temporary)
+        if keep_previous and path.is_file():
+            kept.unlink(missing_ok=True)
+            try:
+                os.link(path, kept)
+            except OSError:  # no hard links here: keep it by renaming (checkpoint.pt is missing for an instant)
+                os.replace(path, kept)
+            os.replace(kept, previous_path(path))
+
+    return write_whole(path, write, partial)
 
 
 TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")  # torch.save's zip archive, or the legacy pickle format

@@ -12,7 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from blurgen.command import fail, interrupted
+from blurgen.command import fail, interrupted, version_parameter
+from blurgen.files import FolderBusy, WriteFailed
 from blurgen.pairs.settings import check_pairs_used
 from blurgen.settings import SettingError, check_choice, command_parameters, from_command
 from blurgen.stopping import stop_on_sigterm
@@ -29,11 +30,13 @@ def cli_name(name: str) -> str:
 def train_parameters() -> list[inspect.Parameter]:
     """The ``train`` command's options: one per :class:`TrainConfig` field on the command line, and ``--paper``."""
     paper = ", ".join(f"{cli_name(name)} {described.paper}" for name, described in options().items() if described.paper is not UNSET)
-    return command_parameters(TrainConfig) + [inspect.Parameter("paper", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
-        bool, typer.Option("--paper", help=f"The paper's configuration: {paper} (an explicit other value of these is an error).")])]
+    context = inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    return [context, *command_parameters(TrainConfig), inspect.Parameter("paper", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
+        bool, typer.Option("--paper", help=f"The paper's configuration: {paper} (an explicit other value of these is an error).")]),
+        version_parameter("train")]
 
 
-def train(paper: bool = False, **settings: object) -> None:
+def train(context: typer.Context, paper: bool = False, version: bool = False, **settings: object) -> None:
     """Train DeblurGAN on GoPro pairs, synthetic pairs made on the fly, or both (torchrun for several GPUs).
 
     The defaults differ from the paper where measurement said so: batch 16 (paper: 1), bf16
@@ -47,6 +50,10 @@ def train(paper: bool = False, **settings: object) -> None:
     from train.loop import TrainingInterrupted
     from train.loop import train as run
 
+    try:
+        settings = resumed_settings(settings, typed_options(context)) if settings.get("resume") else settings
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
     config = from_command(TrainConfig, settings)
     try:
         check_pairs_used(config)  # before --paper fills in its values, which the user did not give
@@ -63,7 +70,11 @@ def train(paper: bool = False, **settings: object) -> None:
         raise interrupted("training stopped while starting; nothing to resume, start it again") from None
     except SettingError as error:
         raise fail(error.for_cli(cli_name)) from None
-    except (VggWeightsMissing, CheckpointError, SourceError, ValueError, OSError) as error:
+    except WriteFailed as error:
+        kept = Path(config.out) / "checkpoint.pt"
+        raise fail(f"{error}; " + (f"the last complete checkpoint ({kept}) is kept: make room and continue with the same command "
+                                   "and --resume" if kept.exists() else "no checkpoint was written yet")) from None
+    except (VggWeightsMissing, CheckpointError, SourceError, FolderBusy, ValueError, OSError) as error:
         raise fail(str(error)) from None
     if os.environ.get("RANK", "0") != "0":
         return
@@ -73,8 +84,36 @@ def train(paper: bool = False, **settings: object) -> None:
     typer.echo(f"done at step {result['step']}; checkpoint {result['checkpoint']}", err=True)
 
 
+# What a resumed run always takes from the command line: where it is, that it is resumed, where this call stops.
+RESUME_OWN = ("out", "resume", "overwrite", "stop_at")
+
+
+def typed_options(context: typer.Context) -> set[str]:
+    """The names of the options the user typed (or set through the environment) in the command being run."""
+    return {name for name in context.params
+            if getattr(context.get_parameter_source(name), "name", None) in ("COMMANDLINE", "ENVIRONMENT")}
+
+
+def resumed_settings(settings: dict, typed: set[str]) -> dict:
+    """``--resume``: every setting the user did not type comes from the run's record
+    (``<out>/config.json``), so the same short command continues any run; typed ones stay, and
+    the resume check refuses those the run must keep by name."""
+    record_file = Path(settings["out"]) / "config.json"
+    if not record_file.is_file():
+        return settings  # nothing recorded: the loop says there is nothing to resume
+    try:
+        record = recorded(json.loads(record_file.read_text()))
+    except ValueError:
+        raise ValueError(f"{record_file} is not a run's record (JSON); resume needs the folder a train run wrote") from None
+    return {name: value if name in typed or name in RESUME_OWN or name not in record else record[name]
+            for name, value in settings.items()}
+
+
 train.__signature__ = inspect.Signature(train_parameters())
 train_app.command()(train)
+
+
+DeblurVersion = version_parameter("deblur").annotation
 
 
 @deblur_app.command()
@@ -82,7 +121,7 @@ def deblur(
     checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train', or builtin: the small model shipped with blurgen (trained on photographs on a CPU; see the README).")],
     images: Annotated[Optional[list[Path]], typer.Argument(help="Images to restore (any size; grey, RGB or RGBA: the alpha channel is kept as it is).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for restored images (PNG, same stem).")] = Path("restored"),
-    pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: a benchmark's test set (GoPro_Large, RealBlur-J/R or RSBlur: their root or list file; HIDE_dataset), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
+    pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: a benchmark's test set (GoPro_Large, RealBlur-J/R or RSBlur: their root or list file; HIDE_dataset; Levin et al. 2009: its .mat files or im*_kernel*_img.png with gt/), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="With --pairs: write PSNR/SSIM of restored and blurred images, per image and mean, here (JSON).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="With --pairs: the first N pairs only.", min=1)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
@@ -95,12 +134,14 @@ def deblur(
                                            "paper-sized ResNet) plus 16 bytes per pixel; a 24-megapixel photo took 1.4 GB in all with builtin "
                                            "(4.8 GB whole), 15 megapixels 1.5 to 2.2 GB over several runs.", min=0)] = None,
     amp: Annotated[str, typer.Option(help="bf16 (default: on CUDA, and on CPUs with bf16 instructions; the input passes at full precision, only the residual is bf16) or off (fp32).")] = "bf16",
-    protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image) or realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score). Default: the benchmark's own.")] = None,
+    protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image), realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score) or levin (the best integer shift within 5 px, a 15-px border ignored, as Levin et al. score their captures). Default: the benchmark's own.")] = None,
     detect: Annotated[bool, typer.Option("--detect", help="With --pairs: also run an object detector on the sharp, blurred and restored images and score it with COCOeval.")] = False,
     detector: Annotated[str, typer.Option(help="With --detect: fasterrcnn, retinanet or ssdlite (torchvision's COCO detectors).")] = "fasterrcnn",
     detector_weights: Annotated[str, typer.Option("--detector-weights", help="With --detect: coco (torchvision's cache; never downloaded), random, or a path.")] = "coco",
     sheet: Annotated[Optional[Path], typer.Option(help="With --pairs: a picture of the 3 worst and 3 best pairs by PSNR gain (blurred | restored | sharp, with PSNR), written here (PNG).")] = None,
     detect_threshold: Annotated[float, typer.Option("--detect-threshold", help="With --detect: the score above which the detector's boxes on the sharp image are the pseudo ground truth.", min=0.0, max=1.0)] = 0.5,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave the images whose restored file is already in --out (to finish an interrupted run).")] = False,
+    version: DeblurVersion = False,
 ) -> None:
     """Restore blurred images with a trained generator, or measure it on (blurred, sharp) pairs.
 
@@ -113,6 +154,14 @@ def deblur(
                                       ("--detect", detect or None)) if value is not None]
     if pairs is None and given:
         raise fail(f"{given[0]} applies to --pairs only")
+    if pairs is None and not images:
+        raise fail("give images to restore, or --pairs to evaluate")
+    if pairs is not None and skip_existing:
+        raise fail("--skip-existing applies to images to restore, not to --pairs")
+    names = None if pairs is not None else to_restore(images, out, skip_existing)  # before the model loads: a mistake fails at once
+    if names == {}:
+        typer.echo(f"nothing left to restore: every image is already in {out}", err=True)
+        return
     from train.eval.tiles import BLEND, MARGIN, TILE, window_geometry
 
     generator, target, amp_dtype, step = load_generator(checkpoint, device=device, upsample=upsample, amp=amp)
@@ -127,10 +176,8 @@ def deblur(
         detection = dict(name=detector, weights=detector_weights, threshold=detect_threshold) if detect else None
         evaluate_pairs(generator, pairs, target, amp_dtype, report=report, limit=limit, checkpoint=checkpoint, step=step,
                        protocol=protocol, detection=detection, tile=tile, sheet=sheet)
-    elif not images:
-        raise fail("give images to restore, or --pairs to evaluate")
-    else:
-        restore_files(generator, images, target, amp_dtype, out=out, batch_size=batch_size, tile=tile)
+    elif names:
+        restore_files(generator, names, target, amp_dtype, out=out, batch_size=batch_size, tile=tile)
 
 
 def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: str) -> tuple:
@@ -250,8 +297,33 @@ def detection_table(detection: dict) -> str:
     return "\n".join(lines)
 
 
-def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path, batch_size: int, tile: int) -> None:
-    """``deblur IMAGES``: each restored image to ``out`` as PNG of the same stem; unreadable ones skipped and counted."""
+def to_restore(images: list[Path], out: Path, skip_existing: bool) -> dict[str, Path]:
+    """Each image to restore (a folder given stands for the images in it) by its output name in
+    ``out``; with ``skip_existing``, those already restored there are left out (and said so)."""
+    from blurgen.sources.images import IMAGE_EXTENSIONS
+
+    files = []
+    for path in images:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            typer.echo(f"{path}/: {len(found)} image(s) in it", err=True)
+            files += found
+        else:
+            files.append(path)
+    if not files:
+        raise fail(f"no images to restore in {', '.join(str(p) for p in images)}")
+    names = output_names(files, out)
+    if skip_existing:
+        done = [name for name in names if (out / name).is_file()]
+        for name in done:
+            del names[name]
+        typer.echo(f"--skip-existing: {len(done)} already restored in {out}, {len(names)} to go", err=True)
+    return names
+
+
+def restore_files(generator, names: dict[str, Path], target, amp_dtype, *, out: Path, batch_size: int, tile: int) -> None:
+    """``deblur IMAGES``: each restored image (``names``: output name → input) to ``out`` as PNG;
+    unreadable ones skipped and counted."""
     import numpy as np
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -261,7 +333,6 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
     from blurgen.files import write_atomic
     from train.eval.evaluate import restore_images
 
-    names = output_names(images, out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -306,7 +377,10 @@ def restore_files(generator, images: list[Path], target, amp_dtype, *, out: Path
                 progress.console.print(f"[{restored_count}/{len(names)}] {names[name]} -> {out / name}", highlight=False, soft_wrap=True, markup=False)
         except KeyboardInterrupt:
             raise interrupted(f"restored {restored_count} of {len(names)} image(s) into {out} (each file written whole); "
-                              "restore the others in a new run") from None
+                              "the same command with --skip-existing restores the others") from None
+        except WriteFailed as error:
+            raise fail(f"{error}; restored {restored_count} of {len(names)} image(s) into {out} (each file written whole, "
+                       "no partial file left): make room and run the same command with --skip-existing") from None
     if not restored_count:
         raise fail(f"nothing was restored: all {skipped} image(s) were skipped")
     if skipped:

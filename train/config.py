@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from blurgen.blur.motion import MOTION_ALIASES
+from blurgen.blurring.motion import MOTION_ALIASES
 from blurgen.pairs.settings import check_pairs, pair_option
 from blurgen.settings import UNSET, Option, SettingError, check_options, option
 from blurgen.settings import defaults as table_defaults

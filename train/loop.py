@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -26,7 +27,8 @@ from torch.utils.data import DataLoader
 from blurgen.settings import SettingError
 from blurgen.sources import open_pairs
 from blurgen.stopping import StopAtBoundary, die_with_parent, leave_stops_to_parent
-from blurgen.files import make_writable, remove, write_atomic
+from blurgen.cores import capped_workers
+from blurgen.files import folder_lock, make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.losses.content import ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.critic_step import CriticStep
@@ -133,15 +135,31 @@ def wrap_generator(generator: nn.Module, run: Distributed, device: torch.device,
     return torch.compile(generator) if compile else generator
 
 
+RUN_LOCK = ".train.lock"
+
+
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     """Run (or resume) training; returns ``{"step", "history", "checkpoint", "images_per_s",
     "data_wait_fraction"}`` (speed over the steps after the first).
 
     ``config.stop_at`` ends this call at that step with a checkpoint (a job with a time limit);
     ``--resume`` then continues as if nothing had happened. ``history`` holds one dict of losses
-    per step of this call (also appended to ``<out>/metrics.jsonl`` by rank 0).
+    per step of this call (also appended to ``<out>/metrics.jsonl`` by rank 0). One run at a time
+    writes into ``config.out``: a second is refused (:class:`~blurgen.files.FolderBusy`) while the
+    first holds ``<out>/.train.lock``.
     """
     check(config)
+    if os.environ.get("RANK", "0") != "0":  # the ranks of one run share its folder; rank 0 holds the lock for all
+        return run_training(config, log)
+    check_writable(Path(config.out))
+    busy = f"another train is writing into {config.out} now; wait for it, or give another --out"
+    with folder_lock(Path(config.out) / RUN_LOCK, busy):
+        return run_training(config, log)
+
+
+
+def run_training(config: TrainConfig, log: Callable[[str], None]) -> dict:
+    """:func:`train`'s work, with the run folder's lock held."""
     config, out = resolved(config), Path(config.out)
     refuse_earlier_run(out, config)
     run, device = setup_distributed(config.device)
@@ -153,7 +171,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
         check_writable(out)
     global_batch = config.batch_size * run.world
     steps = total_steps(config, epoch_size, global_batch)
-    plan = plan_threads(device, run.here, heavy_data=config.motion != "uniform", workers=config.workers, threads=config.threads)
+    workers, capped = capped_workers(config.workers, "data workers")
+    if capped and run.main:
+        log(capped)
+    plan = plan_threads(device, run.here, heavy_data=config.motion != "uniform", workers=workers, threads=config.threads)
     apply_threads(plan)
     state = build_state(config, device, steps, fp16=dtype == torch.float16)
     content = content_loss_for(config).to(device)

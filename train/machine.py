@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from blurgen.cores import cores_here
 from blurgen.settings import SettingError
 
 
@@ -113,10 +114,6 @@ class ThreadPlan:
 
     def describe(self) -> str:
         return f"{self.threads} torch thread(s), {self.workers} data worker(s) of 1 thread each"
-
-
-def cores_here() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def plan_threads(device: torch.device, ranks_here: int = 1, *, heavy_data: bool = False, workers: int | None = None,

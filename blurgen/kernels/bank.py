@@ -323,9 +323,12 @@ class KernelsSettings:
     max_len: float | None = option(None, "Path length in px. Overrides the preset (deblurgan: 60).", flags=("--max-len",))
     iters: int | None = option(None, "Positions per trajectory. Overrides the preset (deblurgan: 2000).")
     exposure: str = option("1", "Exposure fraction (1, 0.5, 1/2) or 'all' for 1/100, 1/10, 1/2, 1 per trajectory.")
-    workers: int | None = option(None, "Threads (default: all cores). The output does not depend on it.")
+    workers: int | None = option(None, "Threads (default: all cores; more than the cores are capped to them). The output does not depend on it.", minimum=1)
     png_dir: str | None = option(None, "Also write one 16-bit PNG per kernel here.", path=True, flags=("--png-dir",))
     overwrite: bool = option(False, "Replace a kernel bank already in --out.", flags=("--overwrite",))
+    coverage: str | None = option(None, "A folder of measured kernels (.npy or .png, e.g. recovered from real blurred photos): "
+                                  "also report how close the sampled kernels come to each (the best normalised "
+                                  "cross-correlation over shifts, 1 = held exactly), into coverage.json.", path=True)
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -372,14 +375,7 @@ def sample_kernels(
         raise ValueError("give the overrides to kernel_spec, which resolved the spec, not beside it")
     exposures = parse_exposures(exposure)
     exposure_counts(exposures, 2)  # the fractions' bounds, checked before any work
-    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-        indices = np.arange(int(n), dtype=np.int64)
-    else:
-        indices = np.asarray(n, dtype=np.int64).reshape(-1)
-        if indices.size and indices.min() < 0:
-            raise ValueError("trajectory indices must be >= 0")
+    indices = trajectory_indices(n)
     if isinstance(spec, Mixture):
         members = [(name, kernel_spec(name)) for name in spec.names]
         choice = spec.choose(int(seed64), indices)
@@ -414,6 +410,21 @@ def sample_kernels(
         "exposures": list(exposures),
     }
     return KernelBank(kernels.reshape(-1, size, size), meta.reshape(-1), info)
+
+
+def trajectory_indices(n: object) -> np.ndarray:
+    """int64 indices from ``n``: a count (0..n-1) or a sequence of indices >= 0. Anything else (a
+    string, a float, a bool) is a ``ValueError``: ``'100'`` must not quietly mean one kernel."""
+    if isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)):
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        return np.arange(int(n), dtype=np.int64)
+    values = np.asarray(n) if not isinstance(n, (str, bytes, bool, float, np.bool_, np.floating)) else None
+    if values is None or values.ndim != 1 or (values.size and values.dtype.kind not in "iu"):
+        raise ValueError(f"n must be a whole number of kernels or a list of trajectory indices, got {n!r}")
+    if values.size and values.min() < 0:
+        raise ValueError("trajectory indices must be >= 0")
+    return values.astype(np.int64)
 
 
 def markov_rows(seed64: np.uint64, indices: np.ndarray, spec: TrajectorySpec, exposures: tuple[float, ...], size: int,
@@ -472,9 +483,9 @@ class numba_threads:
 
     def __init__(self, workers: int | None) -> None:
         available = numba.config.NUMBA_NUM_THREADS
-        if workers is not None and not 1 <= workers <= available:
-            raise ValueError(f"workers must be between 1 and {available} (NUMBA_NUM_THREADS), got {workers}")
-        self.workers = workers
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers if workers is None else min(workers, available)  # more threads than numba has: all of them
 
     def __enter__(self) -> None:
         if self.workers not in (None, 1):  # 1 runs serially: leave the thread pool alone

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurgen.blur.motion import MOTION_ALIASES, MOTIONS
+from blurgen.blurring.motion import MOTION_ALIASES, MOTIONS
 from blurgen.kernels.bank import KernelBank
 from blurgen.pairs.settings import pair_option
 from blurgen.settings import check_options, option

@@ -22,9 +22,9 @@ from typing import Literal
 
 import numpy as np
 
-from blurgen.blur.camera import Camera
+from blurgen.blurring.camera import Camera
 from blurgen.output.contact_sheet import pairs_sheet, write_png
-from blurgen.files import make_writable, write_json_atomic
+from blurgen.files import make_writable, release_lock, try_lock, write_json_atomic
 from blurgen.pairs.settings import PairSettings, check_pairs
 from blurgen.pairs.synthesizer import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
 from blurgen.settings import check_options, option
@@ -236,34 +236,13 @@ def source_name(source: object, index: int) -> str:
 
 
 def lock_shard(spec: DatasetSpec, shard: Shard) -> int | None:
-    """Take ``<split>/.<shard>.lock`` for this process: its descriptor, or None when another run
-    (another process, on this machine or one sharing the folder) is writing the shard now.
-    Where the system has no advisory locks (Windows), -1: shards are not guarded there."""
-    try:
-        import fcntl
-    except ImportError:
-        return -1
-    path = spec.split_dir / f".{shard.name}.lock"
-    while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(descriptor)
-            return None
-        try:
-            if os.stat(path).st_ino == os.fstat(descriptor).st_ino:
-                return descriptor
-        except FileNotFoundError:
-            pass
-        os.close(descriptor)  # its holder removed the file as we locked it: lock the new one
+    """Take ``<split>/.<shard>.lock`` for this process (:func:`blurgen.files.try_lock`): its descriptor,
+    or None when another run is writing the shard now."""
+    return try_lock(spec.split_dir / f".{shard.name}.lock")
 
 
 def unlock_shard(spec: DatasetSpec, shard: Shard, descriptor: int) -> None:
-    """Release :func:`lock_shard`'s lock; the file goes first, so no one locks a file about to vanish."""
-    if descriptor >= 0:
-        (spec.split_dir / f".{shard.name}.lock").unlink(missing_ok=True)
-        os.close(descriptor)
+    release_lock(spec.split_dir / f".{shard.name}.lock", descriptor)
 
 
 def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None] | None = None) -> dict:

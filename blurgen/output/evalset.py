@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurgen.blur.camera import camera_preset
+from blurgen.blurring.camera import camera_preset
 from blurgen.files import to_pixels
 from blurgen.pairs.settings import pair_option
 from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer, to_rgb

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from blurgen.files import remove, to_pixels
-from blurgen.blur.nonuniform import blur_map_png
+from blurgen.blurring.nonuniform import blur_map_png
 from blurgen.sources.images import encode_png
 
 

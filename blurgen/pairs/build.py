@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from blurgen.kernels.bank import KernelBank
-from blurgen.blur.camera import Camera, camera_preset, response_camera
-from blurgen.blur.motion import shake_preset
+from blurgen.blurring.camera import Camera, camera_preset, response_camera
+from blurgen.blurring.motion import shake_preset
 from blurgen.pairs.motion import Motion
 from blurgen.pairs.settings import check_pairs, pair_value
 from blurgen.pairs.synthesizer import BankKernels, LiveKernels, PairSynthesizer, Views

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from blurgen.blur.camera import Camera
-from blurgen.blur.camera_torch import expose_batch, signed_key
+from blurgen.blurring.camera import Camera
+from blurgen.blurring.camera_torch import expose_batch, signed_key
 from blurgen.files import to_uint8
 from blurgen.pairs.synthesizer import PairPlan, PairSynthesizer, to_unit_float
 
@@ -46,7 +46,7 @@ class SharpCropDataset(Dataset):
 
     Items: ``"region"`` 3×(S+K-1)×(S+K-1) in ``dtype`` (uint8 by default, four times less to copy
     to the GPU than float32; 16-bit sources are rounded to 8 bits, pass ``torch.float32`` to keep
-    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (D,) (:meth:`~blurgen.blur.camera.Camera.draws_tensor`),
+    them), ``"kernel"`` float32 K×K, ``"draws"`` float32 (D,) (:meth:`~blurgen.blurring.camera.Camera.draws_tensor`),
     ``"noise_key"`` int64, ``"index"`` and ``"meta"`` (JSON text).
     """
 
@@ -68,7 +68,7 @@ class SharpCropDataset(Dataset):
 
 def device_item(region: np.ndarray, plan: PairPlan, camera: Camera, dtype: torch.dtype = torch.uint8) -> dict:
     """What :func:`pairs_on_device` needs of one sample: ``region`` (3×H×W in ``dtype``),
-    ``kernel`` (float32 K×K), ``draws`` (float32 (D,): :meth:`~blurgen.blur.camera.Camera.draws_tensor`), ``noise_key`` (int64)."""
+    ``kernel`` (float32 K×K), ``draws`` (float32 (D,): :meth:`~blurgen.blurring.camera.Camera.draws_tensor`), ``noise_key`` (int64)."""
     return {
         "region": to_chw(to_unit_float(region) if dtype == torch.float32 else to_uint8(region)),
         "kernel": torch.from_numpy(np.ascontiguousarray(plan.kernel, dtype=np.float32)),

@@ -2,7 +2,7 @@
 
 Modes:
 
-* ``rotation``: the camera rotates (:class:`blurgen.blur.motion.RotationShake`); every pixel blurs along
+* ``rotation``: the camera rotates (:class:`blurgen.blurring.motion.RotationShake`); every pixel blurs along
   its own projected path.
 * ``objects``: the camera is still and up to ``max_objects`` annotated objects move, each along
   its own path; the rest of the image stays exactly sharp.
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from blurgen.settings import check_choice
-from blurgen.blur.motion import MOTION_ALIASES, MOTIONS, STEP_PX, RotationPath, RotationShake, draw_rotation_path, draw_object_path, evenly, project, shake_preset
-from blurgen.blur.nonuniform import render
+from blurgen.blurring.motion import MOTION_ALIASES, MOTIONS, STEP_PX, RotationPath, RotationShake, draw_rotation_path, draw_object_path, evenly, project, shake_preset
+from blurgen.blurring.nonuniform import render
 from blurgen.rng import PairCounter, derive_seed
 from blurgen.kernels.trajectory import TrajectorySpec
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from blurgen.blur.camera import CAMERA_PRESETS, RESPONSES, camera_preset, response_camera
+from blurgen.blurring.camera import CAMERA_PRESETS, RESPONSES, camera_preset, response_camera
 from blurgen.pairs.interpolate import FLOWS
-from blurgen.blur.motion import MOTION_ALIASES, MOTIONS, SHAKES
+from blurgen.blurring.motion import MOTION_ALIASES, MOTIONS, SHAKES
 from blurgen.kernels.presets import kernel_spec
 from blurgen.settings import SettingError, check_options, convert_types, defaults, option, options
 from blurgen.sources import BUILTIN_CORPORA
@@ -45,7 +45,7 @@ class PairSettings:
                          "smooth walks and near-still kernels) or a preset .json.", group="live")
     expl: str | None = option(None, "Live kernels: anxiety value, range or set, as for 'blurgen kernels'.", group="live")
     kernel_size: int = option(65, "Live kernels: side in px.", minimum=3, maximum=1025, group="live")
-    camera: str = option("none", "Camera pipeline: none blurs the sRGB values, gamma blurs in linear light, mixed draws each "
+    camera: str = option("none", "Camera pipeline: none blurs the sRGB values, gamma blurs in linear light, noisy blurs the sRGB values and adds shot and read noise, mixed draws each "
                          "pair's gamma exponent from U(1, 2.2), realistic adds saturation and sensor noise, wide draws per pair "
                          "mixed's exponent, saturation, noise from none to 1.5x and JPEG 75-95 for half the pairs, raw blurs in camera raw "
                          "(white balance divided out, saturation, an RGGB Bayer mosaic with shot and read noise, demosaicking, "

@@ -30,8 +30,8 @@ import cv2
 import numpy as np
 
 from blurgen.kernels.bank import KernelBank, sample_kernels
-from blurgen.blur.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose, expose_with
-from blurgen.blur.convolve import as_float_image, odd_size
+from blurgen.blurring.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera, expose, expose_with
+from blurgen.blurring.convolve import as_float_image, odd_size
 from blurgen.pairs.motion import choose_objects, instance_masks, margin_for, render_pair_planes, rotation_path
 from blurgen.pairs.settings import PAIR_DEFAULTS, PairSettings, check_views
 from blurgen.kernels.presets import KernelSpec, kernel_spec
@@ -171,7 +171,7 @@ class PairPlan:
     kernel: np.ndarray | None  # None for motion blur, which has no single kernel
     kernel_meta: dict
     draws: CameraDraws
-    rotation_path: object = None  # blurgen.blur.motion.RotationPath of a motion pair
+    rotation_path: object = None  # blurgen.blurring.motion.RotationPath of a motion pair
     orientation: int = 0  # of the view (see :func:`orient`); the region is read, shrunk, then oriented
 
 

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from numba import njit
 
-from blurgen.blur.camera import (
+from blurgen.blurring.camera import (
     CAMERA_PRESETS, Camera, CameraDraws, ToneCurve, draw_camera, expose_with, linear_table, linearise, response_camera,
 )
 from blurgen.pairs.interpolate import interpolate_frames, mean_motion, thumbnail

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 EXIF_ORIENTATION = 0x0112
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
 
@@ -21,6 +21,7 @@ CORRUPT = "corrupt"
 MISSING = "missing"
 TOO_SMALL = "too_small"
 NOT_AN_IMAGE = "not_an_image"
+ANIMATED = "animated"  # a GIF of several frames: which one is the sharp image is not ours to guess
 
 
 class BadImage(Exception):
@@ -126,6 +127,10 @@ def decode_image(data: bytes, name: str | os.PathLike, orient: bool = True) -> n
     orientation); ``name`` is used in the error."""
     if not data:
         raise BadImage(EMPTY, name)
+    if data[:4] == b"GIF8":
+        frames = gif_frames(data)
+        if frames > 1:
+            raise BadImage(ANIMATED, name, f"{frames} frames; save the frame you want as a still image")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise BadImage(CORRUPT, name, "not a decodable image")
@@ -140,6 +145,17 @@ def decode_image(data: bytes, name: str | os.PathLike, orient: bool = True) -> n
     elif image.ndim != 2:
         raise BadImage(CORRUPT, name, f"unsupported shape {image.shape}")
     return upright(image, exif_orientation(data)) if orient else image
+
+
+def gif_frames(data: bytes) -> int:
+    """The number of frames of GIF bytes (Pillow reads them; 1 for a file it cannot parse)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            return int(getattr(opened, "n_frames", 1))
+    except Exception:  # not a GIF Pillow can walk: OpenCV's decoder has the last word
+        return 1
 
 
 def exif_orientation(data: bytes) -> int:

@@ -11,7 +11,8 @@ when it recognises one: :mod:`blurgen.sources.public_sets`):
 * ``webdataset``: a ``.tar`` shard, or a folder of them, whose members are
   ``<key>.blur.<ext>`` and ``<key>.sharp.<ext>`` (``blurgen dataset --format webdataset``).
 * ``list``: a benchmark's list file of ``<sharp> <blurred>`` lines (RealBlur-J, RealBlur-R,
-  RSBlur), or a root that holds one; ``hide``: HIDE's ``GT/`` and ``test/`` folders.
+  RSBlur), or a root that holds one; ``hide``: HIDE's ``GT/`` and ``test/`` folders; ``levin``:
+  Levin et al.'s captures (``.mat`` files, or ``im<i>_kernel<k>_img.png`` with ``gt/``).
 
 Names must match exactly: a blurred file without a sharp partner (or the reverse) is a
 :class:`SourceError` naming the first such file, never a silently shorter set. Folders whose
@@ -29,7 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-from blurgen.sources.public_sets import LIST_FILES, default_protocol, find_list_file, hide_items, is_hide, list_items
+from blurgen.sources.public_sets import (
+    LIST_FILES,
+    default_protocol,
+    find_list_file,
+    hide_items,
+    is_hide,
+    levin_items,
+    list_items,
+    read_levin_mat,
+)
 from blurgen.sources.gopro import BLUR_KINDS
 from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, decode_image, read_image
 
@@ -74,6 +84,8 @@ class FolderPairs:
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         _, blurred, sharp = self.items[index]
+        if blurred.suffix.lower() == ".mat":
+            return read_levin_mat(blurred)[:2]
         return read_image(blurred), read_image(sharp)
 
     def id(self, index: int) -> str:
@@ -202,6 +214,9 @@ def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | 
         return FolderPairs(root, tuple(list_items(listed)), layout="list", benchmark=LIST_FILES[listed.name])
     if is_hide(root):
         return FolderPairs(root, tuple(hide_items(root)), layout="hide", benchmark="HIDE")
+    levin = levin_items(root)
+    if levin:
+        return FolderPairs(root, tuple(levin), layout="levin", benchmark="Levin")
     if (root / "test").is_dir() and pair_groups(root / "test") and not (root / "sharp").is_dir():
         root = root / "test"  # a GoPro_Large root: evaluate on its test split
     if pair_groups(root):

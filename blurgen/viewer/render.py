@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 
 from blurgen.kernels.bank import KernelBank, kernel_path
-from blurgen.blur.camera import camera_preset, draw_camera, expose, expose_with
+from blurgen.blurring.camera import camera_preset, draw_camera, expose, expose_with
 from blurgen.output.contact_sheet import kernel_to_uint8
 from blurgen.kernels.raster import EXPOSURES_ALL, rasterise
-from blurgen.blur.motion import draw_rotation_path, shake_preset
+from blurgen.blurring.motion import draw_rotation_path, shake_preset
 from blurgen.pairs.motion import margin_for
-from blurgen.blur.nonuniform import render
+from blurgen.blurring.nonuniform import render
 from blurgen.rng import PairCounter, stream_key, uniform
 from blurgen.sources.images import encode_png, to_rgb
 

@@ -37,8 +37,8 @@ import cv2
 import numpy as np
 
 from blurgen.kernels.bank import BankFormatError, KernelBank, sample_kernels
-from blurgen.blur.camera import CAMERA_PRESETS
-from blurgen.blur.motion import SHAKES
+from blurgen.blurring.camera import CAMERA_PRESETS
+from blurgen.blurring.motion import SHAKES
 from blurgen.kernels.presets import preset_names
 from blurgen.sources import DeadLeaves, read_image
 from blurgen.viewer.render import detail, kernel_png, motion_preview, preview
@@ -80,7 +80,11 @@ class ViewerState:
 
 
 def sample_from_params(params: dict) -> KernelBank:
-    """Re-sample a bank from the page's controls (validated here: the page is not trusted)."""
+    """Re-sample a bank from the page's controls (validated here: the page is not trusted). The
+    preset must be a named one: a preset file's path would let a request read the server's files."""
+    preset = str(params.get("preset", "deblurgan"))
+    if preset not in preset_names():
+        raise RequestError(HTTPStatus.BAD_REQUEST, f"unknown preset; the viewer samples the named presets ({', '.join(preset_names())})")
     try:
         n = int(params.get("n", 64))
         if not 1 <= n <= MAX_SAMPLE:
@@ -92,7 +96,7 @@ def sample_from_params(params: dict) -> KernelBank:
             raise ValueError(f"iters must be between 2 and {MAX_ITERS}")
         overrides = {"expl": params.get("expl") or None, "max_len": float(params["max_len"]) if params.get("max_len") not in (None, "") else None,
                      "iters": int(params["iters"]) if params.get("iters") not in (None, "") else None}
-        return sample_kernels(n, seed=int(params.get("seed", 0)), size=size, preset=str(params.get("preset", "deblurgan")),
+        return sample_kernels(n, seed=int(params.get("seed", 0)), size=size, preset=preset,
                               exposure=str(params.get("exposure", "1")), **overrides)
     except (ValueError, TypeError, KeyError) as error:
         raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
@@ -176,10 +180,13 @@ def get_preview(state: ViewerState, request: Request) -> Reply:
 
 
 def post_sample(state: ViewerState, request: Request) -> Reply:
+    # Only a JSON body: a page on another site can send text/plain to localhost without asking first.
+    if (request.headers.get("Content-Type") or "").split(";")[0].strip().lower() != "application/json":
+        raise RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "the parameters must be sent as application/json")
     try:
         params = {**DEFAULT_PARAMS, **json.loads(request.read_body() or b"{}")}
-    except json.JSONDecodeError:
-        raise RequestError(HTTPStatus.BAD_REQUEST, "the parameters are not JSON") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
+        raise RequestError(HTTPStatus.BAD_REQUEST, "the parameters are not a JSON object") from None
     started = time.perf_counter()
     state.bank = sample_from_params(params)
     state.params, state.source = params, "sampled"

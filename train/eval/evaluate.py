@@ -13,7 +13,7 @@ from blurgen.output.contact_sheet import image_sheet
 from blurgen.sources import BadImage
 from train.archs.blocks import pad_to_multiple
 from train.eval.metrics import PROTOCOL, psnr, ssim, to_uint8_levels
-from train.eval.protocols import REALBLUR_PROTOCOL, check_protocol, realblur_scores
+from train.eval.protocols import LEVIN_PROTOCOL, REALBLUR_PROTOCOL, check_protocol, realblur_scores, shift_scores
 from train.eval.tiles import TILE, restore_tiled
 
 METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain", "brightness_shift")
@@ -127,7 +127,7 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     """PSNR and SSIM of the restored images and of the blurred inputs, on full-size pairs.
 
     ``pairs`` is anything with ``len``, ``[i]`` → (blurred, sharp) arrays and ``id(i)``
-    (:func:`blurgen.sources.open_pairs`). ``protocol`` is ``plain`` or ``realblur``
+    (:func:`blurgen.sources.open_pairs`). ``protocol`` is ``plain``, ``realblur`` or ``levin``
     (:mod:`train.eval.protocols`); by default the one the pairs' benchmark publishes. Per image and as
     means over images: ``psnr``, ``ssim`` (restored vs sharp), ``psnr_blurred``, ``ssim_blurred``
     (input vs sharp), the gains ``psnr_gain`` (dB) and ``ssim_gain``, and ``brightness_shift``: the
@@ -163,6 +163,10 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
             scored, scored_blurred = realblur_scores(images[2], images[1]), realblur_scores(images[0], images[1])
             unaligned += (not scored["aligned"]) + (not scored_blurred["aligned"])
             row.update(psnr=scored["psnr"], ssim=scored["ssim"], psnr_blurred=scored_blurred["psnr"], ssim_blurred=scored_blurred["ssim"])
+        if protocol == "levin":
+            scored, scored_blurred = shift_scores(images[2], images[1]), shift_scores(images[0], images[1])
+            row.update(psnr=scored["psnr"], ssim=scored["ssim"], psnr_blurred=scored_blurred["psnr"], ssim_blurred=scored_blurred["ssim"],
+                       shift=scored["shift"])
         row["psnr_gain"] = row["psnr"] - row["psnr_blurred"]
         row["ssim_gain"] = row["ssim"] - row["ssim_blurred"]
         row["brightness_shift"] = float(to_uint8_levels(restored).mean() - to_uint8_levels(blurred_tensor).mean())
@@ -174,7 +178,7 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     generator.train(was_training)
     mean = {key: float(np.mean([row[key] for row in rows])) if rows else float("nan") for key in METRICS}
     report = {"images": len(rows), "skipped": skipped, "mean": mean, "per_image": rows, "protocol_name": protocol,
-              "protocol": PROTOCOL if protocol == "plain" else REALBLUR_PROTOCOL}
+              "protocol": {"plain": PROTOCOL, "realblur": REALBLUR_PROTOCOL, "levin": LEVIN_PROTOCOL}[protocol]}
     if protocol == "realblur":
         report["alignment_failed"] = unaligned  # images scored with the identity warp because ECC did not converge
     return report

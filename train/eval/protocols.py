@@ -12,6 +12,11 @@
   valid region of its map, 5-px borders excluded, per channel, then over the channels. The
   blurred input is scored the same way (the RealBlur script does not align it; we do, so that
   the gain compares like with like).
+* ``levin``: the protocol of Levin et al. (CVPR 2009) for their real camera-shake captures, which
+  sit a few pixels off their sharp image: a border of 15 px of the ground truth is ignored, and
+  the image is scored at the integer shift of up to ±5 px, each way, that gives the smallest
+  squared error (their ``comp_upto_shift`` searches the same window in quarter pixels); PSNR and
+  SSIM are those of that shift. The blurred input is scored the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from skimage.metrics import structural_similarity
 
 from blurgen.settings import check_choice
 
-PROTOCOLS = ("plain", "realblur")
+PROTOCOLS = ("plain", "realblur", "levin")
 ECC_ITERATIONS = 100
 ECC_FILTER = 5
 SSIM_BORDER = int(3.5 * 1.5 + 0.5)  # the Gaussian window's radius, as scikit-image and the RealBlur code use
@@ -32,6 +37,15 @@ REALBLUR_PROTOCOL = (
     f"Gaussian filter {ECC_FILTER}, grey images), resampled with cubic interpolation; PSNR over the valid (warped) region; "
     f"SSIM (Gaussian 11, sigma 1.5, population covariance, data range 1) averaged over the valid region of its map, "
     f"{SSIM_BORDER}-px borders excluded, per channel then over channels; blurred inputs aligned the same way"
+)
+
+
+LEVIN_SHIFT = 5
+LEVIN_BORDER = 15
+LEVIN_PROTOCOL = (
+    f"Levin et al. 2009's protocol: the ground truth without a {LEVIN_BORDER}-px border, the image at the integer shift "
+    f"within +-{LEVIN_SHIFT} px that gives the smallest squared error; PSNR (8-bit, data range 1) and SSIM (Gaussian 11, "
+    "sigma 1.5, population covariance) at that shift; blurred inputs scored the same way"
 )
 
 
@@ -89,3 +103,29 @@ def realblur_scores(image: np.ndarray, truth: np.ndarray) -> dict:
     aligned, mask, converged = align(image, truth)
     aligned, reference = np.clip(aligned, 0, 1), truth * mask
     return {"psnr": masked_psnr(reference, aligned, mask), "ssim": masked_ssim(reference, aligned, mask), "aligned": converged}
+
+
+def shift_scores(image: np.ndarray, truth: np.ndarray, max_shift: int = LEVIN_SHIFT, border: int = LEVIN_BORDER) -> dict:
+    """PSNR (dB) and SSIM of an 8-bit image against its 8-bit ground truth (H×W or H×W×3, the same
+    size) under the ``levin`` protocol, with ``shift``: the (rows, columns) the image was moved by.
+
+    ``border`` must be at least ``max_shift``, and the image larger than twice the border."""
+    if border < max_shift:
+        raise ValueError(f"the border ({border} px) must be at least the largest shift ({max_shift} px)")
+    image, truth = to_unit_rgb(image), to_unit_rgb(truth)
+    height, width = truth.shape[:2]
+    if min(height, width) <= 2 * border:
+        raise ValueError(f"a {width}x{height} image has nothing left inside a {border}-px border")
+    reference = truth[border:height - border, border:width - border]
+    best = None
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            window = image[border + dy:height - border + dy, border + dx:width - border + dx]
+            error = float(np.mean((window - reference) ** 2, dtype=np.float64))
+            if best is None or error < best[0]:
+                best = (error, dy, dx)
+    error, dy, dx = best
+    window = image[border + dy:height - border + dy, border + dx:width - border + dx]
+    similarity = structural_similarity(reference, window, channel_axis=-1, gaussian_weights=True, use_sample_covariance=False,
+                                       data_range=1.0)
+    return {"psnr": float(10 * np.log10(1.0 / max(error, 1e-20))), "ssim": float(similarity), "shift": [dy, dx]}

@@ -1,10 +1,10 @@
-"""Poses → blur on the GPU: the camera-motion average of :mod:`blurgen.blur.nonuniform`, batched in torch.
+"""Poses → blur on the GPU: the camera-motion average of :mod:`blurgen.blurring.nonuniform`, batched in torch.
 
 :func:`render_batch` warps a batch of regions by every pose with ``grid_sample`` (bilinear, the
 same sampling as the CPU path) and averages, one pose at a time for the whole batch, so memory
 stays at one batch of frames. Samples may have different pose counts: pad their inverse
 homographies to the batch's largest count and give the padding weight 0. On the CPU it equals
-:func:`blurgen.blur.nonuniform.render` (camera motion) to float32 rounding (tested to 1e-5).
+:func:`blurgen.blurring.nonuniform.render` (camera motion) to float32 rounding (tested to 1e-5).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Kernel → blurred image: shift-free FFT convolution of one image (NumPy/SciPy, no torch).
 
-Conventions shared with :mod:`blurgen.blur.convolve_torch`:
+Conventions shared with :mod:`blurgen.blurring.convolve_torch`:
 
 * Blur is a true convolution with the PSF: a bright point at p becomes the kernel drawn with
   its centre pixel ``(K-1)/2`` on p. Kernels are normalised to sum 1 (a PSF conserves light).

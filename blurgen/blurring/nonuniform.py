@@ -18,7 +18,7 @@ optionally objects (a mask each, with their own poses), :func:`render` returns t
 Sampling is bilinear. A pose maps a crop pixel q (region coordinates) to the source point
 H⁻¹·q; :func:`render` takes those inverse homographies. The crop must be at least ``margin``
 pixels inside the region on every side, and the margin must cover the largest camera
-displacement (:func:`blurgen.blur.motion.project`); object layers that reach outside the region are
+displacement (:func:`blurgen.blurring.motion.project`); object layers that reach outside the region are
 simply not there.
 """
 
@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numba import njit
 
-from blurgen.blur.motion import project
+from blurgen.blurring.motion import project
 
 
 @njit(cache=True, inline="always")

@@ -1,8 +1,8 @@
-"""Blur → camera for batches in torch (CPU or GPU): the :mod:`blurgen.blur.camera` steps, batched.
+"""Blur → camera for batches in torch (CPU or GPU): the :mod:`blurgen.blurring.camera` steps, batched.
 
 Each camera step's NumPy ``before``/``after`` has its twin here (:data:`BATCHED`); they live in
 this module so that the NumPy path never loads torch. Per-sample random values arrive as one
-float row per sample (:meth:`~blurgen.blur.camera.Camera.draws_tensor`, drawn on the host from
+float row per sample (:meth:`~blurgen.blurring.camera.Camera.draws_tensor`, drawn on the host from
 each sample's stream). The noise field is made on the device
 by the counter-based hash of :func:`blurgen.rng.normal_field` (SplitMix64 in wrapping int64
 arithmetic and a normal quantile table), keyed by each sample's stream key: the same numbers on the CPU, on a
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from blurgen.blur.camera import (
+from blurgen.blurring.camera import (
     PATTERNS, RAW_LEVELS, Camera, Demosaic, Jpeg, Mosaic, Saturation, Sensor, Step, ToneCurve, WhiteBalance,
 )
-from blurgen.blur.convolve import Border
-from blurgen.blur.convolve_torch import blur_batch
+from blurgen.blurring.convolve import Border
+from blurgen.blurring.convolve_torch import blur_batch
 from blurgen.rng import NOISE_COUNTER_OFFSET, normal_table
 
 _GOLDEN = 0x9E3779B97F4A7C15 - 2**64  # the SplitMix64 constants as signed int64 bit patterns
@@ -118,7 +118,7 @@ def jpeg_roundtrip_batch(values: torch.Tensor, qualities: torch.Tensor) -> torch
 
 
 def mosaic_batch(light: torch.Tensor, pattern: str = "rggb") -> torch.Tensor:
-    """B×3×H×W → B×1×H×W: each photosite keeps its filter's channel (:func:`~blurgen.blur.camera.mosaic`)."""
+    """B×3×H×W → B×1×H×W: each photosite keeps its filter's channel (:func:`~blurgen.blurring.camera.mosaic`)."""
     if light.shape[1] != 3:
         raise ValueError(f"a Bayer mosaic needs RGB light, got {light.shape[1]} channel(s)")
     out = light.new_empty((light.shape[0], 1, *light.shape[2:]))
@@ -135,7 +135,7 @@ _BOX = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 4  # 
 
 def demosaic_batch(raw: torch.Tensor, pattern: str = "rggb") -> torch.Tensor:
     """B×1×H×W mosaic in [0, 1] → B×3×H×W: bilinear, on 16-bit values, with OpenCV's border
-    (each edge pixel copies its inner neighbour), so it matches :func:`~blurgen.blur.camera.demosaic`."""
+    (each edge pixel copies its inner neighbour), so it matches :func:`~blurgen.blurring.camera.demosaic`."""
     codes = (raw.float() * RAW_LEVELS).round()
     height, width = raw.shape[2:]
     planes = []
@@ -153,7 +153,7 @@ def demosaic_batch(raw: torch.Tensor, pattern: str = "rggb") -> torch.Tensor:
 
 @dataclass
 class BatchExposure:
-    """A batch on its way through the camera's steps (see :class:`~blurgen.blur.camera.Exposure`).
+    """A batch on its way through the camera's steps (see :class:`~blurgen.blurring.camera.Exposure`).
 
     ``sharp``: B×C×H×W float encoded values; ``light``: B×C×H×W float32 (B×1×H×W as a mosaic);
     ``drawn(name)``: the column ``name`` of the batch's draws as B×1×1×1 (None: not drawn);
@@ -252,9 +252,9 @@ def expose_batch(
 
     Args:
         sharp: B×C×H×W float in [0, 1], encoded with the camera's curve.
-        kernels: B×K×K (or a list, as :func:`blurgen.blur.convolve_torch.blur_batch` takes).
+        kernels: B×K×K (or a list, as :func:`blurgen.blurring.convolve_torch.blur_batch` takes).
         camera: the camera (one for the batch).
-        draws: float (B, D): each sample's draws as :meth:`~blurgen.blur.camera.Camera.draws_tensor`
+        draws: float (B, D): each sample's draws as :meth:`~blurgen.blurring.camera.Camera.draws_tensor`
             writes them (D = ``len(camera.columns)``).
         noise_keys: int64 (B,) sample stream keys (:func:`signed_key`).
 

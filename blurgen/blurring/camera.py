@@ -7,12 +7,15 @@ blur, undoing what each step did to the photo (the tone curve decodes, white bal
 gains out, saturation restores the light that clipped), then forwards after the blur, doing it
 again to the blurred light (the sensor clips and adds noise, the tone curve encodes, JPEG
 compresses). Each step is one class: its draws, its NumPy apply here and its batched torch twin
-in :mod:`blurgen.blur.camera_torch`.
+in :mod:`blurgen.blurring.camera_torch`.
 
 The presets (:data:`CAMERA_PRESETS`):
 
 * ``none`` — blur the sRGB values as they are (what DeblurGAN did; mean intensity is kept);
 * ``gamma`` — undo a 2.2 power law, blur, re-apply it (as GoPro's ``blur_gamma``);
+* ``noisy`` — blur of the encoded values, as ``none``, then shot and read noise of
+  ``realistic``'s levels on them: what averaged video frames and captures stored without a tone
+  curve look like;
 * ``mixed`` — as ``gamma`` with each sample's exponent drawn from U(1, 2.2): from blur of the
   encoded values (exponent 1, as ``none``) to blur of linear light;
 * ``realistic`` — after RSBlur (Rim et al., ECCV 2022): sRGB curve → linear; saturation (pixels
@@ -49,7 +52,7 @@ import cv2
 import numpy as np
 from numba import njit
 
-from blurgen.blur.convolve import Border, blur_planes
+from blurgen.blurring.convolve import Border, blur_planes
 from blurgen.rng import PairCounter, noise_index, noise_word, normal_table
 
 if TYPE_CHECKING:
@@ -562,6 +565,7 @@ class Camera:
 CAMERA_PRESETS: dict[str, Camera] = {
     "none": Camera((Sensor(), ToneCurve()), "none"),
     "gamma": Camera((Sensor(), ToneCurve("gamma")), "gamma"),
+    "noisy": Camera((Sensor(noise=(0.5, 1.5)), ToneCurve()), "noisy"),
     "mixed": Camera((Sensor(), ToneCurve("gamma", gamma_range=(1.0, 2.2))), "mixed"),
     "realistic": Camera((Saturation(), Sensor(noise=(0.5, 1.5)), ToneCurve("srgb")), "realistic"),
     "wide": Camera((Saturation(), Sensor(noise=(0.0, 1.5)), ToneCurve("gamma", gamma_range=(1.0, 2.2)), Jpeg((75, 95), share=0.5)),
@@ -619,7 +623,7 @@ def expose(
         camera: the camera.
         draws: this sample's random values (:func:`draw_camera`).
         noise_key: the key of the noise field (the sample's stream key).
-        border: as in :func:`blurgen.blur.convolve.blur`.
+        border: as in :func:`blurgen.blurring.convolve.blur`.
 
     Returns:
         float32 in [0, 1], (H-K+1)×(W-K+1)×C for ``"valid"`` (K+1 for even K), H×W×C for ``"reflect"``.
@@ -637,7 +641,7 @@ def expose_with(
 ) -> np.ndarray:
     """:func:`expose` with any blur: ``blur`` takes the sharp image's light as the camera's steps
     leave it before the blur (float32 C×H×W, saturation boost included) and returns the blurred
-    light (float32 C×h×w), e.g. an average of warped images (:mod:`blurgen.blur.nonuniform`).
+    light (float32 C×h×w), e.g. an average of warped images (:mod:`blurgen.blurring.nonuniform`).
     Returns float32 h×w×C in [0, 1].
     """
     if sharp.ndim != 3:

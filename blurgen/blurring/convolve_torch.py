@@ -1,6 +1,6 @@
 """Kernel → blurred batch in torch: per-sample kernels, FFT, on the CPU or a GPU.
 
-The same conventions as :mod:`blurgen.blur.convolve` (true convolution, kernels normalised to sum 1,
+The same conventions as :mod:`blurgen.blurring.convolve` (true convolution, kernels normalised to sum 1,
 even kernels made odd by a half-pixel shift, ``"valid"`` and ``"reflect"`` borders), batched:
 B images and B kernels, which may have different sizes. There is no Python loop over the batch
 when kernels come as one B×K×K tensor; a list of differently sized kernels is centred and padded
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from blurgen.blur.convolve import BORDERS, Border
+from blurgen.blurring.convolve import BORDERS, Border
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -104,7 +104,7 @@ def blur_batch(
             their K-1 margin) or ``"reflect"`` (output H×W).
 
     Returns:
-        B×C×H'×W' in the images' dtype and device. Equals :func:`blurgen.blur.convolve.blur` per sample.
+        B×C×H'×W' in the images' dtype and device. Equals :func:`blurgen.blurring.convolve.blur` per sample.
     """
     if border not in BORDERS:
         raise ValueError(f"border must be one of {BORDERS}, got {border!r}")

@@ -1,0 +1,1 @@
+"""Blurring: kernel convolution, the camera (linear light, saturation, noise, JPEG) and blur that varies across the image; each NumPy function beside its torch twin. Named so that it never hides the function ``blurgen.blur``."""

@@ -1,0 +1,188 @@
+"""Real blur as the judge: Levin et al.'s benchmark (its layouts and its shift-searching protocol),
+kernels held against measured camera shake, the noisy camera, and the real-blur benchmark script."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.io import savemat
+from scipy.signal import fftconvolve
+
+from fixtures import cli, textured, write
+from blurgen.blurring.camera import camera_preset
+from blurgen.kernels.bank import sample_kernels
+from blurgen.kernels.coverage import best_correlation, coverage, read_measured_kernel, read_measured_kernels
+from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
+from blurgen.sources import SourceError, open_pairs
+from blurgen.sources.public_sets import read_levin_mat
+from train.eval.protocols import shift_scores
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def shake_kernel() -> np.ndarray:
+    """An uneven, asymmetric 9×9 kernel like a measured one: a bent path with a bright dwell."""
+    kernel = np.zeros((9, 9))
+    kernel[2, 2:6] = 1.0
+    kernel[2:7, 6] = 0.5
+    kernel[6, 6] = 3.0
+    return kernel / kernel.sum()
+
+
+def test_the_levin_protocol_finds_the_shift_and_ignores_the_border():
+    rng = np.random.default_rng(0)
+    sharp = textured(rng, 80, 96)
+    moved = np.roll(sharp, (2, -3), axis=(0, 1))
+    moved[:5] = 0  # spoiled rows inside the border do not count
+    scored = shift_scores(moved, sharp)
+    assert scored["shift"] == [2, -3] and scored["psnr"] > 100 and scored["ssim"] == pytest.approx(1.0)
+    far = np.roll(sharp, (7, 0), axis=(0, 1))  # beyond the ±5 px window: scored as it is
+    assert shift_scores(far, sharp)["psnr"] < 40
+    grey = shift_scores(moved[:, :, 0], sharp[:, :, 0])
+    assert grey["shift"] == [2, -3]
+    with pytest.raises(ValueError, match="nothing left inside a 15-px border"):
+        shift_scores(sharp[:30, :30], sharp[:30, :30])
+
+
+def test_levin_pngs_and_mat_files_are_recognised_with_their_protocol(tmp_path):
+    rng = np.random.default_rng(1)
+    for image in (1, 2):
+        write(tmp_path / "png" / "gt" / f"im{image}.png", textured(rng, 48, 48, 1)[:, :, 0])
+        for kernel in (1, 2):
+            write(tmp_path / "png" / f"im{image}_kernel{kernel}_img.png", textured(rng, 48, 48, 1)[:, :, 0])
+    found = open_pairs(tmp_path / "png")
+    assert found.benchmark == "Levin" and found.protocol == "levin" and len(found) == 4
+    assert [found.id(i) for i in range(4)] == ["im1_kernel1", "im1_kernel2", "im2_kernel1", "im2_kernel2"]
+    (tmp_path / "png" / "gt" / "im2.png").unlink()
+    with pytest.raises(SourceError, match=r"im2_kernel1_img\.png has no sharp image .*gt/im2\.png"):
+        open_pairs(tmp_path / "png")
+
+    kernel = shake_kernel()
+    sharp = textured(rng, 64, 64, 1)[:, :, 0] / 255.0
+    blurred = fftconvolve(sharp, kernel, mode="same")
+    (tmp_path / "mat").mkdir()
+    savemat(tmp_path / "mat" / "im05_flit01.mat", {"x": sharp, "y": blurred, "f": np.rot90(kernel, 2)})  # the file's orientation
+    found = open_pairs(tmp_path / "mat")
+    assert found.benchmark == "Levin" and found.id(0) == "im5_kernel1" and found.protocol == "levin"
+    read_blurred, read_sharp = found[0]
+    assert read_blurred.dtype == np.uint8 and np.abs(read_blurred.astype(float) - blurred * 255).max() <= 0.5
+    _, _, read_kernel = read_levin_mat(tmp_path / "mat" / "im05_flit01.mat")
+    assert np.allclose(read_kernel, kernel)  # turned into the orientation a convolution takes
+
+
+def test_deblur_scores_levin_captures_by_their_protocol(tmp_path):
+    rng = np.random.default_rng(2)
+    kernel = shake_kernel()
+    for image in (5, 6):
+        sharp = textured(rng, 64, 64, 1)[:, :, 0] / 255.0
+        savemat(tmp_path / f"im{image:02d}_flit01.mat", {"x": sharp, "y": fftconvolve(sharp, kernel, mode="same"), "f": np.rot90(kernel, 2)})
+    report = tmp_path / "report.json"
+    result = cli("deblur", "builtin", "--pairs", str(tmp_path), "--report", str(report), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert "Levin benchmark" in result.stderr and "levin protocol" in result.stdout
+    written = json.loads(report.read_text())
+    assert written["protocol_name"] == "levin" and "15-px border" in written["protocol"] and written["images"] == 2
+    assert all(len(row["shift"]) == 2 for row in written["per_image"])
+
+
+def test_a_bank_holding_a_measured_kernel_covers_it_exactly_and_others_do_not(tmp_path):
+    measured = shake_kernel()
+    bank = sample_kernels(64, preset="mixture", seed=0).kernels
+    placed = np.zeros_like(bank[0])
+    placed[20:29, 30:39] = measured  # anywhere on the canvas: coverage searches every shift
+    with_it = np.concatenate([bank, placed[None]])
+    score, index = best_correlation(measured, with_it)
+    assert score == pytest.approx(1.0, abs=1e-9) and index == 64
+    without, _ = best_correlation(measured, bank)
+    assert 0.0 < without < 0.95
+    found = coverage({"a": measured, "b": np.rot90(measured)}, with_it)
+    assert found["a"]["ncc"] == pytest.approx(1.0) and found["b"]["ncc"] < 0.95
+
+
+def test_measured_kernels_are_read_checked_and_normalised(tmp_path):
+    np.save(tmp_path / "k1.npy", shake_kernel() * 7)
+    write(tmp_path / "k2.png", (shake_kernel() / shake_kernel().max() * 65535).astype(np.uint16))
+    kernels = read_measured_kernels(tmp_path)
+    assert list(kernels) == ["k1", "k2"] and all(k.sum() == pytest.approx(1.0) and k.min() >= 0 for k in kernels.values())
+    assert np.allclose(kernels["k1"], kernels["k2"], atol=1e-4)
+    for name, bad, message in (("neg.npy", -shake_kernel(), "negative values"), ("zero.npy", np.zeros((5, 5)), "sums to zero"),
+                               ("flat.npy", np.ones(5), "2-D")):
+        np.save(tmp_path / name, bad)
+        with pytest.raises(ValueError, match=message):
+            read_measured_kernel(tmp_path / name)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no .npy or .png kernels"):
+        read_measured_kernels(tmp_path / "empty")
+
+
+def test_blurgen_kernels_coverage_reports_each_measured_kernel(tmp_path):
+    (tmp_path / "measured").mkdir()
+    np.save(tmp_path / "measured" / "shake.npy", shake_kernel())
+    result = cli("blurgen", "kernels", "--n", "32", "--kernel-size", "17", "--out", str(tmp_path / "bank"),
+                 "--coverage", str(tmp_path / "measured"))
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "bank" / "coverage.json").read_text())
+    assert record["kernels"] == 32 and 0 < record["measured"]["shake"]["ncc"] < 1 and record["worst"] == record["mean"]
+    assert "coverage" in result.stdout
+    result = cli("blurgen", "kernels", "--n", "32", "--out", str(tmp_path / "other"), "--coverage", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "--coverage" in result.stderr and "does not exist" in result.stderr
+    assert not (tmp_path / "other" / "kernels.npz").exists()
+
+
+def test_the_noisy_camera_blurs_the_stored_values_and_adds_sensor_noise():
+    rng = np.random.default_rng(3)
+    images = [textured(rng, 96, 96) for _ in range(3)]
+    clean = PairSynthesizer(images, LiveKernels(size=9), camera_preset("none"), crop=48)
+    noisy = PairSynthesizer(images, LiveKernels(size=9), camera_preset("noisy"), crop=48)
+    for index in range(3):
+        blurred_clean, sharp_clean, _ = clean[index]
+        blurred_noisy, sharp_noisy, meta = noisy[index]
+        assert np.array_equal(sharp_clean, sharp_noisy)
+        residual = blurred_noisy.astype(np.float64) - blurred_clean
+        level = float(np.mean(blurred_clean))
+        expected = np.sqrt(8.89e-5 * level + 2.94e-5)  # RealBlur's noise at this level, the factor drawn in [0.5, 1.5]
+        assert np.sqrt(0.4) * expected < residual.std() < np.sqrt(1.6) * expected
+        assert abs(residual.mean()) < 3 * expected / 48
+
+
+def test_measured_kernels_blur_the_photos_outside_blurgen(tmp_path):
+    import independent_blur
+
+    (tmp_path / "kernels").mkdir()
+    np.save(tmp_path / "kernels" / "kernel1.npy", shake_kernel())
+    count = independent_blur.build(tmp_path / "dark", max_side=96, process="levin-dark", kernels=tmp_path / "kernels")
+    assert count == len(list((tmp_path / "dark" / "blur").iterdir()))
+    pairs = open_pairs(tmp_path / "dark")
+    blurred, sharp = pairs[0]
+    assert blurred.shape == sharp.shape and np.array_equal(sharp[..., 0], sharp[..., 1])  # grey
+    assert abs(float(sharp.mean()) - 67) < 2  # as dark as the captures
+    expected = fftconvolve(np.pad(sharp[..., 0] / 255.0, 4, mode="edge"), shake_kernel(), mode="valid")
+    inner = (slice(4, -4), slice(4, -4))  # away from the edge the pair's crop leaves
+    assert np.abs(blurred[..., 0][inner] / 255.0 - expected[inner]).std() < 2 / 255
+
+
+def test_the_real_blur_benchmark_scores_models_and_the_unsharp_mask(tmp_path):
+    import realblur
+
+    rng = np.random.default_rng(4)
+    for name in ("a", "b"):
+        sharp = textured(rng, 48, 64)
+        write(tmp_path / "gopro" / "sharp" / f"{name}.png", sharp)
+        write(tmp_path / "gopro" / "blur" / f"{name}.png", (sharp * 0.5 + np.roll(sharp, 3, axis=1) * 0.5).astype(np.uint8))
+    (tmp_path / "kernels").mkdir()
+    np.save(tmp_path / "kernels" / "kernel1.npy", shake_kernel())
+    out = tmp_path / "results.json"
+    results = realblur.main(["--runs", str(tmp_path / "runs"), "--gopro", str(tmp_path / "gopro"), "--levin-kernels",
+                             str(tmp_path / "kernels"), "--results", str(out)])
+    assert set(results["sets"]) == {"gopro-dev", "levin", "levin-linear", "levin-dark"}
+    for model in ("builtin", "unsharp"):
+        for entry in results["models"][model]["sets"].values():
+            assert np.isfinite(entry["psnr_gain"]) and np.isfinite(entry["brightness_shift"]) and entry["images"] > 0
+    assert "| unsharp |" in out.with_suffix(".md").read_text()
+    import torch
+
+    flat = torch.full((1, 3, 32, 32), 0.2)
+    assert torch.allclose(realblur.UnsharpMask()(flat), flat)  # nothing to sharpen: unchanged
