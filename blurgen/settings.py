@@ -46,6 +46,11 @@ class SettingError(ValueError):
         return self.template.format_map(_Names(name_of))
 
 
+def literal(text: str) -> str:
+    """``text`` inside a :class:`SettingError` template, its braces shown as they are."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def check_choice(setting: str, value: object, allowed: Iterable[object]) -> None:
     """A :class:`SettingError` unless ``value`` is one of ``allowed``."""
     allowed = tuple(allowed)
@@ -124,7 +129,10 @@ def check_setting(table: Any, name: str, value: Any) -> None:
 
 
 def check_options(settings: Any, names: Iterable[str] | None = None) -> None:
-    """Each setting's choices and bounds (of ``names``, default all), as a :class:`SettingError`."""
+    """Each setting's type, choices and bounds (of ``names``, default all), as a :class:`SettingError`;
+    checking them all first converts what a command line would have parsed (:func:`convert_types`)."""
+    if names is None:
+        convert_types(settings)
     described = options(settings)
     for name in described if names is None else names:
         check_value(name, getattr(settings, name), described[name])
@@ -173,7 +181,7 @@ def convert_types(settings: Any) -> None:
         value = getattr(settings, name)
         converted = _converted(name, value, hints[name], rule.path)
         if converted is not value:
-            setattr(settings, name, converted)
+            object.__setattr__(settings, name, converted)  # frozen tables too: this is their own __post_init__
 
 
 def command_parameters(table: type, *, extra_choices: dict[str, tuple] | None = None) -> list:
@@ -198,6 +206,9 @@ def command_parameters(table: type, *, extra_choices: dict[str, tuple] | None = 
         kind = hints[name]
         if rule.path:
             kind = Optional[Path] if start[name] is None else Path
+        elif set(typing.get_args(kind) or (kind,)) & {int, float}:
+            # numbers reach the table as typed, so that its own check words a bad one as Python does
+            kind = Optional[str] if type(None) in typing.get_args(kind) else str
         help = rule.help
         if rule.choices and not all(str(choice) in help for choice in rule.choices):
             help += f" One of: {', '.join(map(str, rule.choices))}."

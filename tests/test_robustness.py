@@ -159,3 +159,41 @@ def test_every_command_says_its_version(program):
 
     result = cli(program, "--version")
     assert result.returncode == 0 and result.stdout.strip() == f"{program} {__version__}"
+
+
+def test_python_and_the_commands_refuse_in_the_same_words(tmp_path):
+    import blurgen
+    from blurgen.settings import SettingError
+
+    cases = [(dict(crop="abc"), ["--crop", "abc"], "crop must be a whole number, got 'abc'"),
+             (dict(src=str(tmp_path / "nowhere")), ["--src", str(tmp_path / "nowhere")], f"src {tmp_path / 'nowhere'} does not exist"),
+             (dict(kernels=str(tmp_path / "none.npz")), ["--kernels", str(tmp_path / "none.npz")], f"kernels {tmp_path / 'none.npz'} does not exist")]
+    for python, command, words in cases:
+        with pytest.raises(SettingError) as raised:
+            settings = blurgen.PairSettings(**python)
+            blurgen.make_synthesizer(settings, blurgen.open_pair_source(settings))
+        assert str(raised.value).startswith(words) and "--" not in str(raised.value)
+        result = cli("blurgen", "dataset", *command, "--out", str(tmp_path / "out"))
+        assert result.returncode == 2 and f"error: --{words}" in result.stderr, result.stderr
+
+
+def test_a_camera_is_given_by_name_too_and_a_data_loader_passes_over_a_corrupt_image(tmp_path):
+    import json
+
+    import torch
+
+    import blurgen
+
+    rng = np.random.default_rng(5)
+    for name in ("a", "b", "c"):
+        write(tmp_path / f"{name}.png", textured(rng, 48, 48))
+    (tmp_path / "b.png").write_bytes(b"not a png")
+    pairs = blurgen.PairSynthesizer(FolderSource(tmp_path), blurgen.LiveKernels(size=9), "gamma", crop=32)
+    assert pairs.camera.name == "gamma"
+    with pytest.raises(TypeError, match="camera must be a Camera or a preset's name"):
+        blurgen.PairSynthesizer(FolderSource(tmp_path), blurgen.LiveKernels(size=9), 2.2, crop=32)
+    for workers in (0, 2):
+        batches = list(torch.utils.data.DataLoader(blurgen.PairDataset(pairs), batch_size=3, num_workers=workers))
+        assert batches[0]["blurred"].shape == (3, 3, 32, 32)
+        replaced = json.loads(batches[0]["meta"][1])["replaces"]
+        assert replaced["index"] == 1 and "corrupt" in replaced["because"][0]

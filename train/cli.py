@@ -54,8 +54,8 @@ def train(context: typer.Context, paper: bool = False, version: bool = False, **
         settings = resumed_settings(settings, typed_options(context)) if settings.get("resume") else settings
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    config = from_command(TrainConfig, settings)
     try:
+        config = from_command(TrainConfig, settings)
         check_pairs_used(config)  # before --paper fills in its values, which the user did not give
         if paper:
             config = paper_config(config)

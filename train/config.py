@@ -21,7 +21,7 @@ from typing import Any
 
 from blurgen.blurring.motion import MOTION_ALIASES
 from blurgen.pairs.settings import check_pairs, pair_option
-from blurgen.settings import UNSET, Option, SettingError, check_options, option
+from blurgen.settings import UNSET, Option, SettingError, check_options, convert_types, option
 from blurgen.settings import defaults as table_defaults
 from blurgen.settings import options as table_options
 from blurgen.sources.gopro import BLUR_KINDS
@@ -158,6 +158,11 @@ class TrainConfig:
     image_every: int = option(500, "TensorBoard image grid every N steps.", minimum=1, cli=False)
     stop_at: int | None = option(None, "Stop at this step with a checkpoint (for jobs with a time limit; continue with --resume).",
                                  minimum=1)
+
+
+
+    def __post_init__(self) -> None:
+        convert_types(self)  # text of a number becomes the number, as on the command line; a bad value names its option
 
 
 def options() -> dict[str, Option]:

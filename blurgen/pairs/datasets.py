@@ -19,7 +19,8 @@ from torch.utils.data import Dataset
 from blurgen.blurring.camera import Camera
 from blurgen.blurring.camera_torch import expose_batch, signed_key
 from blurgen.files import to_uint8
-from blurgen.pairs.synthesizer import PairPlan, PairSynthesizer, to_unit_float
+from blurgen.pairs.synthesizer import ImageTooSmall, PairPlan, PairSynthesizer, to_unit_float
+from blurgen.sources import BadImage
 
 
 def to_chw(image: np.ndarray) -> torch.Tensor:
@@ -27,8 +28,16 @@ def to_chw(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
 
 
+RETRIES = 16  # source images tried in a row before a sample gives up (as train's stream does)
+
+
 class PairDataset(Dataset):
-    """Sample i: ``{"blurred", "sharp"}`` float32 3×S×S in [0, 1], ``"index"``, ``"meta"`` (JSON text)."""
+    """Sample i: ``{"blurred", "sharp"}`` float32 3×S×S in [0, 1], ``"index"``, ``"meta"`` (JSON text).
+
+    A source image that cannot be used (corrupt, truncated, too small for the crop) does not stop
+    a data loader, as it does not stop ``train``: sample i is then the sample of the next image
+    (index i + per_image, and so on), the same for any number of workers, and its ``meta`` says
+    which sample it stands in for and why (``"replaces"``)."""
 
     def __init__(self, synthesizer: PairSynthesizer) -> None:
         self.synthesizer = synthesizer
@@ -37,8 +46,18 @@ class PairDataset(Dataset):
         return len(self.synthesizer)
 
     def __getitem__(self, index: int) -> dict:
-        blurred, sharp, meta = self.synthesizer[index]
-        return {"blurred": to_chw(blurred), "sharp": to_chw(sharp), "index": index, "meta": json.dumps(meta)}
+        reasons = []
+        for attempt in range(min(RETRIES, len(self.synthesizer.source))):
+            made = (index + attempt * self.synthesizer.per_image) % len(self.synthesizer)
+            try:
+                blurred, sharp, meta = self.synthesizer[made]
+            except (BadImage, ImageTooSmall) as error:
+                reasons.append(str(error))
+                continue
+            if reasons:
+                meta = {**meta, "replaces": {"index": index, "because": reasons}}
+            return {"blurred": to_chw(blurred), "sharp": to_chw(sharp), "index": index, "meta": json.dumps(meta)}
+        raise BadImage("unusable", f"sample {index}", f"{len(reasons)} source images in a row could not be used; the last: {reasons[-1]}")
 
 
 class SharpCropDataset(Dataset):

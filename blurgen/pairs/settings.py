@@ -12,6 +12,8 @@ What the settings build (the source, the kernels, the pair maker) is :mod:`blurg
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -19,7 +21,7 @@ from blurgen.blurring.camera import CAMERA_PRESETS, RESPONSES, camera_preset, re
 from blurgen.pairs.interpolate import FLOWS
 from blurgen.blurring.motion import MOTION_ALIASES, MOTIONS, SHAKES
 from blurgen.kernels.presets import kernel_spec
-from blurgen.settings import SettingError, check_options, convert_types, defaults, option, options
+from blurgen.settings import SettingError, check_options, convert_types, defaults, literal, option, options
 from blurgen.sources import BUILTIN_CORPORA
 from blurgen.sources.video import parse_lengths
 
@@ -119,11 +121,6 @@ def check_views(crop: int | None, uniform: bool, orientations: bool, min_scale: 
             raise SettingError(f"{{{which}}} applies to uniform blur; motion blur follows the source's own geometry")
 
 
-def literal(text: str) -> str:
-    """``text`` inside a :class:`SettingError` template, its braces shown as they are."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def check_pairs(settings: Any) -> None:
     """The pair settings' choices, bounds and rules, for any table that holds them (those it holds),
     as a :class:`SettingError` naming the settings; nothing is read or built."""
@@ -133,6 +130,8 @@ def check_pairs(settings: Any) -> None:
     check_views(pair_value(settings, "crop"), uniform, settings.orientations, settings.min_scale)
     if not uniform and settings.kernels:
         raise SettingError(f"{{motion}} {settings.motion} blurs by camera and object motion, not kernels: drop {{kernels}}")
+    if settings.kernels and not os.path.exists(settings.kernels):
+        raise SettingError("{kernels} " + literal(f"{settings.kernels} does not exist (a kernel bank is the kernels.npz 'blurgen kernels' writes)"))
     if pair_value(settings, "average") is not None:
         try:
             parse_lengths(settings.average)

@@ -189,7 +189,7 @@ class PairSynthesizer:
 
     source: SharpSource
     kernels: KernelSource
-    camera: Camera = field(default_factory=lambda: CAMERA_PRESETS["none"])
+    camera: Camera | str = field(default_factory=lambda: CAMERA_PRESETS["none"])  # a Camera, or a preset's name
     crop: int | None = 256
     seed: int = 0
     per_image: int = 1
@@ -199,6 +199,11 @@ class PairSynthesizer:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        if isinstance(self.camera, str):
+            check_choice("camera", self.camera, CAMERA_PRESETS)
+            self.camera = CAMERA_PRESETS[self.camera]
+        elif not isinstance(self.camera, Camera):
+            raise TypeError(f"camera must be a Camera or a preset's name ({', '.join(CAMERA_PRESETS)}), got {type(self.camera).__name__}")
         check_setting(PairSettings, "crop", self.crop)
         check_views(self.crop, self.motion is None, self.views.orientations, self.views.min_scale)
         check_choice("whole_border", self.whole_border, ("reflect", "valid"))

@@ -12,7 +12,8 @@ from blurgen.sources.coco import CocoSource, coco_splits
 from blurgen.sources.dead_leaves import DeadLeaves, PhotoLeaves, dead_leaves_image
 from blurgen.sources.folder import FolderSource
 from blurgen.sources.gopro import GoProPairs, GoProSharp, is_gopro
-from blurgen.sources.images import BadImage, SourceError, read_image
+from blurgen.settings import literal
+from blurgen.sources.images import BadImage, MissingSource, SourceError, read_image
 from blurgen.sources.packaged import TrainingPhotos
 from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs, tar_pairs
 
@@ -109,9 +110,9 @@ def open_source(
         return builtin_corpus(builtin, n=n, seed=seed)
     root = Path(src)
     if not root.exists():
-        raise SourceError(f"--src {root} does not exist")
+        raise MissingSource("{src} " + literal(f"{root} does not exist"))
     if not root.is_dir():
-        raise SourceError(f"--src {root} is not a folder")
+        raise MissingSource("{src} " + literal(f"{root} is not a folder"))
     if coco_splits(root):
         source = CocoSource(root, coco_split)
     elif (root / "sharp").is_dir() and any((root / blur).is_dir() for blur in ("blur", "blur_gamma")):

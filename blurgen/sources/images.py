@@ -10,6 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blurgen.settings import SettingError
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 EXIF_ORIENTATION = 0x0112
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
@@ -86,6 +88,11 @@ def walk_once(root: Path, repeated: list[str], prune: Callable[[Path], bool] = l
 
 class SourceError(ValueError):
     """The source as a whole is unusable (missing, empty, unreadable annotations): stop the run."""
+
+
+class MissingSource(SettingError, SourceError):
+    """``src`` names nothing: a :class:`SourceError` that names the setting as the caller calls it
+    (``src`` in Python, ``--src`` on a command line: :meth:`~blurgen.settings.SettingError.for_cli`)."""
 
 
 def jpeg_is_complete(data: bytes) -> bool:
