@@ -14,7 +14,8 @@ Sets, each scored by the protocol its authors use (``deblur --protocol``):
                 captures, RealBlur, RSBlur, HIDE, GoPro), each by its own protocol
 
 Models: the shipped one (``builtin``), an unsharp mask (Gaussian σ 2 px, amount 1, the classical
-baseline), any checkpoint (``--checkpoint NAME=PATH``), and lever rows (``--levers``, :data:`LEVERS`:
+baseline), Wiener deconvolution with each pair's true kernel on the measured-kernel sets
+(``wiener-true``: ``deblur wiener --kernel``, the non-blind ceiling a blind model aims at), any checkpoint (``--checkpoint NAME=PATH``), and lever rows (``--levers``, :data:`LEVERS`:
 the shipped recipe with one change, trained with ``--train`` for ``--seeds`` seeds at the same
 budget): every ``<lever-runs>/<row>-seed<k>/checkpoint.pt``, summarised over the seeds. Lever rows are also scored on
 the quality benchmark's sets (blurgen's evalset, the three independent processes, sharp photos).
@@ -91,6 +92,43 @@ def make_sets(runs: Path, gopro: Path, kernels: Path, pairs: dict[str, Path]) ->
     else:
         print(f"{kernels}: no measured kernels here; the levin sets are left out")
     return {**sets, **pairs}
+
+
+def wiener_true(sets: dict[str, Path], kernels: Path, reports: Path) -> dict:
+    """Wiener deconvolution with each pair's own measured kernel, on the measured-kernel sets
+    (plain PSNR, as ``evaluate`` scores them; the brightness change of the output)."""
+    import numpy as np
+
+    from blurgen.sources import open_pairs
+    from train.deconvolution import read_kernel, wiener
+
+    scored = {}
+    for set_name in (name for name in MEASURED_SETS if name in sets):
+        report = reports / f"{set_name}.json"
+        if not report.exists():
+            light = "linear" if set_name == "levin-linear" else "values"
+            made = {pair["name"]: pair["kernel"] for pair in json.loads((sets[set_name] / "kernels.json").read_text())["pairs"]}
+            pairs, rows = open_pairs(sets[set_name]), []
+            for index in range(len(pairs)):
+                blurred, sharp = (image.astype(np.float64) for image in pairs[index])
+                restored = np.rint(wiener(blurred / 255, read_kernel(kernels / f"{made[pairs.id(index)]}.npy"), light=light) * 255)
+                rows.append({"id": pairs.id(index), "psnr_gain": psnr(restored, sharp) - psnr(blurred, sharp),
+                             "brightness_shift": float(restored.mean() - blurred.mean())})
+            gains = [row["psnr_gain"] for row in rows]
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(json.dumps({"per_image": rows, "mean": {"psnr_gain": statistics.mean(gains)}}, indent=2) + "\n")
+        rows = json.loads(report.read_text())["per_image"]
+        gains = [row["psnr_gain"] for row in rows]
+        scored[set_name] = {"images": len(rows), "protocol": "plain", "psnr_gain": statistics.mean(gains),
+                            "improved": sum(gain > 0 for gain in gains), "worst": min(gains),
+                            "brightness_shift": statistics.mean(row["brightness_shift"] for row in rows)}
+    return scored
+
+
+def psnr(image, truth) -> float:
+    import numpy as np
+
+    return float(10 * np.log10(255.0**2 / max(float(np.mean((image - truth) ** 2)), 1e-12)))
 
 
 def load_model(name: str, path: Path | None) -> tuple[nn.Module, torch.dtype | None]:
@@ -250,6 +288,10 @@ def main(argv: list[str] | None = None) -> dict:
     for name, path in models.items():
         results["models"][name] = {"path": str(path.relative_to(ROOT)) if path and path.is_relative_to(ROOT) else str(path),
                                    "sets": score(name, path, sets, args.runs / "reports" / name)}
+        write(args.results, results)
+    if not args.no_baselines and any(name in sets for name in MEASURED_SETS):
+        results["models"]["wiener-true"] = {"path": "deblur wiener --kernel (each pair's measured kernel)",
+                                            "sets": wiener_true(sets, args.levin_kernels, args.runs / "reports" / "wiener-true")}
         write(args.results, results)
     results.setdefault("levers", {})
     rows = [part.strip() for part in args.levers.split(",") if part.strip()]

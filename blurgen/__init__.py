@@ -9,7 +9,14 @@ import torch.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING
+
+# OpenCV's and FFmpeg's own console messages about a bad file ("[ WARN:0] ... grfmt_png",
+# "moov atom not found"): blurgen reports such files in its own skip lines instead. Set before
+# OpenCV loads; a user's own setting wins.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 __version__ = "0.1.0"
 

@@ -43,18 +43,13 @@ summary = Console()  # the closing table of a command: its result, on stdout
 
 def kernels(**given: object) -> None:
     """Sample camera-shake blur kernels into a kernel bank (kernels.npz) with a contact sheet (kernels.png)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from blurgen.kernels.bank import KernelsSettings, parse_exposures, sample_kernels, warm_up_kernels
-    from blurgen.kernels.presets import preset_file_settings
-    from blurgen.output.contact_sheet import contact_sheet, write_kernel_pngs, write_png
+    from blurgen.kernels.bank import KernelsSettings
 
     try:
         settings = with_capped_workers(from_command(KernelsSettings, given), "threads")
     except SettingError as error:
         raise fail(error.for_cli()) from None
-    n, size, seed, preset, exposure = settings.n, settings.kernel_size, settings.seed, settings.preset, settings.exposure
-    out, png_dir = Path(settings.out), Path(settings.png_dir) if settings.png_dir else None
+    out = Path(settings.out)
     if (out / "kernels.npz").exists() and not settings.overwrite:
         raise fail(f"--out {out} already holds a kernel bank (kernels.npz); use another --out, or --overwrite to replace it")
     measured = read_coverage_kernels(settings.coverage)
@@ -62,64 +57,92 @@ def kernels(**given: object) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise fail(f"cannot create --out {out}: {error.strerror}") from None
+    started = time.perf_counter()
+    bank, options, timing = sample_bank(settings)
+    written = write_bank(bank, settings, options, out)
+    if measured:
+        written.append(write_coverage(bank, measured, out))
+    summary.print(kernels_table(bank, settings, options, {**timing, "all": time.perf_counter() - started}, written,
+                                json.loads(written[-1].read_text()) if measured else None))
+
+
+def kernel_options(settings: object) -> dict:
+    """``sample_kernels``' options from the settings: a saved preset's size, exposures and seed
+    apply unless given on the command line."""
+    from blurgen.kernels.bank import parse_exposures
+    from blurgen.kernels.presets import preset_file_settings
+
+    size, seed, exposures = settings.kernel_size, settings.seed, parse_exposures(settings.exposure)
+    if settings.preset.endswith(".json"):
+        saved = preset_file_settings(settings.preset)
+        size = saved.get("size", size) if size == 65 else size
+        seed = saved.get("seed", seed) if seed == 0 else seed
+        exposures = tuple(saved.get("exposures", exposures)) if settings.exposure == "1" else exposures
+    return dict(seed=seed, size=size, preset=settings.preset, exposure=exposures, expl=settings.expl, max_len=settings.max_len,
+                iters=settings.iters)
+
+
+def sample_bank(settings: object) -> tuple[object, dict, dict]:
+    """The bank, with a progress bar: (bank, the options it was sampled with, seconds of code load and of sampling)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from blurgen.kernels.bank import sample_kernels, warm_up_kernels
+
     try:
-        exposures = parse_exposures(exposure)
-        if preset.endswith(".json"):  # a saved preset's size, exposures and seed, unless given here
-            saved = preset_file_settings(preset)
-            size = saved.get("size", size) if size == 65 else size
-            seed = saved.get("seed", seed) if seed == 0 else seed
-            exposures = tuple(saved.get("exposures", exposures)) if exposure == "1" else exposures
-        options = dict(seed=seed, size=size, preset=preset, exposure=exposures, expl=settings.expl, max_len=settings.max_len,
-                       iters=settings.iters)
+        options = kernel_options(settings)
         started = time.perf_counter()
         with console.status("loading blurgen's compiled code (a first run compiles it: about 10 s on 2 cores)"):
             warm_up_kernels(workers=settings.workers, **options)  # every member's code, so the rate below is sampling alone
         loaded = time.perf_counter()
-        with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=True,
-        ) as progress:
-            task = progress.add_task("sampling", total=n)
-            bank = sample_kernels(n, workers=settings.workers, progress=lambda done: progress.advance(task, done), **options)
-        sampled = time.perf_counter() - loaded
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("sampling", total=settings.n)
+            bank = sample_kernels(settings.n, workers=settings.workers, progress=lambda done: progress.advance(task, done), **options)
     except KeyboardInterrupt:
-        raise interrupted(f"nothing written to {out} (the bank is written whole at the end); run the command again") from None
+        raise interrupted(f"nothing written to {settings.out} (the bank is written whole at the end); run the command again") from None
     except MemoryError:
-        need = n * len(parse_exposures(exposure)) * size * size * 4 / 2**30
-        raise fail(f"--n {n} kernels of {size}x{size} px need {need:,.1f} GiB, more than this machine could allocate: "
-                   "sample fewer (several banks) or use a smaller --kernel-size") from None
+        need = settings.n * len(options["exposure"]) * options["size"] ** 2 * 4 / 2**30
+        raise fail(f"--n {settings.n} kernels of {options['size']}x{options['size']} px need {need:,.1f} GiB, more than this machine "
+                   "could allocate: sample fewer (several banks) or use a smaller --kernel-size") from None
     except (ValueError, TypeError) as error:
         raise fail(str(error)) from None
+    return bank, options, {"load": loaded - started, "sampling": time.perf_counter() - loaded}
+
+
+def write_bank(bank: object, settings: object, options: dict, out: Path) -> list[Path]:
+    """The bank, its contact sheet and (``--png-dir``) one PNG per kernel; the files written."""
+    from blurgen.output.contact_sheet import contact_sheet, write_kernel_pngs, write_png
 
     try:
-        bank_path = bank.save(out / "kernels.npz")
+        written = [bank.save(out / "kernels.npz")]
         spec = bank.info["spec"]
         described = f"expl {spec['expl']}" if "expl" in spec else ", ".join(f"{k} {v}" for k, v in spec.items() if k != "family")
-        title = f"blurgen kernels - preset {preset}, seed {seed}, {described}"
-        sheet_path = write_png(out / "kernels.png", contact_sheet(bank, title=title))
-        if png_dir is not None:
-            write_kernel_pngs(bank, png_dir)
+        title = f"blurgen kernels - preset {settings.preset}, seed {options['seed']}, {described}"
+        written.append(write_png(out / "kernels.png", contact_sheet(bank, title=title)))
+        if settings.png_dir:
+            write_kernel_pngs(bank, Path(settings.png_dir))
+            written.append(Path(settings.png_dir))
     except OSError as error:
         raise fail(f"cannot write the output: {error}") from None
-    elapsed = time.perf_counter() - started
+    return written
 
-    stats = bank.stats()
+
+def kernels_table(bank: object, settings: object, options: dict, seconds: dict, written: list[Path], coverage: dict | None) -> Table:
+    """The closing summary of ``blurgen kernels``."""
+    stats, size = bank.stats(), options["size"]
     table = Table(title="blurgen kernels", show_header=False, title_justify="left")
-    table.add_row("kernels", f"{len(bank)} = {n} trajectories x {len(exposures)} exposure(s), {size}x{size} px")
-    compiled = ": numba compiled it, a first run; later runs load it from its cache" if loaded - started > COMPILED_AFTER_S else ""
-    table.add_row("seconds", f"{elapsed:.2f} (code load {loaded - started:.2f}{compiled}; sampling {sampled:.2f})")
-    table.add_row("kernel sets/s", f"{n / sampled:,.0f}")
-    footprint = stats["footprint_px"]
-    table.add_row("footprint px", "  ".join(f"{k} {v:.1f}" for k, v in footprint.items()))
+    table.add_row("kernels", f"{len(bank)} = {settings.n} trajectories x {len(options['exposure'])} exposure(s), {size}x{size} px")
+    compiled = ": numba compiled it, a first run; later runs load it from its cache" if seconds["load"] > COMPILED_AFTER_S else ""
+    table.add_row("seconds", f"{seconds['all']:.2f} (code load {seconds['load']:.2f}{compiled}; sampling {seconds['sampling']:.2f})")
+    table.add_row("kernel sets/s", f"{settings.n / seconds['sampling']:,.0f}")
+    table.add_row("footprint px", "  ".join(f"{k} {v:.1f}" for k, v in stats["footprint_px"].items()))
     table.add_row("rescaled to fit", str(stats["rescaled"]))
     if "families" in stats:
         table.add_row("families", "  ".join(f"{name} {count}" for name, count in stats["families"].items()))
-    if measured:
-        coverage_path = write_coverage(bank, measured, out)
-        table.add_row("coverage", coverage_line(json.loads(coverage_path.read_text())))
-        sheet_path = f"{sheet_path}  {coverage_path}"
-    table.add_row("written", f"{bank_path}  {sheet_path}" + (f"  {png_dir}/" if png_dir else ""))
-    summary.print(table)
+    if coverage is not None:
+        table.add_row("coverage", coverage_line(coverage))
+    table.add_row("written", "  ".join(str(path) + ("/" if path.is_dir() else "") for path in written))
+    return table
 
 
 def read_coverage_kernels(folder: str | None) -> dict | None:
@@ -327,6 +350,7 @@ def evalset(out: Path, src: Optional[Path], **given: object) -> None:
     """
     from blurgen.output.evalset import EvalsetExists, EvalsetSpec, build_evalset
     from blurgen.sources import SourceError, open_source
+    from blurgen.sources.images import counted
 
     started = time.perf_counter()
     try:
@@ -342,10 +366,13 @@ def evalset(out: Path, src: Optional[Path], **given: object) -> None:
     except (EvalsetExists, SourceError, ValueError, TypeError) as error:
         raise fail(str(error)) from None
     except OSError as error:
-        raise fail(f"cannot write --out {out}: {error.strerror or error}") from None
+        from blurgen.files import write_failure
+
+        raise fail(f"{write_failure(out, error)}; nothing was kept there (the set is written whole or not at all)") from None
     table = Table(title="blurgen evalset", show_header=False, title_justify="left")
-    table.add_row("pairs", f"{settings['pairs']} ({settings['per_image']} per photo, {settings['source'].get('images')} photos)")
-    table.add_row("skipped", ", ".join(f"{k} {v}" for k, v in settings["skipped"].items()) or "none")
+    used, listed = settings["pairs"] // settings["per_image"], settings["source"].get("images")
+    table.add_row("pairs", f"{settings['pairs']} ({settings['per_image']} per photo, from {used} of the {listed} photos found)")
+    table.add_row("skipped", counted(settings["skipped"]))
     table.add_row("kernels", f"{settings['preset']}, {settings['kernel_size']} px; camera {settings['camera']}")
     table.add_row("seconds", f"{time.perf_counter() - started:.1f}")
     table.add_row("written", f"{out}/blur, {out}/sharp, {out}/evalset.json")

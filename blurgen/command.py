@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from blurgen.stopping import INTERRUPTED_EXIT
+from blurgen.stopping import interrupted_exit
 
 
 def fail(message: str) -> typer.Exit:
@@ -19,9 +19,10 @@ def fail(message: str) -> typer.Exit:
 
 
 def interrupted(message: str) -> typer.Exit:
-    """Ctrl-C or SIGTERM: one line saying where the command stopped and how to go on; status 130."""
+    """Ctrl-C or SIGTERM: one line saying where the command stopped and how to go on; status 130
+    for Ctrl-C, 143 for SIGTERM (128 + the signal, as shells report it)."""
     typer.secho(f"interrupted: {message}", err=True, fg="yellow")
-    return typer.Exit(INTERRUPTED_EXIT)
+    return typer.Exit(interrupted_exit())
 
 
 def version_parameter(program: str) -> inspect.Parameter:

@@ -15,10 +15,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+_received: list[int] = []  # the signals that stopped this process, in order
+
+
+def interrupted_exit() -> int:
+    """The exit status of a command stopped by a signal: 128 + its number, as shells report it
+    (130 for Ctrl-C, 143 for SIGTERM from ``kill``, ``timeout`` or Slurm)."""
+    return 128 + (_received[0] if _received else signal.SIGINT)
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    _received.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -88,6 +95,7 @@ class StopAtBoundary:
         self.previous: dict[int, object] = {}
 
     def _signalled(self, signum: int, frame: object) -> None:
+        _received.append(signum)
         if self.requested is not None:
             raise KeyboardInterrupt(signal.Signals(signum).name)
         self.requested = signal.Signals(signum).name

@@ -197,3 +197,28 @@ def test_a_camera_is_given_by_name_too_and_a_data_loader_passes_over_a_corrupt_i
         assert batches[0]["blurred"].shape == (3, 3, 32, 32)
         replaced = json.loads(batches[0]["meta"][1])["replaces"]
         assert replaced["index"] == 1 and "corrupt" in replaced["because"][0]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 3 MB file system (tmpfs; needs root, as CI has): a real full disk, not a simulated one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_dataset_and_evalset_on_a_full_disk_leave_no_temporary_files(tiny_disk):
+    for output in ("files", "webdataset"):
+        result = cli("blurgen", "dataset", "--crop", "128", "--workers", "2", "--limit", "200", "--shard-size", "20",
+                     "--format", output, "--out", str(tiny_disk / output))
+        assert result.returncode == 2 and "No space left on device" in result.stderr and "Traceback" not in result.stderr
+        left = [p.name for p in (tiny_disk / output / "train").iterdir() if p.name.startswith(".")]
+        assert left == [], left
+    for output in ("files", "webdataset"):
+        subprocess.run(["rm", "-rf", str(tiny_disk / output)])
+    result = cli("blurgen", "evalset", "--out", str(tiny_disk / "evalset"))
+    assert result.returncode == 2 and "no space left on the device" in result.stderr and "nothing was kept" in result.stderr
+    assert list(tiny_disk.iterdir()) == []

@@ -98,7 +98,7 @@ def test_sigterm_stops_training_at_a_step_with_a_checkpoint_and_resume_logs_each
     metrics = tmp_path / "metrics.jsonl"
     wait_for(lambda: metrics.exists() and metrics.read_text().count("\n") >= 3)
     seconds, stderr = stop(process, signal.SIGTERM)
-    assert process.returncode == 130 and seconds < 3, (seconds, stderr)
+    assert process.returncode == 143 and seconds < 3, (seconds, stderr)
     line = next(line for line in stderr.splitlines() if line.startswith("interrupted:"))
     assert "with a checkpoint" in line and "--resume" in line
     stopped_at = int(line.split("stopped at step ")[1].split()[0])
@@ -123,7 +123,7 @@ def test_sigterm_to_the_process_group_stops_training_with_data_workers_at_a_step
     sent = time.monotonic()
     os.killpg(process.pid, signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130 and time.monotonic() - sent < 5, stderr
+    assert process.returncode == 143 and time.monotonic() - sent < 5, stderr
     assert "Traceback" not in stderr and "killed by signal" not in stderr, stderr
     line = next(line for line in stderr.splitlines() if line.startswith("interrupted:"))
     assert "(SIGTERM) with a checkpoint" in line and "--resume" in line

@@ -285,16 +285,20 @@ def test_cli_reports_a_missing_vgg_file_in_one_line(data, tmp_path):
 
 
 def test_two_processes_under_torchrun_stay_in_step(data, tmp_path):
+    # As the docs start it: the installed command under torchrun, from a folder that holds a train.py of
+    # the user's own (which `-m train.cli` would import instead of blurgen's trainer).
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "train.py").write_text("raise SystemExit('the wrong train')\n")
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "train.cli", "--mix", "comb",
-         "--gopro", str(data / "gopro"), "--sharp", str(data / "sharp"), "--steps", "2", "--batch-size", "2", "--crop", "32",
-         "--workers", "0", "--device", "cpu", "--out", str(tmp_path), "--checkpoint-every", "1", *TINY_FLAGS],
-        capture_output=True, text=True, timeout=300,
+        [str(Path(sys.executable).parent / "torchrun"), "--nproc-per-node", "2", "--no-python", str(Path(sys.executable).parent / "train"),
+         "--mix", "comb", "--gopro", str(data / "gopro"), "--sharp", str(data / "sharp"), "--steps", "2", "--batch-size", "2",
+         "--crop", "32", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"), "--checkpoint-every", "1", *TINY_FLAGS],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path / "here",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.count("done at step 2") == 1  # rank 0 alone reports
     assert "2 steps of 4 images" in result.stderr
-    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2 and len(load_checkpoint(tmp_path / "checkpoint.pt")["rng"]) == 2
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 2 and len(load_checkpoint(tmp_path / "run" / "checkpoint.pt")["rng"]) == 2
 
 
 def test_one_step_equals_the_straightforward_step(data, tmp_path):

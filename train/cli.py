@@ -14,8 +14,9 @@ import typer
 
 from blurgen.command import fail, interrupted, version_parameter
 from blurgen.files import FolderBusy, WriteFailed
+from blurgen.sources.images import counted
 from blurgen.pairs.settings import check_pairs_used
-from blurgen.settings import SettingError, check_choice, command_parameters, from_command
+from blurgen.settings import Option, SettingError, check_choice, check_value, command_parameters, from_command
 from blurgen.stopping import stop_on_sigterm
 from train.config import UNSET, TrainConfig, check_used, options, paper_config, recorded
 
@@ -118,29 +119,31 @@ DeblurVersion = version_parameter("deblur").annotation
 
 @deblur_app.command()
 def deblur(
-    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train', or builtin: the small model shipped with blurgen (trained on photographs on a CPU; see the README).")],
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint.pt written by 'train'; builtin: the small model shipped with blurgen (trained on photographs on a CPU; see the README); or wiener: non-blind Wiener deconvolution with the kernel given by --kernel.")],
     images: Annotated[Optional[list[Path]], typer.Argument(help="Images to restore (any size; grey, RGB or RGBA: the alpha channel is kept as it is).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for restored images (PNG, same stem).")] = Path("restored"),
     pairs: Annotated[Optional[Path], typer.Option(help="Evaluate on pairs instead: a benchmark's test set (GoPro_Large, RealBlur-J/R or RSBlur: their root or list file; HIDE_dataset; Levin et al. 2009: its .mat files or im*_kernel*_img.png with gt/), 'blurgen evalset' or 'blurgen dataset' output, blur/ + sharp/ folders, or .tar shards.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="With --pairs: write PSNR/SSIM of restored and blurred images, per image and mean, here (JSON).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="With --pairs: the first N pairs only.", min=1)] = None,
+    limit: Annotated[Optional[int], typer.Option(help="With --pairs: the first N pairs only. [>= 1]")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     upsample: Annotated[Optional[str], typer.Option(help="Fail unless the checkpoint uses this upsampling.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Images of the same size restored together.", min=1)] = 8,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Images of the same size restored together. [>= 1]")] = 8,
     tile: Annotated[Optional[int], typer.Option(help="Images of more than tile² pixels are restored in overlapping windows of this side, blended "
                                            "(0: whole images, as large as memory allows). Default: 1024 for images to restore; whole "
                                            "images for --pairs, as benchmarks are scored. Memory then stays bounded whatever the image "
                                            "size: the windows' activations (measured on the CPU: 0.3 GB for builtin, 0.7 GB for the "
                                            "paper-sized ResNet) plus 16 bytes per pixel; a 24-megapixel photo took 1.4 GB in all with builtin "
-                                           "(4.8 GB whole), 15 megapixels 1.5 to 2.2 GB over several runs.", min=0)] = None,
+                                           "(4.8 GB whole), 15 megapixels 1.5 to 2.2 GB over several runs. [>= 0]")] = None,
     amp: Annotated[str, typer.Option(help="bf16 (default: on CUDA, and on CPUs with bf16 instructions; the input passes at full precision, only the residual is bf16) or off (fp32).")] = "bf16",
     protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image), realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score) or levin (the best integer shift within 5 px, a 15-px border ignored, as Levin et al. score their captures). Default: the benchmark's own.")] = None,
     detect: Annotated[bool, typer.Option("--detect", help="With --pairs: also run an object detector on the sharp, blurred and restored images and score it with COCOeval.")] = False,
     detector: Annotated[str, typer.Option(help="With --detect: fasterrcnn, retinanet or ssdlite (torchvision's COCO detectors).")] = "fasterrcnn",
     detector_weights: Annotated[str, typer.Option("--detector-weights", help="With --detect: coco (torchvision's cache; never downloaded), random, or a path.")] = "coco",
     sheet: Annotated[Optional[Path], typer.Option(help="With --pairs: a picture of the 3 worst and 3 best pairs by PSNR gain (blurred | restored | sharp, with PSNR), written here (PNG).")] = None,
-    detect_threshold: Annotated[float, typer.Option("--detect-threshold", help="With --detect: the score above which the detector's boxes on the sharp image are the pseudo ground truth.", min=0.0, max=1.0)] = 0.5,
+    detect_threshold: Annotated[float, typer.Option("--detect-threshold", help="With --detect: the score above which the detector's boxes on the sharp image are the pseudo ground truth. [>= 0, <= 1]")] = 0.5,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave the images whose restored file is already in --out (to finish an interrupted run).")] = False,
+    kernel: Annotated[Optional[Path], typer.Option(help="With wiener: the blur kernel (.npy, or an image), or a folder of them named as the images (one per image).")] = None,
+    light: Annotated[str, typer.Option(help="With wiener: values (the blur acted on the stored values: averaged video frames, linear captures) or linear (on light: the sRGB curve is undone first).")] = "values",
     version: DeblurVersion = False,
 ) -> None:
     """Restore blurred images with a trained generator, or measure it on (blurred, sharp) pairs.
@@ -148,19 +151,15 @@ def deblur(
     With --pairs the report gives, per image and on average, PSNR and SSIM of the restored image
     and of the blurred input, and the gain.
     """
-    if pairs is not None and images:
-        raise fail("give either images to restore or --pairs to evaluate, not both")
-    given = [name for name, value in (("--report", report), ("--sheet", sheet), ("--limit", limit), ("--protocol", protocol),
-                                      ("--detect", detect or None)) if value is not None]
-    if pairs is None and given:
-        raise fail(f"{given[0]} applies to --pairs only")
-    if pairs is None and not images:
-        raise fail("give images to restore, or --pairs to evaluate")
-    if pairs is not None and skip_existing:
-        raise fail("--skip-existing applies to images to restore, not to --pairs")
+    check_deblur_bounds(limit=limit, batch_size=batch_size, tile=tile, detect_threshold=detect_threshold)
+    check_deblur_modes(images, pairs, {"--report": report, "--sheet": sheet, "--limit": limit, "--protocol": protocol,
+                                       "--detect": detect or None}, skip_existing)
     names = None if pairs is not None else to_restore(images, out, skip_existing)  # before the model loads: a mistake fails at once
     if names == {}:
         typer.echo(f"nothing left to restore: every image is already in {out}", err=True)
+        return
+    if str(checkpoint) == "wiener" or kernel is not None:
+        restore_with_kernels(checkpoint, names, kernel, light, out=out, pairs=pairs)
         return
     from train.eval.tiles import BLEND, MARGIN, TILE, window_geometry
 
@@ -178,6 +177,86 @@ def deblur(
                        protocol=protocol, detection=detection, tile=tile, sheet=sheet)
     elif names:
         restore_files(generator, names, target, amp_dtype, out=out, batch_size=batch_size, tile=tile)
+
+
+DEBLUR_BOUNDS = {"limit": Option("", minimum=1), "batch_size": Option("", minimum=1), "tile": Option("", minimum=0),
+                 "detect_threshold": Option("", minimum=0, maximum=1)}
+
+
+def restore_with_kernels(checkpoint: Path, names: dict[str, Path] | None, kernel: Path | None, light: str, *, out: Path,
+                         pairs: Path | None) -> None:
+    """``deblur wiener --kernel K IMAGES``: non-blind restoration, each image with its kernel."""
+    import numpy as np
+
+    from blurgen.files import to_pixels, write_atomic
+    from blurgen.sources import BadImage, read_image
+    from blurgen.sources.images import encode_png
+    from train.deconvolution import LIGHTS, KernelError, read_kernel, wiener
+
+    if str(checkpoint) != "wiener":
+        raise fail(f"{checkpoint} is a blind model: --kernel is for non-blind restoration, 'deblur wiener --kernel K'")
+    if pairs is not None:
+        raise fail("deblur wiener restores images with their kernel; --pairs would need each pair's kernel")
+    if kernel is None:
+        raise fail("wiener restores with a known kernel: give --kernel (a .npy or image file, or a folder of them named as the images)")
+    try:
+        check_choice("light", light, LIGHTS)
+        shared = None if kernel.is_dir() else read_kernel(kernel)
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
+    except KernelError as error:
+        raise fail(f"--kernel: {error}") from None
+    out.mkdir(parents=True, exist_ok=True)
+    restored = 0
+    for name, path in names.items():
+        try:
+            image = read_image(path)
+            own = shared if shared is not None else read_kernel(kernel_for(kernel, path))
+            depth = 16 if image.dtype == np.uint16 else 8
+            colour = image[:, :, :3] if image.ndim == 3 else image
+            result = to_pixels(wiener(colour / (65535.0 if depth == 16 else 255.0), own, light=light), depth)
+            if image.ndim == 3 and image.shape[2] == 4:
+                result = np.dstack([result, image[:, :, 3]])
+        except (BadImage, KernelError) as error:
+            typer.secho(f"skipped {path}: {error}", err=True, fg="yellow")
+            continue
+        write_atomic(out / name, encode_png(result))
+        restored += 1
+        typer.echo(f"[{restored}/{len(names)}] {path} -> {out / name}", err=True)
+    if not restored:
+        raise fail("nothing was restored: every image was skipped")
+
+
+def kernel_for(folder: Path, image: Path) -> Path:
+    """The kernel of ``image`` in ``folder``: the file with the image's stem (.npy, .png, ...)."""
+    found = sorted(path for path in folder.glob(f"{image.stem}.*") if path.is_file())
+    if not found:
+        from train.deconvolution import KernelError
+
+        raise KernelError(f"no kernel named {image.stem}.npy (or an image of that name) in {folder}")
+    return found[0]
+
+
+def check_deblur_modes(images: list[Path] | None, pairs: Path | None, pairs_options: dict, skip_existing: bool) -> None:
+    """Restoring images and measuring ``--pairs`` exclude each other, and so do their options."""
+    if pairs is not None and images:
+        raise fail("give either images to restore or --pairs to evaluate, not both")
+    given = [name for name, value in pairs_options.items() if value is not None]
+    if pairs is None and given:
+        raise fail(f"{given[0]} applies to --pairs only")
+    if pairs is None and not images:
+        raise fail("give images to restore, or --pairs to evaluate")
+    if pairs is not None and skip_existing:
+        raise fail("--skip-existing applies to images to restore, not to --pairs")
+
+
+def check_deblur_bounds(**values: object) -> None:
+    """``deblur``'s numeric options against their bounds, worded as every command words them."""
+    for name, value in values.items():
+        try:
+            check_value(name, value, DEBLUR_BOUNDS[name])
+        except SettingError as error:
+            raise fail(error.for_cli()) from None
 
 
 def load_generator(checkpoint: Path, *, device: str, upsample: str | None, amp: str) -> tuple:
@@ -215,38 +294,17 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
                    protocol: str | None = None, detection: dict | None = None, tile: int = 0, sheet: Path | None = None) -> None:
     """``deblur --pairs``: PSNR/SSIM of restored and blurred images (and, with ``detection``, a
     detector's AP on each), with progress, a summary, the report and the picture of the extremes."""
-    from blurgen.sources import SourceError, open_pairs
-    from train.eval.detection import DetectionEvaluation, DetectorWeightsMissing, coco_truth_for, load_detector
     from train.eval.evaluate import evaluate, summary_line
-    from train.eval.protocols import check_protocol
 
-    try:
-        if protocol is not None:
-            check_protocol(protocol)
-        found = open_pairs(pairs)
-        for path, option in ((report, "--report"), (sheet, "--sheet")):
-            if path is not None:
-                try:
-                    writable_file(path)
-                except OSError as error:
-                    raise fail(f"cannot write {option} {path}: {error.strerror or error}") from None
-        detector = load_detector(detection["name"], detection["weights"], target) if detection else None
-    except SettingError as error:
-        raise fail(error.for_cli()) from None
-    except (SourceError, DetectorWeightsMissing) as error:
-        raise fail(str(error)) from None
+    found, detector = open_evaluation(pairs, target, protocol=protocol, outputs={"--report": report, "--sheet": sheet},
+                                      detection=detection)
     described = found.describe()
     total = len(found) if limit is None else min(limit, len(found))
     protocol = protocol or found.protocol
     benchmark = f"{described['benchmark']} benchmark, " if described.get("benchmark") else ""
     typer.echo(f"{pairs}: {described['pairs']} pairs ({benchmark}{described['layout']} layout, {described['groups']} group(s)); "
                f"evaluating {total} with the {protocol} protocol", err=True)
-    scorer, coco_missing = None, None
-    if detector is not None:
-        coco_truth, coco_missing = coco_truth_for(found, limit)
-        scorer = DetectionEvaluation(detector, threshold=detection["threshold"], device=target, coco_truth=coco_truth)
-        if coco_missing:
-            typer.echo(coco_missing, err=True)
+    scorer, coco_missing = detection_scorer(detector, found, limit, target, detection)
     done = [0]
 
     def progress(row: dict) -> None:
@@ -265,17 +323,58 @@ def evaluate_pairs(generator, pairs: Path, target, amp_dtype, *, report: Path | 
     if report is not None:
         report.write_text(json.dumps(result, indent=2) + "\n")
     if not result["images"]:
-        raise fail(f"no pair could be evaluated (skipped: {result['skipped']})")
+        raise fail(f"no pair could be evaluated (skipped: {counted(result['skipped'])})")
     typer.echo(summary_line(result))
     if sheet is not None:
-        from blurgen.output.contact_sheet import write_png
-        from train.eval.evaluate import extremes_sheet
-
-        title = f"deblur {checkpoint.name} (step {step}) on {pairs.name}: worst and best of {result['images']} by PSNR gain"
-        write_png(sheet, extremes_sheet(generator, found, result, target, amp_dtype=amp_dtype, tile=tile, title=title))
-        typer.echo(f"wrote {sheet}", err=True)
+        write_extremes(sheet, generator, found, result, target, amp_dtype, tile, f"deblur {checkpoint.name} (step {step}) on {pairs.name}")
     if scorer is not None:
         typer.echo(detection_table(result["detection"]))
+
+
+def open_evaluation(pairs: Path, target, *, protocol: str | None, outputs: dict[str, Path | None], detection: dict | None) -> tuple:
+    """The pairs and the detector of ``deblur --pairs``, every argument checked before any work:
+    the protocol, the pairs' layout, that each output file can be written, the detector's weights."""
+    from blurgen.sources import SourceError, open_pairs
+    from train.eval.detection import DetectorWeightsMissing, load_detector
+    from train.eval.protocols import check_protocol
+
+    try:
+        if protocol is not None:
+            check_protocol(protocol)
+        found = open_pairs(pairs)
+        for option, path in outputs.items():
+            if path is not None:
+                try:
+                    writable_file(path)
+                except OSError as error:
+                    raise fail(f"cannot write {option} {path}: {error.strerror or error}") from None
+        return found, load_detector(detection["name"], detection["weights"], target) if detection else None
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
+    except (SourceError, DetectorWeightsMissing) as error:
+        raise fail(str(error)) from None
+
+
+def detection_scorer(detector, found, limit: int | None, target, detection: dict | None) -> tuple:
+    """The detection scorer for ``--detect`` (None without it) and the note when COCO boxes are missing."""
+    if detector is None:
+        return None, None
+    from train.eval.detection import DetectionEvaluation, coco_truth_for
+
+    coco_truth, coco_missing = coco_truth_for(found, limit)
+    if coco_missing:
+        typer.echo(coco_missing, err=True)
+    return DetectionEvaluation(detector, threshold=detection["threshold"], device=target, coco_truth=coco_truth), coco_missing
+
+
+def write_extremes(sheet: Path, generator, found, result: dict, target, amp_dtype, tile: int, what: str) -> None:
+    """``--sheet``: the 3 worst and 3 best pairs by PSNR gain, blurred | restored | sharp."""
+    from blurgen.output.contact_sheet import write_png
+    from train.eval.evaluate import extremes_sheet
+
+    title = f"{what}: worst and best of {result['images']} by PSNR gain"
+    write_png(sheet, extremes_sheet(generator, found, result, target, amp_dtype=amp_dtype, tile=tile, title=title))
+    typer.echo(f"wrote {sheet}", err=True)
 
 
 def shown(value: float, spec: str) -> str:
@@ -321,43 +420,53 @@ def to_restore(images: list[Path], out: Path, skip_existing: bool) -> dict[str, 
     return names
 
 
+class ReadForRestoring:
+    """The images of ``deblur IMAGES`` as (output name, image), read one by one: the unreadable
+    ones and those the generator fails on are said and counted, and a transparent image's alpha
+    channel is kept aside to go back into its restored file unchanged."""
+
+    def __init__(self, names: dict[str, Path]) -> None:
+        self.names, self.skipped, self.alphas = names, 0, {}
+
+    def __iter__(self) -> Iterator[tuple[str, object]]:
+        from blurgen.sources import BadImage, read_image
+
+        for name, path in self.names.items():
+            try:
+                image = read_image(path)
+            except BadImage as error:
+                typer.secho(f"skipped {error}", err=True, fg="yellow")
+                self.skipped += 1
+                continue
+            if image.ndim == 3 and image.shape[2] == 4:
+                self.alphas[name] = image[:, :, 3]
+            yield name, image
+
+    def failed(self, name: str, error: Exception) -> None:
+        typer.secho(f"skipped {self.names[name]}: the generator failed on it ({str(error).splitlines()[0]})", err=True, fg="yellow")
+        self.skipped += 1
+
+    def with_alpha(self, name: str, image):
+        import numpy as np
+
+        return np.dstack([image, self.alphas.pop(name)]) if name in self.alphas else image
+
+
 def restore_files(generator, names: dict[str, Path], target, amp_dtype, *, out: Path, batch_size: int, tile: int) -> None:
     """``deblur IMAGES``: each restored image (``names``: output name → input) to ``out`` as PNG;
     unreadable ones skipped and counted."""
-    import numpy as np
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from blurgen.sources import BadImage, read_image
-    from blurgen.sources.images import encode_png
     from blurgen.files import write_atomic
+    from blurgen.sources.images import encode_png
     from train.eval.evaluate import restore_images
 
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise fail(f"cannot create --out {out}: {error.strerror or error}") from None
-    skipped = 0
-    alphas = {}  # a transparent input's alpha channel goes back into its restored file unchanged
-
-    def readable() -> Iterator[tuple[str, np.ndarray]]:
-        nonlocal skipped
-        for name, path in names.items():
-            try:
-                image = read_image(path)
-                if image.ndim == 3 and image.shape[2] == 4:
-                    alphas[name] = image[:, :, 3]
-                yield name, image
-            except BadImage as error:
-                typer.secho(f"skipped {error}", err=True, fg="yellow")
-                skipped += 1
-
-    def failed(name: str, error: Exception) -> None:
-        nonlocal skipped
-        typer.secho(f"skipped {names[name]}: the generator failed on it ({str(error).splitlines()[0]})", err=True, fg="yellow")
-        skipped += 1
-
-    restored_count = 0
+    inputs, restored_count = ReadForRestoring(names), 0
     with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True),
                   transient=True) as progress:
         windows = {}
@@ -368,11 +477,9 @@ def restore_files(generator, names: dict[str, Path], target, amp_dtype, *, out: 
             progress.update(windows[name], completed=done, visible=done < total)
 
         try:
-            for name, image in restore_images(generator, readable(), target, batch_size=batch_size, amp_dtype=amp_dtype, tile=tile,
-                                              on_window=window_done, on_error=failed):
-                if name in alphas:
-                    image = np.dstack([image, alphas.pop(name)])
-                write_atomic(out / name, encode_png(image))
+            for name, image in restore_images(generator, iter(inputs), target, batch_size=batch_size, amp_dtype=amp_dtype, tile=tile,
+                                              on_window=window_done, on_error=inputs.failed):
+                write_atomic(out / name, encode_png(inputs.with_alpha(name, image)))
                 restored_count += 1
                 progress.console.print(f"[{restored_count}/{len(names)}] {names[name]} -> {out / name}", highlight=False, soft_wrap=True, markup=False)
         except KeyboardInterrupt:
@@ -382,9 +489,9 @@ def restore_files(generator, names: dict[str, Path], target, amp_dtype, *, out: 
             raise fail(f"{error}; restored {restored_count} of {len(names)} image(s) into {out} (each file written whole, "
                        "no partial file left): make room and run the same command with --skip-existing") from None
     if not restored_count:
-        raise fail(f"nothing was restored: all {skipped} image(s) were skipped")
-    if skipped:
-        typer.secho(f"restored {restored_count}, skipped {skipped}", err=True, fg="yellow")
+        raise fail(f"nothing was restored: all {inputs.skipped} image(s) were skipped")
+    if inputs.skipped:
+        typer.secho(f"restored {restored_count}, skipped {inputs.skipped}", err=True, fg="yellow")
 
 
 def output_names(images: list[Path], out: Path) -> dict[str, Path]:

@@ -69,7 +69,7 @@ class MetricLogger:
         counted = self.totals["images"] / self.global_batch
         per_step = (self.totals["waited"] + self.totals["computed"]) / counted
         left = (self.steps - step) * per_step
-        self.log(f"steps take {per_step:.2f} s ({self.global_batch / per_step:.1f} img/s): the {self.steps - step:,} steps left "
+        self.log(f"steps take {per_step:.2f} s ({self.global_batch / per_step:.1f} img/s): the {self.steps - step:,} step{'s' if self.steps - step != 1 else ''} left "
                  f"need about {duration(left)} at this speed; the next line at step "
                  f"{min(self.steps, (step // self.log_every + 1) * self.log_every)}")
 

@@ -15,6 +15,7 @@ import queue
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from blurgen.files import remove
 from blurgen.output.dataset import DatasetSpec, Shard, is_complete, lock_shard, prepare_output, read_stats, unlock_shard, write_shard
 from blurgen.sources.images import NOT_AN_IMAGE
 from blurgen.stopping import die_with_parent, ignore_interrupts, interrupts_held_off
@@ -31,8 +32,12 @@ _worker_progress: multiprocessing.Queue | None = None
 
 def run_inline(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shard: OnShard) -> None:
     """One shard after the other in this process (``--workers 1``)."""
-    for shard in shards:
-        on_shard(write_shard(spec, shard, on_image))
+    try:
+        for shard in shards:
+            on_shard(write_shard(spec, shard, on_image))
+    except BaseException:
+        clear_unfinished(spec, shards)
+        raise
 
 
 def keep_freed_memory() -> None:
@@ -104,8 +109,24 @@ def run_local(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shar
         manager = getattr(pool, "_executor_manager_thread", None)
         if manager is not None:
             manager.join(timeout=5)
+        clear_unfinished(spec, shards)
         raise
     pool.shutdown()
+
+
+def clear_unfinished(spec: DatasetSpec, shards: list[Shard]) -> None:
+    """After a stopped or failed run: remove the temporary files of ``shards`` that no process is
+    writing any more (their workers are gone, so their locks are free), and those locks. A rerun
+    redoes these shards anyway, and on a full disk their space is what the user needs back."""
+    for shard in shards:
+        if is_complete(spec, shard):
+            continue
+        descriptor = lock_shard(spec, shard)
+        if descriptor is None:
+            continue  # another run is writing it now: its files are its own
+        for partial in (spec.split_dir / f".{shard.name}.partial", spec.split_dir / f".{shard.name}.tar.partial"):
+            remove(partial)
+        unlock_shard(spec, shard, descriptor)
 
 
 def drain(progress: multiprocessing.Queue, on_image: OnImage) -> None:

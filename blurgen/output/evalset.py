@@ -37,7 +37,7 @@ from blurgen.pairs.settings import pair_option
 from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer, to_rgb
 from blurgen.rng import derive_seed
 from blurgen.settings import check_options, option
-from blurgen.sources.images import BadImage, encode_png
+from blurgen.sources.images import BadImage, counted, encode_png
 from blurgen.sources.packaged import PackagedPhotos
 
 EVALSET_PURPOSE = 0x4556414C  # "EVAL": kernels and draws of an evaluation set never match training's
@@ -105,10 +105,26 @@ def build_evalset(out: str | os.PathLike, spec: EvalsetSpec = EvalsetSpec(), sou
     kernels = LiveKernels(seed=own_seed, preset=spec.preset, size=spec.kernel_size)
     synthesizer = PairSynthesizer(source, kernels, camera_preset(spec.camera), crop=None, seed=own_seed, per_image=spec.per_image,
                                   whole_border="valid")
-    margin = synthesizer.margin
-
     partial = out.with_name(f".{out.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
+    try:
+        lines, skipped, pairs = write_pairs(partial, source, spec, synthesizer, on_pair)
+        if not pairs:
+            raise ValueError(f"no pair could be made: every source image was skipped ({counted(skipped)})")
+        settings.update(pairs=pairs, skipped=skipped)
+        (partial / "meta.jsonl").write_text("".join(line + "\n" for line in lines))
+        (partial / "evalset.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+        os.replace(partial, out)
+    except BaseException:  # a full disk, Ctrl-C: no half-written set left behind, holding the space
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return settings
+
+
+def write_pairs(partial: Path, source: object, spec: EvalsetSpec, synthesizer: PairSynthesizer,
+                on_pair: Callable[[str], None] | None) -> tuple[list[str], dict, int]:
+    """Every photo's pairs into ``partial``: (metadata lines, skipped by reason, pairs written)."""
+    margin = synthesizer.margin
     (partial / "blur").mkdir(parents=True)
     (partial / "sharp").mkdir()
     lines, skipped, pairs = [], {}, 0
@@ -132,11 +148,4 @@ def build_evalset(out: str | os.PathLike, spec: EvalsetSpec = EvalsetSpec(), sou
             pairs += 1
             if on_pair is not None:
                 on_pair(key)
-    if not pairs:
-        shutil.rmtree(partial)
-        raise ValueError(f"no pair could be made: every source image was skipped ({skipped})")
-    settings.update(pairs=pairs, skipped=skipped)
-    (partial / "meta.jsonl").write_text("".join(line + "\n" for line in lines))
-    (partial / "evalset.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
-    os.replace(partial, out)
-    return settings
+    return lines, skipped, pairs

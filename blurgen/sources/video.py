@@ -104,6 +104,8 @@ def find_clips(src: str | os.PathLike, *, gopro_split: str = "train",
     clips, unreadable = [], []
     for path in candidates:
         name = str(path.relative_to(base))
+        if name == ".":  # --src is the clip's own folder of frames: name it by that folder
+            name = path.resolve().name
         if path.is_dir():
             clips.append(Clip(path, name, len(frame_files(path)), None, "frames"))
             continue
