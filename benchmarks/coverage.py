@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 sys.path.insert(1, str(ROOT / "benchmarks"))
 
+import peers  # noqa: E402
 from blurgen.kernels.bank import sample_kernels  # noqa: E402
-from blurgen.kernels.coverage import coverage, read_measured_kernels  # noqa: E402
+from blurgen.kernels.coverage import coverage  # noqa: E402
+from blurgen.kernels.measured import read_kernels  # noqa: E402
 from blurgen.kernels.presets import preset_names  # noqa: E402
 
 LEVIN = ROOT.parent / "shared" / "realblur-dev" / "levin-kernels"
@@ -40,8 +42,6 @@ TUNE, HELD = slice(0, 4), slice(4, 8)
 def bank_kernels(row: str, n: int, seed: int):
     """N kernels of a blurgen preset (or preset file) or of a peer, float32 N×K×K."""
     if row in PEERS:
-        import peers
-
         return peers.peer_bank(row, n, seed=seed).kernels
     return sample_kernels(n, seed=seed, preset=row).kernels
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rows", default=",".join([*preset_names(), *PEERS]), help="blurgen presets (or .json files) and peers")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "coverage.json")
     args = parser.parse_args(argv)
-    measured = read_measured_kernels(args.kernels)
+    measured = read_kernels(args.kernels)
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     results.update({"benchmark": "coverage", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "n": args.n,
                     "machine": f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
@@ -107,9 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["rows"][Path(row).stem] = measure(row, measured, args.n, args.seeds)
         print(f"{row}: {results['rows'][Path(row).stem]['summary']['all']['mean']['mean']:.3f} ({time.perf_counter() - started:.0f} s)",
               flush=True)
-        args.results.write_text(json.dumps(results, indent=2) + "\n")
-        args.results.with_suffix(".md").write_text(table(results))
-    print(table(results))
+        peers.write(args.results, results, render=table)
     return results
 
 

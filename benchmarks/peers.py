@@ -479,11 +479,13 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
-def write(out: Path, results: dict) -> None:
+def write(out: Path, results: dict, render: Callable[[dict], str] | None = None) -> None:
+    """A benchmark's results as ``out`` (JSON) and its table (``render``, default this script's) beside it as ``.md``."""
+    text = (render or table)(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    out.with_suffix(".md").write_text(table(results))
-    print(table(results), flush=True)
+    out.with_suffix(".md").write_text(text)
+    print(text, flush=True)
 
 
 if __name__ == "__main__":

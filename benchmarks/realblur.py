@@ -100,7 +100,8 @@ def wiener_true(sets: dict[str, Path], kernels: Path, reports: Path) -> dict:
     import numpy as np
 
     from blurgen.sources import open_pairs
-    from train.deconvolution import read_kernel, wiener
+    from blurgen.kernels.measured import read_kernel
+    from train.deconvolution import wiener
 
     scored = {}
     for set_name in (name for name in MEASURED_SETS if name in sets):
@@ -331,10 +332,9 @@ def train_levers(rows: list[str], seeds: int, steps: int, runs: Path) -> None:
 
 
 def write(out: Path, results: dict) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    out.with_suffix(".md").write_text(table(results))
-    print(table(results), flush=True)
+    import peers
+
+    peers.write(out, results, render=table)
 
 
 if __name__ == "__main__":

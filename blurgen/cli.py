@@ -149,11 +149,11 @@ def read_coverage_kernels(folder: str | None) -> dict | None:
     """``--coverage``'s measured kernels, read before any sampling so that a bad folder fails at once."""
     if folder is None:
         return None
-    from blurgen.kernels.coverage import read_measured_kernels
+    from blurgen.kernels.measured import KernelError, read_kernels
 
     try:
-        return read_measured_kernels(folder)
-    except ValueError as error:
+        return read_kernels(folder)
+    except KernelError as error:
         raise fail(f"--coverage: {error}") from None
 
 

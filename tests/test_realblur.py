@@ -13,7 +13,8 @@ from scipy.signal import fftconvolve
 from fixtures import cli, textured, write
 from blurgen.blurring.camera import camera_preset
 from blurgen.kernels.bank import sample_kernels
-from blurgen.kernels.coverage import best_correlation, coverage, read_measured_kernel, read_measured_kernels
+from blurgen.kernels.coverage import best_correlation, coverage
+from blurgen.kernels.measured import read_kernel as read_measured_kernel, read_kernels as read_measured_kernels
 from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
 from blurgen.sources import SourceError, open_pairs
 from blurgen.sources.public_sets import read_levin_mat
@@ -114,7 +115,7 @@ def test_measured_kernels_are_read_checked_and_normalised(tmp_path):
         with pytest.raises(ValueError, match=message):
             read_measured_kernel(tmp_path / name)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="holds no .npy or .png kernels"):
+    with pytest.raises(ValueError, match="holds no .npy or image kernels"):
         read_measured_kernels(tmp_path / "empty")
 
 

@@ -191,7 +191,8 @@ def restore_with_kernels(checkpoint: Path, names: dict[str, Path] | None, kernel
     from blurgen.files import to_pixels, write_atomic
     from blurgen.sources import BadImage, read_image
     from blurgen.sources.images import encode_png
-    from train.deconvolution import LIGHTS, KernelError, read_kernel, wiener
+    from blurgen.kernels.measured import KernelError, read_kernel
+    from train.deconvolution import LIGHTS, wiener
 
     if str(checkpoint) != "wiener":
         raise fail(f"{checkpoint} is a blind model: --kernel is for non-blind restoration, 'deblur wiener --kernel K'")
@@ -231,7 +232,7 @@ def kernel_for(folder: Path, image: Path) -> Path:
     """The kernel of ``image`` in ``folder``: the file with the image's stem (.npy, .png, ...)."""
     found = sorted(path for path in folder.glob(f"{image.stem}.*") if path.is_file())
     if not found:
-        from train.deconvolution import KernelError
+        from blurgen.kernels.measured import KernelError
 
         raise KernelError(f"no kernel named {image.stem}.npy (or an image of that name) in {folder}")
     return found[0]

@@ -25,59 +25,14 @@ over the blurred input, the worst image +1.4 dB.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from scipy import fft
 
 from blurgen.blurring.camera import linear_to_srgb, srgb_to_linear
+from blurgen.kernels.measured import check_kernel
 
 WIENER_BALANCE = 800.0
 LIGHTS = ("values", "linear")
-
-
-class KernelError(ValueError):
-    """A kernel that cannot be deconvolved with; the message says why, in one line."""
-
-
-def check_kernel(kernel: np.ndarray, image_shape: tuple[int, ...] | None = None, name: str = "the kernel") -> np.ndarray:
-    """``kernel`` as float64 (h, w), non-negative and summing to 1; a :class:`KernelError` for one
-    that is empty, not 2-D, not finite, negative (below −1 % of its peak: a filter, not a blur),
-    summing to zero, or larger than the image."""
-    kernel = np.asarray(kernel, dtype=np.float64)
-    if kernel.ndim == 3:
-        kernel = kernel.mean(axis=2)
-    if kernel.ndim != 2 or kernel.size == 0:
-        raise KernelError(f"{name} must be a 2-D array, got shape {kernel.shape}")
-    if not np.all(np.isfinite(kernel)):
-        raise KernelError(f"{name} holds values that are not finite")
-    if kernel.min() < -0.01 * max(kernel.max(), 0.0):
-        raise KernelError(f"{name} has negative values (down to {kernel.min():.3g}); a blur kernel is non-negative")
-    kernel = np.clip(kernel, 0.0, None)
-    if kernel.sum() <= 0:
-        raise KernelError(f"{name} sums to zero: it is no blur")
-    if image_shape is not None and (kernel.shape[0] > image_shape[0] or kernel.shape[1] > image_shape[1]):
-        raise KernelError(f"{name} ({kernel.shape[1]}x{kernel.shape[0]} px) is larger than the image "
-                          f"({image_shape[1]}x{image_shape[0]} px)")
-    return kernel / kernel.sum()
-
-
-def read_kernel(path: str | Path) -> np.ndarray:
-    """A kernel file: ``.npy`` (any float array) or an image (8 or 16 bit, grey or colour,
-    averaged), checked by :func:`check_kernel`; a :class:`KernelError` naming the file."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".npy":
-            kernel = np.load(path, allow_pickle=False)
-        else:
-            import cv2
-
-            kernel = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
-            if kernel is None:
-                raise ValueError("not a readable image")
-    except (OSError, ValueError) as error:
-        raise KernelError(f"cannot read the kernel {path}: {error}") from None
-    return check_kernel(kernel, name=f"the kernel {path}")
 
 
 def noise_level(plane: np.ndarray) -> float:
@@ -141,4 +96,4 @@ def faded_into(restored: np.ndarray, blurred: np.ndarray, reach: int) -> np.ndar
     return weight * restored + (1 - weight) * blurred
 
 
-__all__ = ["KernelError", "check_kernel", "noise_level", "read_kernel", "wiener"]
+__all__ = ["noise_level", "wiener"]

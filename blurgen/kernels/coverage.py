@@ -9,61 +9,16 @@ best normalised cross-correlation, over every shift, with any kernel s of the ba
 of lines against a loop, scores low. It needs no training, so it can choose kernel distributions
 quickly; it says nothing about how often such kernels are drawn, only whether they are.
 
-Measured kernels are read from ``.npy`` files (any float array) or PNG images (8 or 16 bit),
-made non-negative and normalised to sum 1; their side may differ from the bank's.
+Measured kernels are read by :mod:`blurgen.kernels.measured` (``.npy`` or images, checked and
+normalised to sum 1); their side may differ from the bank's.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from scipy import fft
 
-KERNEL_SUFFIXES = (".npy", ".png")
 CHUNK = 256  # bank kernels per FFT batch: bounds the memory at a few tens of MB for 65-px kernels
-
-
-def read_measured_kernel(path: str | Path) -> np.ndarray:
-    """One measured kernel: float64 (h, w), non-negative, summing to 1. A ``ValueError`` naming the
-    file for one that cannot be read, is not 2-D, has a negative value below −1 % of its peak (a
-    kernel, not a filter), or sums to zero."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".npy":
-            kernel = np.load(path, allow_pickle=False)
-        else:
-            import cv2
-
-            kernel = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
-            if kernel is None:
-                raise ValueError("not a readable image")
-    except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read kernel {path}: {error}") from None
-    kernel = np.asarray(kernel, dtype=np.float64)
-    if kernel.ndim == 3:
-        kernel = kernel.mean(axis=2)
-    if kernel.ndim != 2 or kernel.size == 0 or not np.all(np.isfinite(kernel)):
-        raise ValueError(f"kernel {path} must be a finite 2-D array, got shape {kernel.shape}")
-    if kernel.min() < -0.01 * max(kernel.max(), 0.0):
-        raise ValueError(f"kernel {path} has negative values (down to {kernel.min():.3g}); a blur kernel is non-negative")
-    kernel = np.clip(kernel, 0.0, None)
-    if kernel.sum() <= 0:
-        raise ValueError(f"kernel {path} sums to zero")
-    return kernel / kernel.sum()
-
-
-def read_measured_kernels(folder: str | Path) -> dict[str, np.ndarray]:
-    """Every ``.npy``/``.png`` kernel in ``folder`` (or the one file ``folder``), by file stem, in name order."""
-    folder = Path(folder)
-    if folder.is_file():
-        return {folder.stem: read_measured_kernel(folder)}
-    if not folder.is_dir():
-        raise ValueError(f"{folder} does not exist; give a folder of measured kernels (.npy or .png)")
-    paths = sorted(path for path in folder.iterdir() if path.suffix.lower() in KERNEL_SUFFIXES and path.is_file())
-    if not paths:
-        raise ValueError(f"{folder} holds no .npy or .png kernels")
-    return {path.stem: read_measured_kernel(path) for path in paths}
 
 
 def best_correlation(measured: np.ndarray, kernels: np.ndarray) -> tuple[float, int]:
@@ -104,4 +59,4 @@ def summarise(found: dict[str, dict]) -> dict:
     return {"mean": float(np.mean(scores)), "worst": float(np.min(scores))}
 
 
-__all__ = ["best_correlation", "coverage", "read_measured_kernel", "read_measured_kernels", "summarise"]
+__all__ = ["best_correlation", "coverage", "summarise"]
