@@ -17,7 +17,9 @@ Pictures (made by the commands' own functions, on photographs that ship in sciki
 * ``kernels.png``: a kernel bank's contact sheet (``--preset mixture``);
 * ``cameras.png``: one photo sharp and blurred by one kernel through each camera;
 * ``motion.png``: the same photo blurred uniformly, by camera rotation and by a moving object, with blur maps;
-* ``restoration.png``: ``deblur builtin`` on photos no training run saw: blurred | restored | sharp.
+* ``restoration.png``: ``deblur builtin`` on photos no training run saw: blurred | restored | sharp;
+* ``restoration-real.png``: the same on real blur, GoPro frames averaged (``--gopro``; by default
+  ``../shared/realblur-dev/gopro``), the median pairs, a window of each at full resolution.
 
 Usage: python benchmarks/figures.py [--out docs/images] [--results benchmarks/results] [--quick]
 (``--quick``: tiny sizes, for the test that checks every figure is written).
@@ -41,7 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
 FIGURES = ("quality.png", "training.png", "gain-curve.png", "presets.png", "throughput.png", "peers.png", "kernels.png", "cameras.png", "motion.png",
-           "restoration.png")
+           "restoration.png", "restoration-real.png")
+GOPRO = ROOT.parent / "shared" / "realblur-dev" / "gopro"
+WINDOW = 320  # px of each real pair shown at full resolution: blur is lost when a 1280-px frame is shrunk
 QUALITY_ROWS = ("recipe", "shipped-before", "views-short", "mixture", "mixture-no-still", "mixture-wide", "mixture-mixed")
 PROCESSES = (("evalset", "blurgen's own"), ("independent", "kernels (ind.)"), ("camera", "camera (ind.)"),
              ("nonuniform", "non-uniform (ind.)"))
@@ -297,31 +301,65 @@ def annotated_photo(folder: Path, side: int) -> object:
     return CocoSource(folder, "val2017")
 
 
-def restoration_picture(out: Path, limit: int | None) -> Path:
-    import torch
-
-    from blurgen.output.contact_sheet import image_sheet, write_png
-    from blurgen.output.evalset import EvalsetSpec, build_evalset
-    from blurgen.sources import open_pairs
+def builtin_generator() -> object:
     from train.checkpoint import load_checkpoint
     from train.config import recorded
-    from train.eval.evaluate import evaluate
     from train.archs.registry import make_generator
 
     state = load_checkpoint("builtin")
     generator = make_generator(recorded(state["args"])).eval()
     generator.load_state_dict(state["generator"])
+    return generator
+
+
+def median_rows(pairs: object, limit: int | None, window: int | None = None) -> tuple[list, int]:
+    """The built-in model on ``pairs``: the three pairs around the median gain (not the best) as
+    picture rows (blurred, restored, sharp; a centre window of ``window`` px if given), and how many were scored."""
+    import torch
+
+    from train.eval.evaluate import evaluate
+
     images = {}
-    with tempfile.TemporaryDirectory() as folder:
-        build_evalset(Path(folder) / "ev", EvalsetSpec(per_image=1, max_side=320))
-        report = evaluate(generator, open_pairs(Path(folder) / "ev"), torch.device("cpu"), limit=limit,
-                          on_images=lambda index, blurred, sharp, restored: images.__setitem__(index, [blurred, restored, sharp]))
+
+    def keep(index: int, blurred: np.ndarray, sharp: np.ndarray, restored: np.ndarray) -> None:
+        if window:
+            top, left = max(0, (sharp.shape[0] - window) // 2), max(0, (sharp.shape[1] - window) // 2)
+            blurred, sharp, restored = (image[top : top + window, left : left + window] for image in (blurred, sharp, restored))
+        images[index] = [blurred, restored, sharp]
+
+    report = evaluate(builtin_generator(), pairs, torch.device("cpu"), limit=limit, on_images=keep)
     ranked = sorted(report["per_image"], key=lambda row: row["psnr_gain"])
     middle = len(ranked) // 2
     rows = [(images[row["index"]], f"{row['id']}: PSNR {row['psnr_blurred']:.2f} -> {row['psnr']:.2f} dB ({row['psnr_gain']:+.2f})")
-            for row in ranked[max(0, middle - 1) : middle + 2]]  # the median pairs, not the best
-    title = f"deblur builtin on photos no training run saw: the median pairs of {len(ranked)}"
+            for row in ranked[max(0, middle - 1) : middle + 2]]
+    return rows, len(ranked)
+
+
+def restoration_picture(out: Path, limit: int | None) -> Path:
+    from blurgen.output.contact_sheet import image_sheet, write_png
+    from blurgen.output.evalset import EvalsetSpec, build_evalset
+    from blurgen.sources import open_pairs
+
+    with tempfile.TemporaryDirectory() as folder:
+        build_evalset(Path(folder) / "ev", EvalsetSpec(per_image=1, max_side=320))
+        rows, count = median_rows(open_pairs(Path(folder) / "ev"), limit)
+    title = f"deblur builtin on photos no training run saw: the median pairs of {count}"
     return write_png(out / "restoration.png", image_sheet(rows, title=title, subtitle="blurred (blurgen evalset) | restored | sharp"))
+
+
+def real_restoration_picture(out: Path, gopro: Path, limit: int | None) -> Path:
+    import cv2
+
+    from blurgen.output.contact_sheet import image_sheet, write_png
+    from blurgen.sources import open_pairs
+
+    if not (gopro / "blur").is_dir():
+        blank = np.full((120, 640, 3), 255, np.uint8)
+        cv2.putText(blank, f"no real pairs here: {gopro}", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        return write_png(out / "restoration-real.png", blank)
+    rows, count = median_rows(open_pairs(gopro), limit, window=WINDOW)
+    title = f"deblur builtin on real blur (GoPro frames averaged): the median pairs of {count}, a {WINDOW}-px window of each"
+    return write_png(out / "restoration-real.png", image_sheet(rows, title=title, subtitle="blurred | restored | sharp", max_side=WINDOW))
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -329,6 +367,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (for the test)")
+    parser.add_argument("--gopro", type=Path, default=GOPRO, help="real GoPro pairs (blur/ and sharp/) for restoration-real.png")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     side, count = (96, 20) if args.quick else (320, 200)
@@ -336,7 +375,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
                gain_curve_plot(args.results, args.out), presets_plot(args.out, count),
                throughput_plot(args.results, args.out), peers_plot(args.results, args.out),
                kernels_picture(args.out, 16 if args.quick else 48),
-               cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None)]
+               cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None),
+               real_restoration_picture(args.out, args.gopro, 3 if args.quick else None)]
     for path in written:
         print(f"wrote {path}")
     return written

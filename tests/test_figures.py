@@ -6,6 +6,9 @@ import shutil
 from pathlib import Path
 
 import cv2
+import numpy as np
+
+from fixtures import textured, write
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +27,12 @@ def test_the_figure_script_writes_every_figure_it_promises(tmp_path):
     curve = {"title": "tiny", "steps": [{"step": s, "images": 8 * s, "loss": 1 / s} for s in range(1, 20)],
              "validation": [{"step": s, "images": 8 * s, "psnr_gain": 0.01 * s} for s in (5, 10, 15)]}
     (results / "training-curve-cpu.json").write_text(json.dumps(curve))
-    written = figures.main(["--out", str(tmp_path / "images"), "--results", str(results), "--quick"])
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):  # real pairs stand-in, in the GoPro pairs' layout (the tests never read ../shared)
+        sharp = textured(rng, 72, 96)
+        write(tmp_path / "gopro" / "sharp" / f"{name}.png", sharp)
+        write(tmp_path / "gopro" / "blur" / f"{name}.png", cv2.GaussianBlur(sharp, (0, 0), 1.5))
+    written = figures.main(["--out", str(tmp_path / "images"), "--results", str(results), "--quick", "--gopro", str(tmp_path / "gopro")])
     assert sorted(path.name for path in written) == sorted(figures.FIGURES)
     for name in figures.FIGURES:
         picture = cv2.imread(str(tmp_path / "images" / name))
