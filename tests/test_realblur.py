@@ -242,3 +242,19 @@ def test_deblur_wiener_takes_a_kernel_per_image_and_refuses_bad_kernels_in_one_l
         assert len([line for line in result.stderr.splitlines() if messages[name] in line]) == 1
     result = cli("deblur", "builtin", str(tmp_path / "in" / "a.png"), "--kernel", str(tmp_path / "kernels" / "a.npy"))
     assert result.returncode == 2 and "blind model" in result.stderr
+
+
+def test_the_coverage_benchmark_gives_a_row_per_generator_with_its_seeds(tmp_path):
+    import kernel_coverage as coverage_benchmark
+
+    (tmp_path / "kernels").mkdir()
+    for j in range(8):  # tuning and held-out halves need eight measured kernels
+        np.save(tmp_path / "kernels" / f"kernel{j + 1}.npy", np.rot90(shake_kernel(), j % 4))
+    out = tmp_path / "coverage.json"
+    results = coverage_benchmark.main(["--kernels", str(tmp_path / "kernels"), "--n", "64", "--seeds", "2", "--rows", "line,walk",
+                                       "--results", str(out)])
+    assert set(results["rows"]) == {"line", "walk"}
+    for row in results["rows"].values():
+        summary = row["summary"]["all"]["mean"]
+        assert row["seeds"] == 2 and 0 < summary["min"] <= summary["mean"] <= summary["max"] < 1
+    assert "| walk | 2 |" in out.with_suffix(".md").read_text()

@@ -9,8 +9,8 @@ point, 31 px, as ``benchmarks/peers.py`` collects them), each with several sampl
 1–4 are the ones a change may be tuned on; 5–8 are held out, so that a change is shown to carry
 over; all 8 together are the figure the targets name.
 
-Usage: python benchmarks/coverage.py [--n 2048] [--seeds 3] [--kernels DIR] [--rows mixture,walk,...]
-Writes benchmarks/results/coverage.json and .md.
+Usage: python benchmarks/kernel_coverage.py [--n 2048] [--seeds 3] [--kernels DIR] [--rows mixture,walk,...]
+Writes benchmarks/results/kernel-coverage.json and .md.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--n", type=int, default=2048, help="kernels sampled per generator and seed")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rows", default=",".join([*preset_names(), *PEERS]), help="blurgen presets (or .json files) and peers")
-    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "coverage.json")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "kernel-coverage.json")
     args = parser.parse_args(argv)
     measured = read_kernels(args.kernels)
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
