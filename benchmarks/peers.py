@@ -357,7 +357,7 @@ FEATURES: dict[str, dict[str, tuple[str, str]]] = {
         "kornia": ("lines (Gaussian and box filters apart)", "kornia.filters:motion_blur"),
     },
     "blur in linear light, through a camera (tone curve, saturation, shot and read noise, JPEG)": {
-        "blurgen": ("yes: cameras none, gamma, mixed, realistic, wide, raw (white balance, Bayer mosaic, noise on the mosaic, "
+        "blurgen": ("yes: cameras none, gamma, noisy, mixed, realistic, wide, raw (white balance, Bayer mosaic, noise on the mosaic, "
                     "demosaicking)", "tests/test_camera.py::test_gamma_blurs_in_linear_light"),
         "albumentations": ("— (noise and JPEG as separate transforms on the encoded values)", "albumentations:ImageCompression"),
         "deepinv": ("— (Poisson-Gaussian noise on the measurement, no tone curve)", "deepinv.physics:PoissonGaussianNoise"),

@@ -23,8 +23,8 @@ Rows (--rows: names or the groups default, cameras, variants, generalisation, al
 the small ResNet trained on the built-in photos with deblurgan kernels, camera gamma, content L1
 alone, lr 5e-4; every row changes it:
   recipe            the shipped model's recipe (README): the base with views (8 orientations,
-                    shrunk by U(0.5, 1)) and the kernel mixture, for the headline budget
-                    (--headline-steps)
+                    shrunk by U(0.5, 1)), the kernel mixture and the wide camera (chosen on real
+                    blur: benchmarks/realblur.py), for the headline budget (--headline-steps)
   views             the base with views, headline budget (the model shipped before the mixture)
   base              the base alone, headline budget (the model shipped before the views)
   views-short       views for the comparison budget (--steps): the baseline of the mixture rows
@@ -76,12 +76,14 @@ FULL = ["--generator", "resnet", "--ngf", "64", "--blocks", "9", "--ndf", "64", 
 BASE = ["--mix", "synth", "--builtin", "photos", "--preset", "deblurgan", "--lr", "5e-4", "--adv-weight", "0", "--camera", "gamma"]
 VIEWS = ["--orientations", "--min-scale", "0.5"]
 MIXTURE = ["--preset", "mixture"]
-SHIPPED = [*BASE, *SMALL, *VIEWS, *MIXTURE]  # the shipped model's options (row "recipe"); other benchmarks start from it
+WIDE = ["--camera", "wide"]  # the shipped model's camera since real blur chose it (benchmarks/realblur.py)
+SHIPPED = [*BASE, *SMALL, *VIEWS, *MIXTURE, *WIDE]  # the shipped model's options (row "recipe"); other benchmarks start from it
 PAPER = ["--batch-size", "1", "--amp", "off", "--init", "paper", "--critic", "paper", "--content", "perceptual",
          "--adv-weight", "1", "--critic-steps", "5", "--gp-every", "1", "--lr", "1e-4"]
 # Each row: the options it changes from the base (later options win), its budget, what it is.
 ROWS: dict[str, tuple[list[str], str, str]] = {
-    "recipe": ([*VIEWS, *MIXTURE], "headline", "the shipped model's recipe: the base with views and the kernel mixture"),
+    "recipe": ([*VIEWS, *MIXTURE, *WIDE], "headline", "the shipped model's recipe: the base with views, the kernel mixture and "
+               "the wide camera"),
     "views": (VIEWS, "headline", "the base with views (the model shipped before the mixture)"),
     "base": ([], "headline", "the base (the model shipped before the views)"),
     "views-short": (VIEWS, "comparison", "the base with views, comparison budget: the baseline of the mixture rows"),
@@ -146,9 +148,11 @@ def gains(report: dict, names: set[str] | None = None) -> dict:
     """Mean PSNR/SSIM gain over the blurred input, images improved, of a `deblur --report` (the images of ``names``)."""
     rows = [row for row in report["per_image"] if names is None or row["id"] in names]
     psnr = [row["psnr_gain"] for row in rows]
+    shifts = [row["brightness_shift"] for row in rows if "brightness_shift" in row]
     return {"images": len(rows), "psnr_gain": sum(psnr) / len(psnr), "improved": sum(gain > 0 for gain in psnr),
             "ssim_gain": sum(row["ssim_gain"] for row in rows) / len(rows),
-            "psnr_blurred": sum(row["psnr_blurred"] for row in rows) / len(rows)}
+            "psnr_blurred": sum(row["psnr_blurred"] for row in rows) / len(rows),
+            **({"brightness_shift": sum(shifts) / len(shifts)} if shifts else {})}
 
 
 def make_sets(runs: Path) -> dict[str, Path]:

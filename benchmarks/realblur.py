@@ -56,6 +56,7 @@ LEVERS = {
     "none": ["--camera", "none"],
     "noisy": ["--camera", "noisy"],
     "realistic": ["--camera", "realistic"],
+    "wide": ["--camera", "wide"],
 }
 
 
@@ -188,8 +189,9 @@ def lever_summary(runs: list[dict], sets: list[str]) -> dict:
     for set_name in sets:
         present = [run[set_name] for run in runs if set_name in run]
         if present:
-            out[set_name] = {"psnr_gain": spread([entry["psnr_gain"] for entry in present]),
-                             "brightness_shift": spread([entry["brightness_shift"] for entry in present])}
+            out[set_name] = {"psnr_gain": spread([entry["psnr_gain"] for entry in present])}
+            if all("brightness_shift" in entry for entry in present):
+                out[set_name]["brightness_shift"] = spread([entry["brightness_shift"] for entry in present])
     sharp = [run["sharp"] for run in runs if "sharp" in run]
     if sharp:
         out["sharp"] = {"psnr_worst": spread([entry["psnr_worst"] for entry in sharp]),

@@ -393,7 +393,7 @@ def test_the_default_corpus_camera_and_kernels_are_the_measured_ones():
     from train.data import build_stream
 
     defaults = TrainConfig()
-    assert (defaults.builtin, defaults.camera, defaults.preset) == ("photos", "gamma", "mixture")
+    assert (defaults.builtin, defaults.camera, defaults.preset) == ("photos", "wide", "mixture")
     stream, epoch = build_stream(TrainConfig(mix="synth"))
     assert isinstance(stream.synthesizer.source, TrainingPhotos) and epoch == 18
     with pytest.raises(SettingError, match="builtin"):

@@ -54,7 +54,7 @@ class TrainConfig:
                               "saw and leaves sharp images alone (measured).", paper="deblurgan", paper_fixed=False, kept=True,
                               legacy="deblurgan")
     ratio: str = option("2:1", "comb: synthetic:GoPro samples per epoch, exactly.", kept=True)
-    camera: str = pair_option("camera", "gamma", paper="none", paper_fixed=False, kept=True)
+    camera: str = pair_option("camera", "wide", paper="none", paper_fixed=False, kept=True)
     motion: str = pair_option("motion", "uniform", note="Uniform blur is made on the device, the others by the CPU workers.",
                               kept=True, legacy="uniform")
     shake: str = pair_option("shake", "shake")
