@@ -57,6 +57,7 @@ LEVERS = {
     "noisy": ["--camera", "noisy"],
     "realistic": ["--camera", "realistic"],
     "wide": ["--camera", "wide"],
+    "wide-walk": ["--camera", "wide", "--preset", "walk"],  # the family that holds measured shake best (kernel_coverage.py)
 }
 
 

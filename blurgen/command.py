@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from blurgen import __version__
 from blurgen.stopping import interrupted_exit
 
 
@@ -30,8 +31,6 @@ def version_parameter(program: str) -> inspect.Parameter:
 
     def show(value: bool) -> None:
         if value:
-            from blurgen import __version__
-
             typer.echo(f"{program} {__version__}")
             raise typer.Exit()
 

@@ -200,7 +200,7 @@ def test_the_mixture_and_the_wide_camera_write_the_same_bytes_for_any_worker_cou
                    (root / "coco" / "annotations" / "instances_val2017.json").write_text("{broken")),
      ["--src", "{root}/coco"], "cannot read"),
     (lambda root: (root / "file").write_text("x"), ["--out", "{root}/file/pairs"], "cannot write to --out"),
-    (lambda root: None, ["--kernels", "{root}/bank.npz"], "no such file"),
+    (lambda root: None, ["--kernels", "{root}/bank.npz"], "bank.npz does not exist (a kernel bank is"),
     (lambda root: None, ["--camera", "film"], "--camera must be one of none, gamma"),
     (lambda root: None, ["--format", "zip"], "format must be"),
     (lambda root: None, ["--orientations"], "--orientations needs --crop"),

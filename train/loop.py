@@ -151,10 +151,16 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     check(config)
     if os.environ.get("RANK", "0") != "0":  # the ranks of one run share its folder; rank 0 holds the lock for all
         return run_training(config, log)
-    check_writable(Path(config.out))
-    busy = f"another train is writing into {config.out} now; wait for it, or give another --out"
-    with folder_lock(Path(config.out) / RUN_LOCK, busy):
-        return run_training(config, log)
+    out = Path(config.out)
+    created = not out.exists()
+    try:
+        check_writable(out)
+        busy = f"another train is writing into {out} now; wait for it, or give another --out"
+        with folder_lock(out / RUN_LOCK, busy):
+            return run_training(config, log)
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a run refused before it wrote anything leaves no empty folder behind
 
 
 
