@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from blurgen.files import remove
 from blurgen.output.dataset import DatasetSpec, Shard, is_complete, lock_shard, prepare_output, read_stats, unlock_shard, write_shard
+from blurgen.output.writers import WRITERS
 from blurgen.sources.images import NOT_AN_IMAGE
 from blurgen.stopping import die_with_parent, ignore_interrupts, interrupts_held_off
 
@@ -124,8 +125,7 @@ def clear_unfinished(spec: DatasetSpec, shards: list[Shard]) -> None:
         descriptor = lock_shard(spec, shard)
         if descriptor is None:
             continue  # another run is writing it now: its files are its own
-        for partial in (spec.split_dir / f".{shard.name}.partial", spec.split_dir / f".{shard.name}.tar.partial"):
-            remove(partial)
+        remove(WRITERS[spec.format].partial_path(spec.split_dir, shard.name))
         unlock_shard(spec, shard, descriptor)
 
 

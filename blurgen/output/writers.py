@@ -35,7 +35,7 @@ class FilesShardWriter:
     def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
         self.compression = png_compression
         self.final = split_dir / name
-        self.partial = split_dir / f".{name}.partial"
+        self.partial = self.partial_path(split_dir, name)
         remove(self.partial)
         remove(self.final)  # renamed by a run that died before its stats: incomplete, redo it
         (self.partial / "blur").mkdir(parents=True)
@@ -50,6 +50,11 @@ class FilesShardWriter:
             (self.partial / "blurmap").mkdir(exist_ok=True)
             (self.partial / "blurmap" / f"{key}.png").write_bytes(encode_png(blur_map_png(blur_map), self.compression))
         self.records.append(json.dumps({"key": key, **meta}, sort_keys=True))
+
+    @staticmethod
+    def partial_path(split_dir: Path, name: str) -> Path:
+        """Where shard ``name`` lies while it is written."""
+        return split_dir / f".{name}.partial"
 
     def abandon(self) -> None:
         remove(self.partial)
@@ -66,11 +71,16 @@ class WebDatasetShardWriter:
     def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
         self.compression = png_compression
         self.final = split_dir / f"{name}.tar"
-        self.partial = split_dir / f".{name}.tar.partial"
+        self.partial = self.partial_path(split_dir, name)
         remove(self.partial)
         remove(self.final)
         split_dir.mkdir(parents=True, exist_ok=True)
         self.tar = tarfile.open(self.partial, "w", format=tarfile.USTAR_FORMAT)
+
+    @staticmethod
+    def partial_path(split_dir: Path, name: str) -> Path:
+        """Where shard ``name`` lies while it is written."""
+        return split_dir / f".{name}.tar.partial"
 
     def member(self, name: str, data: bytes) -> None:
         info = tarfile.TarInfo(name)
