@@ -58,6 +58,9 @@ LEVERS = {
     "realistic": ["--camera", "realistic"],
     "wide": ["--camera", "wide"],
     "wide-walk": ["--camera", "wide", "--preset", "walk"],  # the family that holds measured shake best (kernel_coverage.py)
+    "short": ["--preset", "benchmarks/presets/mixture-short.json"],  # kernel lengths: shorter shake than the mixture's
+    "long": ["--preset", "benchmarks/presets/mixture-long.json"],  # kernel lengths: longer shake
+    "dead-leaves": ["--builtin", "dead-leaves"],  # the other built-in corpus (the shipped recipe trains on photos)
 }
 
 

@@ -18,7 +18,7 @@ from blurgen.kernels.measured import read_kernel as read_measured_kernel, read_k
 from blurgen.pairs.synthesizer import LiveKernels, PairSynthesizer
 from blurgen.sources import SourceError, open_pairs
 from blurgen.sources.public_sets import read_levin_mat
-from train.eval.protocols import shift_scores
+from train.eval.protocols import kohler_scores, shift_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -87,6 +87,57 @@ def test_deblur_scores_levin_captures_by_their_protocol(tmp_path):
     written = json.loads(report.read_text())
     assert written["protocol_name"] == "levin" and "15-px border" in written["protocol"] and written["images"] == 2
     assert all(len(row["shift"]) == 2 for row in written["per_image"])
+
+
+def kohler_scene(rng: np.random.Generator, frames: int = 7) -> np.ndarray:
+    """A Köhler-style recording: the sharp frames (N×48×56×3 uint8) along a camera path that drifts 1 px right per frame."""
+    wide = textured(rng, 48, 56 + frames, 3)
+    return np.stack([wide[:, k:k + 56] for k in range(frames)])
+
+
+def test_the_kohler_protocol_scores_the_best_recorded_frame_after_a_gain_and_a_shift():
+    rng = np.random.default_rng(4)
+    frames = kohler_scene(rng)
+    darker = np.clip(np.rint(frames[4] * 0.8), 0, 255).astype(np.uint8)  # the least-squares gain undoes it
+    scored = kohler_scores(darker, frames)
+    assert scored["frame"] == 4 and scored["shift"] == [0, 0] and scored["psnr"] > 45 and scored["ssim"] > 0.99
+    moved = kohler_scores(np.roll(frames[4], (2, -3), axis=(0, 1)), frames)  # the registration finds it
+    assert moved["frame"] == 4 and moved["shift"] == [-2, 3]
+    blurred = np.clip(np.rint(frames.astype(float).mean(axis=0)), 0, 255).astype(np.uint8)
+    assert kohler_scores(blurred, frames)["psnr"] < scored["psnr"] - 10
+    with pytest.raises(ValueError, match="N×H×W×3 of the image's size"):
+        kohler_scores(blurred[:40], frames)
+
+
+def test_kohler_layouts_are_recognised_and_deblur_scores_them_by_their_protocol(tmp_path):
+    rng = np.random.default_rng(5)
+    root = tmp_path / "kohler"
+    for scene in (1, 2):
+        frames = kohler_scene(rng)
+        write(root / "BlurryImages" / f"Blurry{scene}_1.png", np.clip(np.rint(frames.astype(float).mean(axis=0)), 0, 255).astype(np.uint8))
+        if scene == 1:
+            for number, frame in enumerate(frames, start=1):
+                write(root / "GroundTruth" / f"GroundTruth{scene}_1_{number}.png", frame)
+        else:
+            (root / "groundTruthMatFiles").mkdir(parents=True)
+            savemat(root / "groundTruthMatFiles" / "GroundTruth2_1.mat", {"GroundTruth": np.moveaxis(frames, 0, 3)})
+    found = open_pairs(root)
+    assert found.benchmark == "Kohler" and found.protocol == "kohler" and [found.id(i) for i in range(2)] == ["Blurry1_1", "Blurry2_1"]
+    assert found.frames(0).shape == (7, 48, 56, 3) and np.array_equal(found.frames(1)[3], found[1][1])
+    report = tmp_path / "report.json"
+    result = cli("deblur", "builtin", "--pairs", str(root), "--report", str(report), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    written = json.loads(report.read_text())
+    assert written["protocol_name"] == "kohler" and written["images"] == 2 and all(0 <= row["frame"] < 7 for row in written["per_image"])
+    for kind in ("blur", "sharp"):
+        write(tmp_path / "plain" / kind / "a.png", textured(rng, 48, 48))
+    result = cli("deblur", "builtin", "--pairs", str(tmp_path / "plain"), "--protocol", "kohler")
+    assert result.returncode == 2 and "only Köhler et al.'s layout" in result.stderr, result.stderr
+    (root / "GroundTruth" / "GroundTruth1_1_3.png").unlink()
+    for path in (root / "GroundTruth").iterdir():
+        path.unlink()
+    with pytest.raises(SourceError, match=r"Blurry1_1\.png has no ground truth"):
+        open_pairs(root)
 
 
 def test_a_bank_holding_a_measured_kernel_covers_it_exactly_and_others_do_not(tmp_path):

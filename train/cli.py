@@ -135,7 +135,7 @@ def deblur(
                                            "paper-sized ResNet) plus 16 bytes per pixel; a 24-megapixel photo took 1.4 GB in all with builtin "
                                            "(4.8 GB whole), 15 megapixels 1.5 to 2.2 GB over several runs. [>= 0]")] = None,
     amp: Annotated[str, typer.Option(help="bf16 (default: on CUDA, and on CPUs with bf16 instructions; the input passes at full precision, only the residual is bf16) or off (fp32).")] = "bf16",
-    protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image), realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score) or levin (the best integer shift within 5 px, a 15-px border ignored, as Levin et al. score their captures). Default: the benchmark's own.")] = None,
+    protocol: Annotated[Optional[str], typer.Option(help="With --pairs: plain (PSNR/SSIM of the whole image), realblur (aligned to the ground truth first, valid region only, as the RealBlur and RSBlur authors score) levin (the best integer shift within 5 px, a 15-px border ignored, as Levin et al. score their captures) or kohler (the best of the sharp frames recorded along the shake, each after an intensity fit and a registration, as Köhler et al. score theirs). Default: the benchmark's own.")] = None,
     detect: Annotated[bool, typer.Option("--detect", help="With --pairs: also run an object detector on the sharp, blurred and restored images and score it with COCOeval.")] = False,
     detector: Annotated[str, typer.Option(help="With --detect: fasterrcnn, retinanet or ssdlite (torchvision's COCO detectors).")] = "fasterrcnn",
     detector_weights: Annotated[str, typer.Option("--detector-weights", help="With --detect: coco (torchvision's cache; never downloaded), random, or a path.")] = "coco",
@@ -343,6 +343,9 @@ def open_evaluation(pairs: Path, target, *, protocol: str | None, outputs: dict[
         if protocol is not None:
             check_protocol(protocol)
         found = open_pairs(pairs)
+        if protocol == "kohler" and not hasattr(found, "frames"):
+            raise fail(f"--protocol kohler scores against the sharp frames recorded along each shake, which only Köhler et al.'s "
+                       f"layout holds; {pairs} is a {found.describe()['layout']} layout")
         for option, path in outputs.items():
             if path is not None:
                 try:

@@ -50,7 +50,7 @@ def preset_names() -> list[str]:
     return [*PRESETS, *FAMILY_PRESETS, *MIXTURES]
 
 
-PRESET_FILE_KEYS = ("format", "spec", "mixture", "size", "exposures", "seed")
+PRESET_FILE_KEYS = ("format", "about", "spec", "mixture", "size", "exposures", "seed")  # about: a description for people
 
 
 class PresetFileError(ValueError):
@@ -79,8 +79,8 @@ def read_preset_file(path: str | Path) -> dict:
     unknown = sorted(set(data) - set(PRESET_FILE_KEYS))
     if unknown:
         raise PresetFileError(path, f"unknown key(s) {', '.join(map(repr, unknown))}; a preset file holds 'spec' (one kernel "
-                                    "family's parameters) or 'mixture' (weights by preset name), and may hold 'size', "
-                                    "'exposures', 'seed'")
+                                    "family's parameters) or 'mixture' (weights by preset name), and may hold 'about', "
+                                    "'size', 'exposures', 'seed'")
     if ("spec" in data) == ("mixture" in data):
         raise PresetFileError(path, "must hold either 'spec' (one kernel family's parameters) or 'mixture' (weights by preset name)"
                                     + (", not both" if "spec" in data else ""))

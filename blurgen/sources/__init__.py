@@ -15,10 +15,10 @@ from blurgen.sources.gopro import GoProPairs, GoProSharp, is_gopro
 from blurgen.settings import literal
 from blurgen.sources.images import BadImage, MissingSource, SourceError, read_image
 from blurgen.sources.packaged import TrainingPhotos
-from blurgen.sources.paired import FolderPairs, TarPairs, open_pairs, tar_pairs
+from blurgen.sources.paired import FolderPairs, KohlerPairs, TarPairs, open_pairs, tar_pairs
 
 __all__ = [
-    "BadImage", "CocoSource", "DeadLeaves", "FirstN", "Joined", "PhotoLeaves", "FolderPairs", "FolderSource", "GoProPairs", "GoProSharp",
+    "BadImage", "CocoSource", "DeadLeaves", "FirstN", "Joined", "PhotoLeaves", "FolderPairs", "FolderSource", "GoProPairs", "KohlerPairs", "GoProSharp",
     "BUILTIN_CORPORA", "SourceError", "TarPairs", "TrainingPhotos", "builtin_corpus", "dead_leaves_image", "left_out", "open_pairs", "open_source", "read_image",
 ]
 

@@ -12,7 +12,9 @@ when it recognises one: :mod:`blurgen.sources.public_sets`):
   ``<key>.blur.<ext>`` and ``<key>.sharp.<ext>`` (``blurgen dataset --format webdataset``).
 * ``list``: a benchmark's list file of ``<sharp> <blurred>`` lines (RealBlur-J, RealBlur-R,
   RSBlur), or a root that holds one; ``hide``: HIDE's ``GT/`` and ``test/`` folders; ``levin``:
-  Levin et al.'s captures (``.mat`` files, or ``im<i>_kernel<k>_img.png`` with ``gt/``).
+  Levin et al.'s captures (``.mat`` files, or ``im<i>_kernel<k>_img.png`` with ``gt/``);
+  ``kohler``: Köhler et al.'s (``Blurry<i>_<k>.png`` with their recorded sharp frames,
+  :class:`KohlerPairs`).
 
 Names must match exactly: a blurred file without a sharp partner (or the reverse) is a
 :class:`SourceError` naming the first such file, never a silently shorter set. Folders whose
@@ -36,8 +38,10 @@ from blurgen.sources.public_sets import (
     find_list_file,
     hide_items,
     is_hide,
+    kohler_items,
     levin_items,
     list_items,
+    read_kohler_frames,
     read_levin_mat,
 )
 from blurgen.sources.gopro import BLUR_KINDS
@@ -122,6 +126,43 @@ class TarPairs:
                 "groups": len({item[1] for item in self.items})}
 
 
+@dataclass(frozen=True)
+class KohlerPairs:
+    """Köhler et al.'s blurred images, each with the sharp frames recorded along its shake.
+
+    ``[i]`` gives (blurred, the middle recorded frame), as any paired source does;
+    :meth:`frames` gives every recorded frame (N×H×W×3 uint8), which the ``kohler`` protocol
+    scores against (:func:`train.eval.protocols.kohler_scores`)."""
+
+    root: Path
+    items: tuple[tuple[str, Path, tuple[Path, ...]], ...]  # (id, blurred path, ground-truth frame files or one .mat)
+    layout: str = "kohler"
+    benchmark: str | None = "Kohler"
+    protocol: str = "kohler"
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def frames(self, index: int) -> np.ndarray:
+        return read_kohler_frames(self.items[index][2])
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        _, blurred, truth = self.items[index]
+        if truth[0].suffix.lower() == ".mat":
+            frames = self.frames(index)
+            middle = frames[len(frames) // 2]
+        else:
+            middle = read_image(truth[len(truth) // 2])
+        return read_image(blurred), middle
+
+    def id(self, index: int) -> str:
+        return self.items[index][0]
+
+    def describe(self) -> dict:
+        return {"layout": self.layout, "benchmark": self.benchmark, "root": str(self.root), "pairs": len(self),
+                "groups": len({item[0].split("_")[0] for item in self.items})}
+
+
 def tar_pairs(root: Path, tars: list[Path]) -> TarPairs:
     items = []
     for path in tars:
@@ -193,7 +234,7 @@ def dataset_metadata(pairs: FolderPairs) -> tuple[dict, list[dict]]:
     return settings, metadata
 
 
-def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | TarPairs:
+def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | TarPairs | KohlerPairs:
     """Open any paired layout (see the module docstring); ``blur`` picks GoPro's ``blur_gamma``.
 
     Raises :class:`SourceError` for a missing path, a tree with no pairs, or unmatched names.
@@ -217,6 +258,9 @@ def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | 
     levin = levin_items(root)
     if levin:
         return FolderPairs(root, tuple(levin), layout="levin", benchmark="Levin")
+    kohler = kohler_items(root)
+    if kohler:
+        return KohlerPairs(root, tuple(kohler))
     if (root / "test").is_dir() and pair_groups(root / "test") and not (root / "sharp").is_dir():
         root = root / "test"  # a GoPro_Large root: evaluate on its test split
     if pair_groups(root):
@@ -227,4 +271,4 @@ def open_pairs(path: str | os.PathLike, *, blur: str = "blur") -> FolderPairs | 
     return folder_pairs(root, blur)
 
 
-__all__ = ["FolderPairs", "TarPairs", "dataset_metadata", "open_pairs"]
+__all__ = ["FolderPairs", "KohlerPairs", "TarPairs", "dataset_metadata", "open_pairs"]

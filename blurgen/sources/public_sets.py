@@ -11,12 +11,18 @@
   forms it circulates in: the authors' ``.mat`` files (``im05_flit01.mat`` … ``im08_flit08.mat``,
   or ``im01_ker01.mat``; variables ``x`` sharp, ``y`` blurred, ``f`` the kernel, grey in [0, 1]),
   or PNGs ``im<i>_kernel<k>_img.png`` beside ``gt/im<i>.png`` (and ``gt/kernel<k>.png``).
+* Köhler et al. (ECCV 2012), 4 scenes × 12 recorded camera shakes played back by a robot: the
+  blurred images ``Blurry<i>_<k>.png`` and, for each, the sharp frames recorded along the
+  shake's path, as PNGs ``GroundTruth<i>_<k>_<frame>.png`` or the authors' ``GroundTruth<i>_<k>.mat``
+  (variable ``GroundTruth``, H×W×3×frames, uint8); blurred images and ground truth in the root or
+  in subfolders of it (``BlurryImages/``, ``GroundTruth/``, ``groundTruthMatFiles/``).
 * GoPro (Nah et al., CVPR 2017): read by :mod:`blurgen.sources.paired` (its ``test/`` split).
 
 A list file can also be given directly. Each benchmark has a default scoring protocol:
 ``realblur`` for RealBlur and RSBlur, whose authors align the result to the ground truth before
 scoring (their captures are not pixel-aligned), ``levin`` for Levin's captures (the best shift
-within 5 px), ``plain`` for the others (``datasets/*.md``).
+within 5 px), ``kohler`` for Köhler's (the best of the recorded sharp frames, each after an
+intensity fit and a registration), ``plain`` for the others (``datasets/*.md``).
 """
 
 from __future__ import annotations
@@ -32,11 +38,16 @@ ALIGNED_BENCHMARKS = ("RealBlur-J", "RealBlur-R", "RSBlur")  # scored after alig
 
 LEVIN_MAT = re.compile(r"im0?(\d+)_(?:flit|ker)0?(\d+)\.mat$", re.IGNORECASE)
 LEVIN_PNG = re.compile(r"im(\d+)_kernel(\d+)_img\.png$", re.IGNORECASE)
+KOHLER_BLURRY = re.compile(r"Blurry(\d+)_(\d+)\.png$", re.IGNORECASE)
+KOHLER_FRAME = re.compile(r"GroundTruth(\d+)_(\d+)_(\d+)\.png$", re.IGNORECASE)
+KOHLER_MAT = re.compile(r"GroundTruth(\d+)_(\d+)\.mat$", re.IGNORECASE)
 
 
 def default_protocol(benchmark: str | None) -> str:
     if benchmark == "Levin":
         return "levin"
+    if benchmark == "Kohler":
+        return "kohler"
     return "realblur" if benchmark in ALIGNED_BENCHMARKS else "plain"
 
 
@@ -128,6 +139,70 @@ def read_levin_mat(path: Path) -> tuple:
     scale = 255.0 if max(blurred.max(), sharp.max()) <= 1.0 + 1e-6 else 1.0  # stored in [0, 1] or in levels
     kernel = np.rot90(kernel, 2)  # the file's f is correlated with the image; convolution takes it turned
     return levels(blurred * scale), levels(sharp * scale), kernel / kernel.sum()
+
+
+def kohler_items(root: Path) -> list[tuple[str, Path, tuple[Path, ...]]] | None:
+    """(id, blurred, ground truth) of Köhler et al.'s benchmark under ``root`` (or None if no
+    ``Blurry<i>_<k>.png`` is there): the ground truth is the scene's recorded sharp frames in frame
+    order, or its one ``.mat`` file. Ids are ``Blurry<i>_<k>``. A blurred image without ground
+    truth is a :class:`SourceError` naming it."""
+    folders = [root, *sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))]
+    blurry = sorted((p for folder in folders for p in folder.glob("*.png") if KOHLER_BLURRY.match(p.name)),
+                    key=lambda p: tuple(int(n) for n in KOHLER_BLURRY.match(p.name).groups()))
+    if not blurry:
+        return None
+    frames: dict[tuple[int, int], list[tuple[int, Path]]] = {}
+    mats: dict[tuple[int, int], Path] = {}
+    for folder in folders:
+        for path in folder.iterdir():
+            if (found := KOHLER_FRAME.match(path.name)) is not None:
+                scene, shake, frame = (int(n) for n in found.groups())
+                frames.setdefault((scene, shake), []).append((frame, path))
+            elif (found := KOHLER_MAT.match(path.name)) is not None:
+                mats[tuple(int(n) for n in found.groups())] = path
+    items = []
+    for path in blurry:
+        key = tuple(int(n) for n in KOHLER_BLURRY.match(path.name).groups())
+        if key in frames:
+            truth = tuple(p for _, p in sorted(frames[key]))
+        elif key in mats:
+            truth = (mats[key],)
+        else:
+            raise SourceError(f"{path} has no ground truth: neither GroundTruth{key[0]}_{key[1]}_<frame>.png nor "
+                              f"GroundTruth{key[0]}_{key[1]}.mat in {root} or a folder in it")
+        items.append((path.stem, path, truth))
+    return items
+
+
+def read_kohler_frames(truth: tuple[Path, ...]) -> "np.ndarray":
+    """The recorded sharp frames of one Köhler image: uint8 N×H×W×3, from its PNG frames or its
+    ``.mat`` file (MATLAB v7 or older: SciPy cannot read v7.3/HDF5 files; save their frames as PNGs)."""
+    import numpy as np
+
+    from blurgen.sources.images import read_image
+
+    if truth[0].suffix.lower() == ".mat":
+        from scipy.io import loadmat
+
+        try:
+            stack = np.asarray(loadmat(truth[0])["GroundTruth"])
+        except NotImplementedError:
+            raise SourceError(f"{truth[0]} is a MATLAB v7.3 (HDF5) file, which SciPy does not read: save its frames as "
+                              f"PNGs named {truth[0].stem}_<frame>.png beside it") from None
+        except (OSError, ValueError, KeyError) as error:
+            raise SourceError(f"{truth[0]} is not one of Köhler's ground-truth files (variable GroundTruth): {error}") from None
+        if stack.ndim != 4 or stack.shape[2] != 3:
+            raise SourceError(f"{truth[0]}: GroundTruth must be H×W×3×frames, got {stack.shape}")
+        return levels(np.moveaxis(stack, 3, 0).astype(np.float64) * (255.0 if stack.max() <= 1.0 else 1.0))
+    images = []
+    for path in truth:
+        image = read_image(path)
+        if image.dtype != np.uint8:
+            image = levels(image / 257.0)
+        images.append(np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image[:, :, :3])
+    if len({image.shape for image in images}) > 1:
+        raise SourceError(f"the ground-truth frames of {truth[0].name} differ in size")
+    return np.stack(images)
 
 
 def levels(image):

@@ -13,7 +13,7 @@ from blurgen.output.contact_sheet import image_sheet
 from blurgen.sources import BadImage
 from train.archs.blocks import pad_to_multiple
 from train.eval.metrics import PROTOCOL, psnr, ssim, to_uint8_levels
-from train.eval.protocols import LEVIN_PROTOCOL, REALBLUR_PROTOCOL, check_protocol, realblur_scores, shift_scores
+from train.eval.protocols import KOHLER_PROTOCOL, LEVIN_PROTOCOL, REALBLUR_PROTOCOL, check_protocol, kohler_scores, realblur_scores, shift_scores
 from train.eval.tiles import TILE, restore_tiled
 
 METRICS = ("psnr", "ssim", "psnr_blurred", "ssim_blurred", "psnr_gain", "ssim_gain", "brightness_shift")
@@ -140,6 +140,9 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     """
     protocol = protocol or getattr(pairs, "protocol", "plain")
     check_protocol(protocol)
+    if protocol == "kohler" and not hasattr(pairs, "frames"):
+        raise ValueError("the kohler protocol scores against the sharp frames recorded along each shake: give pairs with frames(i) "
+                         "(blurgen.sources.KohlerPairs)")
     was_training = generator.training
     generator.eval()
     rows, skipped, unaligned = [], {}, 0
@@ -167,6 +170,11 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
             scored, scored_blurred = shift_scores(images[2], images[1]), shift_scores(images[0], images[1])
             row.update(psnr=scored["psnr"], ssim=scored["ssim"], psnr_blurred=scored_blurred["psnr"], ssim_blurred=scored_blurred["ssim"],
                        shift=scored["shift"])
+        if protocol == "kohler":
+            frames = pairs.frames(index)
+            scored, scored_blurred = kohler_scores(images[2], frames), kohler_scores(images[0], frames)
+            row.update(psnr=scored["psnr"], ssim=scored["ssim"], psnr_blurred=scored_blurred["psnr"], ssim_blurred=scored_blurred["ssim"],
+                       shift=scored["shift"], frame=scored["frame"])
         row["psnr_gain"] = row["psnr"] - row["psnr_blurred"]
         row["ssim_gain"] = row["ssim"] - row["ssim_blurred"]
         row["brightness_shift"] = float(to_uint8_levels(restored).mean() - to_uint8_levels(blurred_tensor).mean())
@@ -178,7 +186,8 @@ def evaluate(generator: nn.Module, pairs: object, device: torch.device, *, limit
     generator.train(was_training)
     mean = {key: float(np.mean([row[key] for row in rows])) if rows else float("nan") for key in METRICS}
     report = {"images": len(rows), "skipped": skipped, "mean": mean, "per_image": rows, "protocol_name": protocol,
-              "protocol": {"plain": PROTOCOL, "realblur": REALBLUR_PROTOCOL, "levin": LEVIN_PROTOCOL}[protocol]}
+              "protocol": {"plain": PROTOCOL, "realblur": REALBLUR_PROTOCOL, "levin": LEVIN_PROTOCOL,
+                                                                      "kohler": KOHLER_PROTOCOL}[protocol]}
     if protocol == "realblur":
         report["alignment_failed"] = unaligned  # images scored with the identity warp because ECC did not converge
     return report
@@ -199,6 +208,9 @@ class Picked:
 
     def id(self, index: int) -> str:
         return self.pairs.id(self.indices[index])
+
+    def frames(self, index: int) -> np.ndarray:
+        return self.pairs.frames(self.indices[index])
 
 
 def extremes_sheet(generator: nn.Module, pairs: object, report: dict, device: torch.device, *, count: int = 3,
