@@ -259,3 +259,11 @@ def test_a_preset_file_may_hold_one_familys_parameters(tmp_path):
 
     bank = KernelBank.load(tmp_path / "bank" / "kernels.npz")
     assert bank.info["spec"] == {"family": "line", "length": [3.0, 9.0]}
+
+
+def test_the_benchmarks_preset_files_load_with_their_descriptions():
+    from blurgen.kernels.presets import load_preset_file
+    from blurgen.kernels.families import Mixture
+
+    files = sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "presets").glob("*.json"))
+    assert files and all(isinstance(load_preset_file(path), Mixture) for path in files)
