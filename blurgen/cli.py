@@ -295,10 +295,28 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
     compiled = " (numba compiled it: a first run; later runs load it from its cache)" if loaded > COMPILED_AFTER_S else ""
     table.add_row("seconds", f"{seconds:.1f}, of which code load {loaded:.1f}{compiled}")
     table.add_row("pairs/s", f"{report['pairs_now'] / (seconds - loaded):,.1f}" if seconds > loaded else "-")
-    table.add_row("written", f"{spec.split_dir}/ ({spec.format})")
+    table.add_row("written", f"{spec.split_dir}/ ({spec.shard_format} shards)")
+    if report.get("layout"):
+        table.add_row("layout", layout_line(report["layout"], spec.split_dir))
+    if report.get("layout_pending"):
+        table.add_row("layout", f"{spec.framework_layout}: arranged once every shard is complete ({report['layout_pending']} not yet): "
+                      "the run that completes the last one does it, or run the same command again")
     if preview:
         table.add_row("preview", f"the first pairs, pictured: {preview}")
     return table
+
+
+def layout_line(record: dict, split_dir: Path) -> str:
+    """What ``--layout`` / ``--format lmdb`` arranged, for the closing summary."""
+    folder = split_dir / record["layout"]
+    what = "crops" if record["layout"] in ("nafnet", "restormer") else "pairs"
+    line = (f"{record['layout']}: {record['entries']:,} {what}{' in LMDB' if record['lmdb'] else ''} in {folder}/; "
+            f"options to paste: {folder / record['options']}" + ("" if record["built_now"] else " (arranged before)"))
+    if record["converted_16_bit"]:
+        line += f"; {record['converted_16_bit']} 16-bit pair(s) converted to 8-bit (the framework reads 8-bit)"
+    if record["too_small_for_crops"]:
+        line += f"; {record['too_small_for_crops']} pair(s) smaller than a 512-px crop left out"
+    return line
 
 
 def report_problems(report: dict, spec: object) -> None:

@@ -109,8 +109,9 @@ def defaults(table: Any) -> dict[str, Any]:
 
 
 def check_value(name: str, value: Any, rule: Option) -> None:
-    """One setting's value against its choices and bounds, as a :class:`SettingError`."""
-    if rule.choices:
+    """One setting's value against its choices and bounds, as a :class:`SettingError`. None is
+    the unset value of an optional setting (checked by the table's own rules where it matters)."""
+    if rule.choices and value is not None:
         check_choice(name, value, rule.choices)
     if value is None or isinstance(value, bool):
         return

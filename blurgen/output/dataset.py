@@ -27,12 +27,14 @@ from blurgen.output.contact_sheet import pairs_sheet, write_png
 from blurgen.files import make_writable, release_lock, try_lock, write_json_atomic
 from blurgen.pairs.settings import PairSettings, check_pairs
 from blurgen.pairs.synthesizer import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
-from blurgen.settings import check_options, option
+from blurgen.settings import SettingError, check_options, option
 from blurgen.sources.images import TOO_SMALL, BadImage, SourceError, json_safe_name
 from blurgen.sources.paired import open_pairs
 from blurgen.pairs.build import open_pair_source, pair_maker, pair_parts
+from blurgen.output.frameworks import LAYOUTS, check_layout
 from blurgen.output.writers import WRITERS
 
+FORMATS = (*WRITERS, "lmdb")
 DATASET_FORMAT = "blurgen.dataset"
 DATASET_VERSION = 1
 FAILED = "failed"  # an image that broke the pipeline in an unexpected way (the message is kept)
@@ -77,17 +79,32 @@ class DatasetSpec:
     per_image: int = 1
     seed: int = 0
     split: str = "train"
-    format: Literal["files", "webdataset"] = "files"
+    format: Literal["files", "webdataset", "lmdb"] = "files"  # lmdb: files shards, then BasicSR's LMDB of them
     shard_size: int = 32
     kernel_info: dict = field(default_factory=dict)
     png_compression: int | None = None
     motion: object = None  # blurgen.pairs.motion.Motion, or None: one kernel per pair
     views: Views = field(default_factory=Views)
     averaging: object = None  # blurgen.pairs.video.Averaging: pairs from video windows instead of kernels
+    layout: str | None = None  # a framework's layout (blurgen.output.frameworks), arranged once every shard is complete
 
     def __post_init__(self) -> None:
-        if self.format not in WRITERS:
-            raise ValueError(f"format must be one of {', '.join(WRITERS)}, got {self.format!r}")
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if self.layout is not None:
+            check_layout(self.layout)
+            if self.format == "webdataset":
+                raise ValueError(f"layout {self.layout} is arranged from files shards: use format files (or lmdb), not webdataset")
+
+    @property
+    def shard_format(self) -> str:
+        """How the shards are written: ``files`` or ``webdataset`` (an ``lmdb`` dataset's shards are files)."""
+        return "webdataset" if self.format == "webdataset" else "files"
+
+    @property
+    def framework_layout(self) -> str | None:
+        """The layout arranged at the end: ``--layout``, or ``basicsr`` for ``--format lmdb``."""
+        return self.layout or ("basicsr" if self.format == "lmdb" else None)
         if not self.split or "/" in self.split or self.split.startswith("."):
             raise ValueError(f"split must be a plain folder name, got {self.split!r}")
 
@@ -110,7 +127,7 @@ class DatasetSpec:
             "format": DATASET_FORMAT,
             "version": DATASET_VERSION,
             "split": self.split,
-            "layout": self.format,
+            "layout": self.shard_format,
             "source": describe() if describe else {"images": len(self.source)},
             "kernels": self.kernel_info,
             "camera": self.camera.to_dict(),
@@ -134,7 +151,12 @@ class DatasetConfig(PairSettings):
     limit: int | None = option(None, "Use the first N source images (dead-leaves: how many to make; default 100). (--n: the "
                                "former name.)", minimum=1, flags=("--limit", "--n"))
     per_image: int = option(1, "Pairs per source image.", minimum=1)
-    format: str = option("files", "files (GoPro-style folders of PNGs) or webdataset (tar shards).", choices=tuple(WRITERS))
+    format: str = option("files", "files (GoPro-style folders of PNGs), webdataset (tar shards) or lmdb (BasicSR's LMDB: "
+                         "<split>/basicsr/{blur,sharp}.lmdb, arranged from files shards once all are complete).", choices=FORMATS)
+    layout: str | None = option(None, "Also arrange the pairs as a training framework reads them, in <out>/<split>/<layout>/ with "
+                                "an options file to paste into it, once every shard is complete: basicsr (with meta_info; "
+                                "LMDB with --format lmdb), nafnet (512-px crops every 256 px in LMDB), restormer (512-px "
+                                "crops), kair or deblurganv2.", choices=LAYOUTS)
     workers: int | None = option(None, "Local worker processes (default: one per core, fewer for a small job: one per 16 "
                                  "source images left to do). The output does not depend on it.", minimum=1)
     jobs: int = option(1, "Split the work into this many jobs (e.g. a Slurm array) ... (--num-shards: the former name.)",
@@ -160,6 +182,8 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
     that cannot be read.
     """
     check_options(config)
+    if config.layout is not None and config.format == "webdataset":
+        raise SettingError(f"{{layout}} {config.layout} is arranged from files shards: use {{format}} files or lmdb, not webdataset")
     check_pairs(config)  # settings refused before any source is read (pair_parts checks them again, cheaply)
     source = open_pair_source(config, n=config.limit, coco_split=config.coco_split, exclude=(Path(config.out),))
     if config.coco_split is not None and source.describe().get("kind") != "coco":
@@ -170,7 +194,7 @@ def dataset_spec(config: DatasetConfig) -> DatasetSpec:
         out=Path(config.out), source=source, kernels=parts.kernels, camera=parts.camera, crop=config.crop,
         per_image=config.per_image, seed=config.seed, split=config.split, format=config.format, shard_size=config.shard_size,
         kernel_info=parts.kernel_info, png_compression=config.png_compression, motion=parts.motion, views=parts.views,
-        averaging=parts.averaging,
+        averaging=parts.averaging, layout=config.layout,
     )
 
 
@@ -180,7 +204,7 @@ def write_preview(spec: DatasetSpec, count: int) -> Path | None:
     first = spec.shards()[0]
     if not is_complete(spec, first):
         return None
-    shard = spec.split_dir / (first.name if spec.format == "files" else f"{first.name}.tar")
+    shard = spec.split_dir / (first.name if spec.shard_format == "files" else f"{first.name}.tar")
     title = f"blurgen dataset: {spec.describe()['source'].get('kind', 'source')}, seed {spec.seed}"
     return write_png(spec.split_dir / "preview.png", pairs_sheet(open_pairs(shard), count, title=title))
 
@@ -191,7 +215,7 @@ class ShardFailed(RuntimeError):
 
 def stats_path(spec: DatasetSpec, shard: Shard) -> Path:
     """Where a shard's stats go; the file exists exactly when the shard is complete."""
-    if spec.format == "files":
+    if spec.shard_format == "files":
         return spec.split_dir / shard.name / "stats.json"
     return spec.split_dir / f"{shard.name}.stats.json"
 
@@ -265,7 +289,7 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
             return read_stats(spec, shard)
         writer = None
         try:
-            writer = WRITERS[spec.format](spec.split_dir, shard.name, spec.png_compression)
+            writer = WRITERS[spec.shard_format](spec.split_dir, shard.name, spec.png_compression)
             return write_pairs(spec, shard, writer, on_image)
         except OSError as error:
             if writer is not None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from blurgen.files import remove
+from blurgen.output.frameworks import build_layout
 from blurgen.output.dataset import DatasetSpec, Shard, is_complete, lock_shard, prepare_output, read_stats, unlock_shard, write_shard
 from blurgen.output.writers import WRITERS
 from blurgen.sources.images import NOT_AN_IMAGE
@@ -125,7 +126,7 @@ def clear_unfinished(spec: DatasetSpec, shards: list[Shard]) -> None:
         descriptor = lock_shard(spec, shard)
         if descriptor is None:
             continue  # another run is writing it now: its files are its own
-        remove(WRITERS[spec.format].partial_path(spec.split_dir, shard.name))
+        remove(WRITERS[spec.shard_format].partial_path(spec.split_dir, shard.name))
         unlock_shard(spec, shard, descriptor)
 
 
@@ -213,7 +214,8 @@ def build_dataset(
     that asked for moving objects and got camera blur, by reason), ``transparent`` (source images with
     an alpha channel: composited over white), ``busy`` (shards another run into the same folder was
     writing: left to it), ``failures`` and ``sources``
-    (images covered by this job's shards). ``on_plan(k)`` is told, before any work, that k
+    (images covered by this job's shards); with a framework layout, ``layout`` (its record, once
+    every shard is complete) or ``layout_pending`` (shards of other jobs still missing). ``on_plan(k)`` is told, before any work, that k
     source images remain to do (a progress bar's total).
     """
     if distributor not in DISTRIBUTORS:
@@ -235,7 +237,19 @@ def build_dataset(
             on_shard(stats)
 
     DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(todo))
-    return summarise(spec, mine, complete, finished, now)
+    return {**summarise(spec, mine, complete, finished, now), **arrange(spec)}
+
+
+def arrange(spec: DatasetSpec) -> dict:
+    """The framework layout of ``spec`` (if it asks for one), arranged once every shard of the whole
+    dataset is complete: ``{"layout": record}`` (:func:`blurgen.output.frameworks.build_layout`),
+    ``{"layout_pending": shards left}`` while other jobs' shards are missing, ``{}`` without a layout."""
+    if spec.framework_layout is None:
+        return {}
+    complete, total = shards_done(spec)
+    if complete < total:
+        return {"layout_pending": total - complete}
+    return {"layout": build_layout(spec.split_dir, spec.framework_layout, lmdb=spec.format == "lmdb")}
 
 
 def clear_stale_locks(spec: DatasetSpec, complete: list[Shard]) -> None:
