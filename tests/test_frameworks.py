@@ -272,6 +272,10 @@ def test_torch_module_blurs_each_sample_with_its_own_kernel_on_the_device(photo,
     following, _, later = shake(batch)  # counts on: samples 2 and 3
     again, _, same = CameraShakeBlur(kernels="mixture", camera="none", seed=2, kernel_size=11)(batch, indices=[2, 3])
     assert torch.equal(later, same) and torch.equal(following, again)
+    from torchvision.transforms import v2
+
+    composed = v2.Compose([v2.RandomHorizontalFlip(p=1.0), CameraShakeBlur(kernels="mixture", camera="none", seed=2, kernel_size=11)])
+    assert torch.equal(composed(batch)[0], shake(batch.flip(-1), indices=[0, 1])[0])
     wide = CameraShakeBlur(camera="wide", seed=2, kernel_size=11)
     first, _, _ = wide(batch, indices=[0, 1])
     assert torch.equal(first, wide(batch, indices=[0, 1])[0])  # noise and JPEG drawn by (seed, index) too

@@ -4,8 +4,9 @@
 ``(blurred, sharp, kernels)``: each sample blurred with its own kernel and camera draws
 (:class:`blurgen.pairs.shake.ShakeSampler`), through the batched camera of
 :mod:`blurgen.blurring.camera_torch`, reflected at the borders so the size is kept. It fits
-kornia-style augmentation pipelines and ``torchvision.transforms.v2.Compose`` (any callable on a
-tensor), and a training loop that makes its pairs on the GPU::
+after kornia's augmentations and in ``torchvision.transforms.v2.Compose`` (any callable on a
+tensor; it goes last, since it returns three tensors), and a training loop that makes its pairs
+on the GPU::
 
     from blurgen.adapters.module import CameraShakeBlur
 
@@ -14,9 +15,8 @@ tensor), and a training loop that makes its pairs on the GPU::
 
 With ``indices`` (B sample numbers) the samples are those of the seed at those numbers; without,
 the module counts on from where its last call stopped (``start`` sets where), so a run is
-reproducible by seed. Gradients flow to the sharp images through the blur, the tone curve and the
-white balance; clipping, noise and JPEG pass them as they pass any rounding (straight through for
-noise, zero where a value clipped).
+reproducible by seed. Gradients reach the sharp images through every camera but ``raw``, whose
+demosaicking (OpenCV, on 16-bit values as a raw file holds them) passes none.
 """
 
 from __future__ import annotations
