@@ -312,7 +312,8 @@ def test_one_step_equals_the_straightforward_step(data, tmp_path):
     logged = train(settings, log=quiet)["history"][0]
 
     stream, _ = build_stream(settings)
-    blurred, sharp, _ = assemble(collate([stream[p] for p in range(settings.batch_size)]), stream, torch.device("cpu"))
+    made = assemble(collate([stream[p] for p in range(settings.batch_size)]), stream, torch.device("cpu"))
+    blurred, sharp = made.blurred, made.sharp
     torch.manual_seed(settings.seed)
     generator = Generator(init=settings.init, ngf=settings.ngf, blocks=settings.blocks)
     critic = make_critic(settings.critic, ndf=settings.ndf)

@@ -142,7 +142,7 @@ def deblur(
     sheet: Annotated[Optional[Path], typer.Option(help="With --pairs: a picture of the 3 worst and 3 best pairs by PSNR gain (blurred | restored | sharp, with PSNR), written here (PNG).")] = None,
     detect_threshold: Annotated[float, typer.Option("--detect-threshold", help="With --detect: the score above which the detector's boxes on the sharp image are the pseudo ground truth. [>= 0, <= 1]")] = 0.5,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave the images whose restored file is already in --out (to finish an interrupted run).")] = False,
-    kernel: Annotated[Optional[Path], typer.Option(help="With wiener: the blur kernel (.npy, or an image), or a folder of them named as the images (one per image).")] = None,
+    kernel: Annotated[Optional[Path], typer.Option(help="Non-blind restoration with a known blur kernel (.npy, or an image), or a folder of them named as the images (one per image): with wiener (classical), or a kernel-resnet checkpoint (learned).")] = None,
     light: Annotated[str, typer.Option(help="With wiener: values (the blur acted on the stored values: averaged video frames, linear captures) or linear (on light: the sRGB curve is undone first).")] = "values",
     version: DeblurVersion = False,
 ) -> None:
@@ -159,7 +159,7 @@ def deblur(
         typer.echo(f"nothing left to restore: every image is already in {out}", err=True)
         return
     if str(checkpoint) == "wiener" or kernel is not None:
-        restore_with_kernels(checkpoint, names, kernel, light, out=out, pairs=pairs)
+        restore_with_kernels(checkpoint, names, kernel, light, out=out, pairs=pairs, model=dict(device=device, upsample=upsample, amp=amp))
         return
     from train.eval.tiles import BLEND, MARGIN, TILE, window_geometry
 
@@ -184,20 +184,19 @@ DEBLUR_BOUNDS = {"limit": Option("", minimum=1), "batch_size": Option("", minimu
 
 
 def restore_with_kernels(checkpoint: Path, names: dict[str, Path] | None, kernel: Path | None, light: str, *, out: Path,
-                         pairs: Path | None) -> None:
-    """``deblur wiener --kernel K IMAGES``: non-blind restoration, each image with its kernel."""
+                         pairs: Path | None, model: dict) -> None:
+    """``deblur wiener --kernel K IMAGES`` (classical) or ``deblur CHECKPOINT --kernel K IMAGES`` (a
+    kernel-aware model): non-blind restoration, each image with its kernel."""
     import numpy as np
 
     from blurgen.files import to_pixels, write_atomic
     from blurgen.sources import BadImage, read_image
     from blurgen.sources.images import encode_png
-    from blurgen.kernels.measured import KernelError, read_kernel
+    from blurgen.kernels.measured import KernelError, check_kernel, read_kernel
     from train.deconvolution import LIGHTS, wiener
 
-    if str(checkpoint) != "wiener":
-        raise fail(f"{checkpoint} is a blind model: --kernel is for non-blind restoration, 'deblur wiener --kernel K'")
     if pairs is not None:
-        raise fail("deblur wiener restores images with their kernel; --pairs would need each pair's kernel")
+        raise fail("non-blind restoration needs each image's kernel; --pairs would need each pair's kernel")
     if kernel is None:
         raise fail("wiener restores with a known kernel: give --kernel (a .npy or image file, or a folder of them named as the images)")
     try:
@@ -207,15 +206,20 @@ def restore_with_kernels(checkpoint: Path, names: dict[str, Path] | None, kernel
         raise fail(error.for_cli()) from None
     except KernelError as error:
         raise fail(f"--kernel: {error}") from None
+    learned = None if str(checkpoint) == "wiener" else kernel_aware_model(checkpoint, model)
     out.mkdir(parents=True, exist_ok=True)
     restored = 0
     for name, path in names.items():
         try:
             image = read_image(path)
-            own = shared if shared is not None else read_kernel(kernel_for(kernel, path))
+            own = check_kernel(shared if shared is not None else read_kernel(kernel_for(kernel, path)), image.shape[:2],
+                               name=f"the kernel of {path.name}")
             depth = 16 if image.dtype == np.uint16 else 8
             colour = image[:, :, :3] if image.ndim == 3 else image
-            result = to_pixels(wiener(colour / (65535.0 if depth == 16 else 255.0), own, light=light), depth)
+            if learned is None:
+                result = to_pixels(wiener(colour / (65535.0 if depth == 16 else 255.0), own, light=light), depth)
+            else:
+                result = learned(colour, own)
             if image.ndim == 3 and image.shape[2] == 4:
                 result = np.dstack([result, image[:, :, 3]])
         except (BadImage, KernelError) as error:
@@ -226,6 +230,28 @@ def restore_with_kernels(checkpoint: Path, names: dict[str, Path] | None, kernel
         typer.echo(f"[{restored}/{len(names)}] {path} -> {out / name}", err=True)
     if not restored:
         raise fail("nothing was restored: every image was skipped")
+
+
+def kernel_aware_model(checkpoint: Path, model: dict):
+    """``deblur CHECKPOINT --kernel``: a function (image H×W(×3) uint8/uint16, kernel) → the restored
+    image, by a kernel-aware checkpoint; any other checkpoint is refused (a blind model takes no kernel)."""
+    import numpy as np
+    import torch
+
+    from train.archs.kernel_aware import KernelAwareGenerator, WithKernel
+    from train.eval.evaluate import bit_depth, restore_image, to_image
+
+    generator, target, amp_dtype, _ = load_generator(checkpoint, **model)
+    if not isinstance(generator, KernelAwareGenerator):
+        raise fail(f"{checkpoint} is a blind model, which takes no kernel: for non-blind restoration use a kernel-resnet checkpoint "
+                   "or 'deblur wiener --kernel K'")
+
+    def restore_with(image, kernel):
+        with torch.no_grad():
+            known = WithKernel(generator, torch.from_numpy(np.ascontiguousarray(kernel))).to(target).eval()
+            return to_image(restore_image(known, image, target, amp_dtype=amp_dtype), grey=image.ndim == 2, bit_depth=bit_depth(image))
+
+    return restore_with
 
 
 def kernel_for(folder: Path, image: Path) -> Path:

@@ -69,10 +69,12 @@ class TrainConfig:
     seed: int = pair_option("seed", 0, note="Also the seed of the initial weights.", kept=True)
     # The networks
     generator: str = option("resnet", "resnet (DeblurGAN's), resnet-cpu (the same at width 16 with 4 blocks: the size "
-                            "that gained most per CPU-minute of those compared; the shipped CPU model's), unet (Pix2Pix-style encoder-decoder with skips) or nafnet "
-                            "(NAFNet: layer norm, SimpleGate, simplified channel attention, U-shaped).",
+                            "that gained most per CPU-minute of those compared; the shipped CPU model's), unet (Pix2Pix-style encoder-decoder with skips), nafnet "
+                            "(NAFNet: layer norm, SimpleGate, simplified channel attention, U-shaped) or kernel-resnet (kernel-aware: "
+                            "estimates the blur kernel, supervised by each synthetic pair's true one, deconvolves with it and refines "
+                            "with resnet-cpu; 'deblur CHECKPOINT --kernel K' restores with a known kernel).",
                             choices=tuple(GENERATORS), paper="resnet", kept=True, legacy="resnet")
-    ngf: int | None = option(None, "Generator width: channels of its first layer (default 64 for resnet and unet, 16 for resnet-cpu, 32 for nafnet).",
+    ngf: int | None = option(None, "Generator width: channels of its first layer (default 64 for resnet and unet, 16 for resnet-cpu and kernel-resnet, 32 for nafnet).",
                              minimum=1, paper=64, kept=True, legacy=64)
     blocks: int | None = option(None, "Generator depth: resnet's ResBlocks (default 9; resnet-cpu 4), nafnet's blocks at its deepest "
                                 "encoder level (default 28, as NAFNet-width32 for GoPro); the unet has none.",
@@ -102,6 +104,9 @@ class TrainConfig:
     fft_weight: float = option(0.0, "Add this weight x 10 x the L1 distance of the images' orthonormal Fourier transforms "
                                "(MIMO-UNet's frequency loss); 0: none (the paper's).", minimum=0.0, paper=0.0, kept=True,
                                legacy=0.0)
+    kernel_weight: float = option(1.0, "kernel-resnet: weight of the kernel loss, the L1 distance (0 to 2) between the estimated "
+                                  "kernel and each synthetic pair's true one on a 33-px canvas; 0: the estimator learns from the "
+                                  "image loss alone.", minimum=0.0, kept=True, legacy=1.0)
     perceptual_net: str = option("vgg19", "Perceptual-loss network: conv3_3 of vgg19 (the paper's) or vgg16.",
                                  choices=PERCEPTUAL_NETS, paper="vgg19", kept=True, legacy="vgg19")
     vgg_weights: str = option("imagenet", "Perceptual-loss VGG weights: imagenet (torchvision's cache; never downloaded), "

@@ -21,6 +21,7 @@ it over like a GoPro pair.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -193,10 +194,24 @@ def collate(items: list[dict]) -> dict:
     return {"device": default_collate(device) if device else None, "ready": default_collate(ready) if ready else None}
 
 
-def assemble(batch: dict, stream: TrainingStream, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(blurred, sharp, positions): B×3×S×S in [-1, 1] on ``device``, finished pairs first; the
-    pairs still to blur go through the camera of the stream's own synthesiser."""
+@dataclass(frozen=True)
+class Batch:
+    """One training batch on the device: ``blurred`` and ``sharp`` B×3×S×S in [-1, 1], finished
+    pairs first; ``positions`` (B,) their stream positions; ``kernels`` B×K×K float32, each pair's
+    true kernel (centred, summing to 1; all zero for a pair without one: GoPro, blur that varies
+    across the image), or None when no pair of the batch has one."""
+
+    blurred: torch.Tensor
+    sharp: torch.Tensor
+    positions: torch.Tensor
+    kernels: torch.Tensor | None
+
+
+def assemble(batch: dict, stream: TrainingStream, device: torch.device) -> Batch:
+    """The :class:`Batch` of a collated batch: the pairs still to blur go through the camera of the
+    stream's own synthesiser."""
     blurred, sharp, positions = [], [], []
+    kernels = None
     if batch["ready"] is not None:
         part = batch["ready"]
         blurred.append(part["blurred"].to(device, non_blocking=True).float() / 127.5 - 1)
@@ -207,7 +222,10 @@ def assemble(batch: dict, stream: TrainingStream, device: torch.device) -> tuple
         blurred.append(made_blurred * 2 - 1)
         sharp.append(made_sharp * 2 - 1)
         positions.append(batch["device"]["position"])
-    return torch.cat(blurred), torch.cat(sharp), torch.cat(positions)
+        known = batch["device"]["kernel"].to(device, non_blocking=True).float()
+        unknown = known.new_zeros(len(blurred[0]) if batch["ready"] is not None else 0, *known.shape[1:])
+        kernels = torch.cat([unknown, known])
+    return Batch(torch.cat(blurred), torch.cat(sharp), torch.cat(positions), kernels)
 
 
 def parse_crop_stages(text: str, crop: int) -> tuple[tuple[int, float], ...]:

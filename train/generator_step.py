@@ -15,7 +15,8 @@ from train.losses.gan import generator_objective
 
 
 class GeneratorStep:
-    """``step(restored, sharp)``: restored is the generator's output on the batch (with its graph);
+    """``step(restored, sharp, extra)``: restored is the generator's output on the batch (with its
+    graph), ``extra`` more weighted loss terms by name (the kernel-aware generator's kernel loss);
     returns the terms of the loss (detached tensors on the device)."""
 
     def __init__(self, critic: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *, gan: str,
@@ -23,12 +24,13 @@ class GeneratorStep:
         self.critic, self.optimizer, self.scaler = critic, optimizer, scaler
         self.gan, self.content, self.adv_weight, self.autocast = gan, content, adv_weight, autocast
 
-    def step(self, restored: torch.Tensor, sharp: torch.Tensor) -> dict:
+    def step(self, restored: torch.Tensor, sharp: torch.Tensor, extra: dict[str, torch.Tensor] | None = None) -> dict:
         self.optimizer.zero_grad(set_to_none=True)
         adversarial_terms = {}
+        extra = extra or {}
         with self.autocast():
             content, terms = self.content(restored.float(), sharp.float())
-            loss = content
+            loss = content + sum(extra.values())
             if self.adv_weight:
                 adversarial = generator_objective(self.gan, self.critic, restored, sharp)
                 loss = loss + self.adv_weight * adversarial
@@ -36,4 +38,5 @@ class GeneratorStep:
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        return {**adversarial_terms, "content": content.detach(), **terms, "loss_g": loss.detach()}
+        return {**adversarial_terms, "content": content.detach(), **terms, **{name: value.detach() for name, value in extra.items()},
+                "loss_g": loss.detach()}

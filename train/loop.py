@@ -32,16 +32,18 @@ from blurgen.files import folder_lock, make_writable, remove, write_atomic
 from train.config import PAPER_EPOCHS, TrainConfig, check, resolved
 from train.losses.content import ContentLoss, PerceptualLoss, vgg_conv3_3
 from train.critic_step import CriticStep
-from train.data import StreamSampler, TrainingStream, assemble, build_stream, collate, cut_windows, parse_crop_stages, stage_side
+from train.data import StreamSampler, TrainingStream, assemble, build_stream, collate, cut_windows, parse_crop_stages, rng, stage_side
 from train.eval.evaluate import evaluate, summary_line
 from train.flops import forward_flops
 from train.generator_step import GeneratorStep
 from train.logger import MetricLogger
 from train.machine import (Distributed, ThreadPlan, amp_dtype, apply_threads, autocast, describe_amp, plan_threads,
                            setup_distributed)
+from train.archs.kernel_aware import kernel_loss
 from train.archs.registry import parameter_count
 from train.state import TrainingState, build_state, restore_state, save_state
 
+TEACHER_SHARE = 0.5  # kernel-resnet: the share of pairs with a known kernel deconvolved with it during training
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl", "config.json", "tensorboard")  # what makes a folder hold a run
 
 
@@ -210,12 +212,12 @@ def run_training(config: TrainConfig, log: Callable[[str], None]) -> dict:
         try:
             for step, batch in enumerate(loader, start=start_step + 1):
                 fetched = time.perf_counter()
-                blurred, sharp, _ = assemble(batch, stream, device)
-                blurred, sharp = cut_windows(blurred, sharp, stage_side(stages, step, steps, config.crop), config.seed, step)
+                made = assemble(batch, stream, device)
+                blurred, sharp = cut_windows(made.blurred, made.sharp, stage_side(stages, step, steps, config.crop), config.seed, step)
                 with mixed():
-                    restored = generator(blurred)
+                    restored, extra = generate(generator, blurred, made.kernels, config, step)
                 critic_terms = critic_step.step(step, sharp, restored.detach()) if trains_critic else {}
-                terms = {**critic_terms, **generator_step.step(restored, sharp)}
+                terms = {**critic_terms, **generator_step.step(restored, sharp, extra)}
                 logger.step(step, step == start_step + 1, fetched, state.scheduler_g.get_last_lr()[0], terms)
                 state.average(config.ema)
                 state.schedule_step(trains_critic)
@@ -236,6 +238,23 @@ def run_training(config: TrainConfig, log: Callable[[str], None]) -> dict:
         dist.barrier()
     return {"step": step, "history": logger.history, "checkpoint": str(out / "checkpoint.pt"), "stopped_by": stop.requested,
             **logger.speed()}
+
+
+def generate(generator: nn.Module, blurred: torch.Tensor, kernels: torch.Tensor | None, config: TrainConfig,
+             step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The generator's output on a batch, and the loss terms beside the content loss: for the
+    kernel-aware generator, ``kernel`` (``--kernel-weight`` × the kernel loss). It deconvolves half
+    of the pairs with a known kernel, drawn from (seed, step), with that kernel (so its refiner
+    learns from exact deconvolutions too) and the rest with its own estimate."""
+    if config.generator != "kernel-resnet":
+        return generator(blurred), {}
+    if kernels is None:
+        restored, estimate = generator(blurred, with_estimate=True)
+        return restored, {"kernel": estimate.new_zeros(())}
+    known = kernels.sum(dim=(1, 2)) > 0
+    coin = torch.from_numpy(rng(config.seed, step, 13).random(len(kernels)) < TEACHER_SHARE).to(known.device)
+    restored, estimate = generator(blurred, kernels, given=known & coin, with_estimate=True)
+    return restored, {"kernel": config.kernel_weight * kernel_loss(estimate, kernels)}
 
 
 class TrainingInterrupted(KeyboardInterrupt):

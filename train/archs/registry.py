@@ -5,9 +5,13 @@
   among those compared on 2 cores (width 16, 4 blocks, 0.35 M parameters; NAFNet width 16 with
   2 blocks, given the same minutes, gained no more): what the shipped CPU model is;
 * ``unet``: a Pix2Pix-style U-Net (:mod:`train.archs.unet`), sized by ``ngf``;
-* ``nafnet``: NAFNet (:mod:`train.archs.nafnet`), sized by ``ngf`` (its width) and ``blocks``.
+* ``nafnet``: NAFNet (:mod:`train.archs.nafnet`), sized by ``ngf`` (its width) and ``blocks``;
+* ``kernel-resnet``: kernel-aware (:mod:`train.archs.kernel_aware`): it estimates the kernel
+  (supervised by each synthetic pair's true one), deconvolves with it, and refines with the
+  ResNet generator sized by ``ngf`` and ``blocks`` (default resnet-cpu's); given a kernel
+  (``deblur CHECKPOINT --kernel K``) it restores non-blind.
 
-All three predict a residual added to the input, start at the identity by default, and are
+All of them predict a residual added to the input, start at the identity by default, and are
 built by :func:`make_generator` from a run's settings or a checkpoint's record of them; the
 critics (:mod:`train.archs.critics`) by :func:`make_critic`. The building blocks they share are in
 :mod:`train.archs.blocks`.
@@ -23,6 +27,7 @@ from torch import nn
 from blurgen.settings import check_choice
 from train.archs.blocks import pad_to_multiple, parameter_count
 from train.archs.critics import CRITICS, Critic, DoubleScaleCritic, make_critic, scores
+from train.archs.kernel_aware import KernelAwareGenerator
 from train.archs.nafnet import NAFNet
 from train.archs.resnet import UPSAMPLES, Generator
 from train.archs.unet import UNetGenerator
@@ -49,9 +54,11 @@ GENERATORS: dict[str, GeneratorKind] = {
     "resnet-cpu": GeneratorKind(Generator, 16, 4, lambda s, width, depth: Generator(s["upsample"], blocks=depth, **_conv_options(s, width))),
     "unet": GeneratorKind(UNetGenerator, 64, None, lambda s, width, depth: UNetGenerator(**_conv_options(s, width))),
     "nafnet": GeneratorKind(NAFNet, 32, 28, lambda s, width, depth: NAFNet(s["init"], width=width, blocks=depth)),
+    "kernel-resnet": GeneratorKind(KernelAwareGenerator, 16, 4,
+                                   lambda s, width, depth: KernelAwareGenerator(s["upsample"], blocks=depth, **_conv_options(s, width))),
 }
 
-__all__ = ["CRITICS", "GENERATORS", "UPSAMPLES", "Critic", "DoubleScaleCritic", "Generator", "GeneratorKind", "NAFNet",
+__all__ = ["CRITICS", "GENERATORS", "UPSAMPLES", "Critic", "DoubleScaleCritic", "Generator", "GeneratorKind", "KernelAwareGenerator", "NAFNet",
            "UNetGenerator", "generator_class", "make_critic", "make_critic_for", "make_generator", "pad_to_multiple",
            "parameter_count", "scores"]
 

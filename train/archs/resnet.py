@@ -6,6 +6,9 @@ reflect-pad 3, conv7×7 3→ngf, norm, ReLU; conv3×3/2 ngf→2·ngf and 2·ngf�
 ngf→3, tanh. The paper's sizes are ``ngf=64, blocks=9`` (11,378,179 parameters); InstanceNorm
 without affine parameters.
 
+``in_channels`` > 3 feeds it more than the image (the kernel-aware generator's deconvolved
+image beside the blurred one); the residual is added to the first three.
+
 ``upsample="transpose"`` is the paper's transposed convolution; ``"resize"`` replaces each with
 nearest-neighbour ×2 upsampling and a 3×3 convolution, the usual fix for the checkerboard
 artefacts users of the reference report. ``init="identity"`` (the default) zeroes the last
@@ -69,14 +72,15 @@ class Generator(nn.Module):
         return 8
 
     def __init__(self, upsample: Upsample = "transpose", init: str = "identity", ngf: int = 64, blocks: int = 9,
-                 dropout: float = 0.5, norm: str = "instance", attention: str = "none", spectral_norm: bool = False) -> None:
+                 dropout: float = 0.5, norm: str = "instance", attention: str = "none", spectral_norm: bool = False,
+                 in_channels: int = 3) -> None:
         super().__init__()
         check_choice("upsample", upsample, UPSAMPLES)
         check_choice("init", init, INITS)
         self.upsample, self.init = upsample, init
         self.smallest = self.smallest_side(norm)
         channel_only = "channel" if attention in ("channel", "both") else "none"
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm_layer(norm, ngf), nn.ReLU(True)]
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7), norm_layer(norm, ngf), nn.ReLU(True)]
         for scale in (1, 2):
             layers += [nn.Conv2d(ngf * scale, ngf * scale * 2, 3, stride=2, padding=1), norm_layer(norm, ngf * scale * 2), nn.ReLU(True)]
             layers += attention_layers(channel_only, ngf * scale * 2)
@@ -96,5 +100,6 @@ class Generator(nn.Module):
             spectral(self, skip=(last,))
 
     def forward(self, blurred: torch.Tensor) -> torch.Tensor:
+        """``blurred``: B×3×H×W, or B×in_channels×H×W whose first 3 channels are the image the residual is added to."""
         check_sides(blurred, self.multiple)
-        return torch.clamp(blurred + self.net(blurred), -1.0, 1.0)
+        return torch.clamp(blurred[:, :3] + self.net(blurred), -1.0, 1.0)
