@@ -1,4 +1,5 @@
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -73,6 +74,9 @@ def test_dataloader_yields_the_same_samples_for_any_worker_count(sources, bank, 
         for j, index in enumerate(batch["index"].tolist()):
             np.testing.assert_array_equal(batch["blurred"][j].permute(1, 2, 0).numpy(), reference[index].blurred)
             np.testing.assert_array_equal(batch["sharp"][j].permute(1, 2, 0).numpy(), reference[index].sharp)
+            kernel = batch["kernel"][j].numpy()  # the kernel that made the pair, for a kernel-aware model
+            assert kernel.shape == (bank.size, bank.size) and kernel.sum() == pytest.approx(1.0, abs=1e-5)
+            np.testing.assert_array_equal(kernel, bank[json.loads(batch["meta"][j])["kernel"]["bank_index"]][0])
             seen += 1
     assert seen == len(synth)
 

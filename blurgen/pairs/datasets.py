@@ -32,7 +32,10 @@ RETRIES = 16  # source images tried in a row before a sample gives up (as train'
 
 
 class PairDataset(Dataset):
-    """Sample i: ``{"blurred", "sharp"}`` float32 3×S×S in [0, 1], ``"index"``, ``"meta"`` (JSON text).
+    """Sample i: ``{"blurred", "sharp"}`` float32 3×S×S in [0, 1], ``"kernel"`` float32 K×K (the
+    kernel that made it, centred on its centroid and summing to 1, on the kernel source's fixed
+    side K; all zero for blur that varies across the image, which no one kernel made), ``"index"``,
+    ``"meta"`` (JSON text).
 
     A source image that cannot be used (corrupt, truncated, too small for the crop) does not stop
     a data loader, as it does not stop ``train``: sample i is then the sample of the next image
@@ -50,13 +53,15 @@ class PairDataset(Dataset):
         for attempt in range(min(RETRIES, len(self.synthesizer.source))):
             made = (index + attempt * self.synthesizer.per_image) % len(self.synthesizer)
             try:
-                blurred, sharp, meta = self.synthesizer[made]
+                pair, plan = self.synthesizer.make(self.synthesizer.source[made // self.synthesizer.per_image], made)
             except (BadImage, ImageTooSmall) as error:
                 reasons.append(str(error))
                 continue
-            if reasons:
-                meta = {**meta, "replaces": {"index": index, "because": reasons}}
-            return {"blurred": to_chw(blurred), "sharp": to_chw(sharp), "index": index, "meta": json.dumps(meta)}
+            meta = pair.meta if not reasons else {**pair.meta, "replaces": {"index": index, "because": reasons}}
+            side = self.synthesizer.kernels.size
+            kernel = np.zeros((side, side), np.float32) if plan.kernel is None else np.ascontiguousarray(plan.kernel, dtype=np.float32)
+            return {"blurred": to_chw(pair.blurred), "sharp": to_chw(pair.sharp), "kernel": torch.from_numpy(kernel), "index": index,
+                    "meta": json.dumps(meta)}
         raise BadImage("unusable", f"sample {index}", f"{len(reasons)} source images in a row could not be used; the last: {reasons[-1]}")
 
 
