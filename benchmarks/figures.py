@@ -19,7 +19,10 @@ Pictures (made by the commands' own functions, on photographs that ship in sciki
 * ``motion.png``: the same photo blurred uniformly, by camera rotation and by a moving object, with blur maps;
 * ``restoration.png``: ``deblur builtin`` on photos no training run saw: blurred | restored | sharp;
 * ``restoration-real.png``: the same on real blur, GoPro frames averaged (``--gopro``; by default
-  ``../shared/realblur-dev/gopro``), the median pairs, a window of each at full resolution.
+  ``../shared/realblur-dev/gopro``), the median pairs, a window of each at full resolution;
+* ``restoration-kernel.png``: camera shake Levin et al. measured, on held-out photos
+  (``--levin-set``, made by ``benchmarks/realblur.py``): blurred | Wiener with the true kernel |
+  a kernel-aware model, blind | the same given the true kernel | sharp (``--kernel-checkpoint``).
 
 Usage: python benchmarks/figures.py [--out docs/images] [--results benchmarks/results] [--quick]
 (``--quick``: tiny sizes, for the test that checks every figure is written).
@@ -43,8 +46,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
 FIGURES = ("quality.png", "training.png", "gain-curve.png", "presets.png", "throughput.png", "peers.png", "kernels.png", "cameras.png", "motion.png",
-           "restoration.png", "restoration-real.png")
+           "restoration.png", "restoration-real.png", "restoration-kernel.png")
 GOPRO = ROOT.parent / "shared" / "realblur-dev" / "gopro"
+LEVIN_KERNELS = ROOT.parent / "shared" / "realblur-dev" / "levin-kernels"
+LEVIN_SET = ROOT / "runs" / "realblur" / "sets" / "levin"
+KERNEL_CHECKPOINT = ROOT / "runs" / "real" / "kernel-resnet-seed0" / "checkpoint.pt"
 WINDOW = 320  # px of each real pair shown at full resolution: blur is lost when a 1280-px frame is shrunk
 QUALITY_ROWS = ("recipe", "shipped-before", "views-short", "mixture", "mixture-no-still", "mixture-wide", "mixture-mixed")
 PROCESSES = (("evalset", "blurgen's own"), ("independent", "kernels (ind.)"), ("camera", "camera (ind.)"),
@@ -348,18 +354,55 @@ def restoration_picture(out: Path, limit: int | None) -> Path:
 
 
 def real_restoration_picture(out: Path, gopro: Path, limit: int | None) -> Path:
-    import cv2
-
     from blurgen.output.contact_sheet import image_sheet, write_png
     from blurgen.sources import open_pairs
 
     if not (gopro / "blur").is_dir():
-        blank = np.full((120, 640, 3), 255, np.uint8)
-        cv2.putText(blank, f"no real pairs here: {gopro}", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        return write_png(out / "restoration-real.png", blank)
+        return blank_picture(out / "restoration-real.png", f"no real pairs here: {gopro}")
     rows, count = median_rows(open_pairs(gopro), limit, window=WINDOW)
     title = f"deblur builtin on real blur (GoPro frames averaged): the median pairs of {count}, a {WINDOW}-px window of each"
     return write_png(out / "restoration-real.png", image_sheet(rows, title=title, subtitle="blurred | restored | sharp", max_side=WINDOW))
+
+
+def blank_picture(path: Path, text: str) -> Path:
+    import cv2
+
+    from blurgen.output.contact_sheet import write_png
+
+    blank = np.full((120, 640, 3), 255, np.uint8)
+    cv2.putText(blank, text, (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return write_png(path, blank)
+
+
+def kernel_restoration_picture(out: Path, levin_set: Path, kernels: Path, checkpoint: Path, count: int) -> Path:
+    from blurgen.output.contact_sheet import image_sheet, write_png
+    from blurgen.kernels.measured import read_kernel
+    from blurgen.sources import open_pairs
+    from train.cli import kernel_aware_model, load_generator
+    from train.deconvolution import wiener
+    from train.eval.evaluate import restore_image, to_image
+
+    path = out / "restoration-kernel.png"
+    if not (levin_set / "kernels.json").exists() or not checkpoint.exists():
+        return blank_picture(path, f"no measured-kernel set or kernel-aware model here: {levin_set.name}, {checkpoint.parent.name}")
+    import torch
+
+    made = {pair["name"]: pair["kernel"] for pair in json.loads((levin_set / "kernels.json").read_text())["pairs"]}
+    pairs = open_pairs(levin_set)
+    blind, _, amp_dtype, _ = load_generator(checkpoint, device="cpu", upsample=None, amp="bf16")
+    given = kernel_aware_model(checkpoint, dict(device="cpu", upsample=None, amp="bf16"))
+    rows = []
+    for index in np.linspace(0, len(pairs) - 1, count).round().astype(int):
+        blurred, sharp = pairs[int(index)]
+        kernel = read_kernel(kernels / f"{made[pairs.id(int(index))]}.npy")
+        classical = np.clip(np.rint(wiener(blurred / 255, kernel) * 255), 0, 255).astype(np.uint8)
+        with torch.no_grad():
+            guessed = to_image(restore_image(blind, blurred, torch.device("cpu"), amp_dtype=amp_dtype), grey=False)
+        rows.append(([blurred, classical, guessed, given(blurred, kernel), sharp],
+                     f"{pairs.id(int(index))}: {made[pairs.id(int(index))]} ({kernel.shape[1]}x{kernel.shape[0]} px)"))
+    title = "camera shake Levin et al. measured, on photos no training saw"
+    return write_png(path, image_sheet(rows, title=title, subtitle="blurred | Wiener, true kernel | kernel-aware, blind | "
+                                                                   "kernel-aware, true kernel | sharp"))
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -368,6 +411,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (for the test)")
     parser.add_argument("--gopro", type=Path, default=GOPRO, help="real GoPro pairs (blur/ and sharp/) for restoration-real.png")
+    parser.add_argument("--levin-set", type=Path, default=LEVIN_SET, help="Levin's kernels on held-out photos (benchmarks/realblur.py)")
+    parser.add_argument("--levin-kernels", type=Path, default=LEVIN_KERNELS)
+    parser.add_argument("--kernel-checkpoint", type=Path, default=KERNEL_CHECKPOINT, help="a kernel-resnet checkpoint")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     side, count = (96, 20) if args.quick else (320, 200)
@@ -376,7 +422,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
                throughput_plot(args.results, args.out), peers_plot(args.results, args.out),
                kernels_picture(args.out, 16 if args.quick else 48),
                cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None),
-               real_restoration_picture(args.out, args.gopro, 3 if args.quick else None)]
+               real_restoration_picture(args.out, args.gopro, 3 if args.quick else None),
+               kernel_restoration_picture(args.out, args.levin_set, args.levin_kernels, args.kernel_checkpoint, 3)]
     for path in written:
         print(f"wrote {path}")
     return written

@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 sys.path.insert(1, str(ROOT / "benchmarks"))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -61,6 +62,7 @@ LEVERS = {
     "short": ["--preset", "benchmarks/presets/mixture-short.json"],  # kernel lengths: shorter shake than the mixture's
     "long": ["--preset", "benchmarks/presets/mixture-long.json"],  # kernel lengths: longer shake
     "dead-leaves": ["--builtin", "dead-leaves"],  # the other built-in corpus (the shipped recipe trains on photos)
+    "kernel-resnet": ["--generator", "kernel-resnet"],  # kernel-aware: estimate the kernel, deconvolve, refine
 }
 
 
@@ -100,13 +102,29 @@ def make_sets(runs: Path, gopro: Path, kernels: Path, pairs: dict[str, Path]) ->
 
 
 def wiener_true(sets: dict[str, Path], kernels: Path, reports: Path) -> dict:
-    """Wiener deconvolution with each pair's own measured kernel, on the measured-kernel sets
-    (plain PSNR, as ``evaluate`` scores them; the brightness change of the output)."""
-    import numpy as np
+    """Wiener deconvolution with each pair's own measured kernel, on the measured-kernel sets."""
+    from train.deconvolution import wiener
 
+    def restore(blurred: np.ndarray, kernel: np.ndarray, light: str) -> np.ndarray:
+        return np.rint(wiener(blurred / 255, kernel, light=light) * 255)
+
+    return true_kernel_scores(sets, kernels, reports, restore)
+
+
+def learned_true(checkpoint: Path, sets: dict[str, Path], kernels: Path, reports: Path) -> dict:
+    """A kernel-aware checkpoint restoring non-blind, given each pair's measured kernel (``deblur CHECKPOINT --kernel``)."""
+    from train.cli import kernel_aware_model
+
+    model = kernel_aware_model(checkpoint, dict(device="cpu", upsample=None, amp="bf16"))
+    return true_kernel_scores(sets, kernels, reports, lambda blurred, kernel, light: model(blurred.astype(np.uint8), kernel).astype(np.float64))
+
+
+def true_kernel_scores(sets: dict[str, Path], kernels: Path, reports: Path, restore) -> dict:
+    """``restore(blurred levels H×W×3 float, kernel, light)`` → restored levels, with each pair's own
+    measured kernel, on the measured-kernel sets (plain PSNR, as ``evaluate`` scores them; the
+    brightness change of the output); reports cached in ``reports/<set>.json``."""
     from blurgen.sources import open_pairs
     from blurgen.kernels.measured import read_kernel
-    from train.deconvolution import wiener
 
     scored = {}
     for set_name in (name for name in MEASURED_SETS if name in sets):
@@ -117,7 +135,7 @@ def wiener_true(sets: dict[str, Path], kernels: Path, reports: Path) -> dict:
             pairs, rows = open_pairs(sets[set_name]), []
             for index in range(len(pairs)):
                 blurred, sharp = (image.astype(np.float64) for image in pairs[index])
-                restored = np.rint(wiener(blurred / 255, read_kernel(kernels / f"{made[pairs.id(index)]}.npy"), light=light) * 255)
+                restored = restore(blurred, read_kernel(kernels / f"{made[pairs.id(index)]}.npy"), light)
                 rows.append({"id": pairs.id(index), "psnr_gain": psnr(restored, sharp) - psnr(blurred, sharp),
                              "brightness_shift": float(restored.mean() - blurred.mean())})
             gains = [row["psnr_gain"] for row in rows]
@@ -132,8 +150,6 @@ def wiener_true(sets: dict[str, Path], kernels: Path, reports: Path) -> dict:
 
 
 def psnr(image, truth) -> float:
-    import numpy as np
-
     return float(10 * np.log10(255.0**2 / max(float(np.mean((image - truth) ** 2)), 1e-12)))
 
 
@@ -232,8 +248,10 @@ def table(results: dict) -> str:
     levers = results.get("levers", {})
     if levers:
         columns = [*sets, "evalset", "independent", "camera", "nonuniform"]
-        lines += ["", "Lever rows: the shipped recipe at the same budget, one change each; PSNR gain mean over the seeds "
-                  "[smallest, largest]; sharp photos: worst PSNR of the output to its input, and its brightness change.", "",
+        columns += [f"nonblind-{name}" for name in MEASURED_SETS if any(f"nonblind-{name}" in entry["summary"] for entry in levers.values())]
+        lines += ["", "Lever rows: the shipped recipe at the same CPU minutes, one change each; PSNR gain mean over the seeds "
+                  "[smallest, largest]; sharp photos: worst PSNR of the output to its input, and its brightness change; "
+                  "nonblind-*: a kernel-aware model given each pair's measured kernel.", "",
                   "| row | seeds | " + " | ".join(columns) + " | sharp photos |", "| --- | --- |" + " --- |" * (len(columns) + 1)]
         for row, entry in levers.items():
             summary_ = entry["summary"]
@@ -248,7 +266,7 @@ def table(results: dict) -> str:
             sharp_cell = "—" if sharp is None else (f"{sharp['psnr_worst']['mean']:.1f} dB, "
                                                    f"{signed(sharp['brightness_shift']['mean'])} lv")
             lines.append(f"| {row} | {len(entry['runs'])} | " + " | ".join(cell(key) for key in columns) + f" | {sharp_cell} |")
-        lines += [""] + [f"- {row}: `{entry['options']}`" for row, entry in levers.items()]
+        lines += [""] + [f"- {row}: `{entry['options']}`, {entry.get('steps', 1500):,} steps" for row, entry in levers.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -313,8 +331,12 @@ def main(argv: list[str] | None = None) -> dict:
         for checkpoint in checkpoints:
             scored = score(checkpoint.parent.name, checkpoint, sets, checkpoint.parent / "realblur")
             runs.append({"run": checkpoint.parent.name, **scored, **synthetic_scores(checkpoint, args.runs)})
-        results["levers"][row] = {"runs": runs, "options": " ".join(lever_arguments(row)),
-                                  "summary": lever_summary(runs, [*sets, "evalset", "independent", "camera", "nonuniform"])}
+            if "kernel-resnet" in LEVERS[row]:  # given each pair's measured kernel: the non-blind mode
+                known = learned_true(checkpoint, sets, args.levin_kernels, checkpoint.parent / "realblur" / "nonblind")
+                runs[-1].update({f"nonblind-{name}": entry for name, entry in known.items()})
+        measured = [*sets, "evalset", "independent", "camera", "nonuniform", *(f"nonblind-{name}" for name in MEASURED_SETS)]
+        results["levers"][row] = {"runs": runs, "options": " ".join(lever_arguments(row)), "steps": LEVER_STEPS.get(row, args.steps),
+                                  "summary": lever_summary(runs, measured)}
         write(args.results, results)
     return results
 
@@ -334,7 +356,7 @@ def train_levers(rows: list[str], seeds: int, steps: int, runs: Path) -> None:
 
     for seed in range(seeds):
         for row in rows:
-            quality.train_row(f"{row}-seed{seed}", [*lever_arguments(row), "--seed", str(seed)], steps, runs)
+            quality.train_row(f"{row}-seed{seed}", [*lever_arguments(row), "--seed", str(seed)], LEVER_STEPS.get(row, steps), runs)
 
 
 def write(out: Path, results: dict) -> None:

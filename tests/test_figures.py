@@ -32,7 +32,8 @@ def test_the_figure_script_writes_every_figure_it_promises(tmp_path):
         sharp = textured(rng, 72, 96)
         write(tmp_path / "gopro" / "sharp" / f"{name}.png", sharp)
         write(tmp_path / "gopro" / "blur" / f"{name}.png", cv2.GaussianBlur(sharp, (0, 0), 1.5))
-    written = figures.main(["--out", str(tmp_path / "images"), "--results", str(results), "--quick", "--gopro", str(tmp_path / "gopro")])
+    written = figures.main(["--out", str(tmp_path / "images"), "--results", str(results), "--quick", "--gopro", str(tmp_path / "gopro"),
+                              "--levin-set", str(tmp_path / "levin")])
     assert sorted(path.name for path in written) == sorted(figures.FIGURES)
     for name in figures.FIGURES:
         picture = cv2.imread(str(tmp_path / "images" / name))
