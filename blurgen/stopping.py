@@ -54,14 +54,18 @@ def leave_stops_to_parent() -> None:
 PARENT_CHECK_SECONDS = 0.5
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """In a worker process: end it within a second of its parent's death, however the parent died.
 
     A parent killed with SIGKILL (the OOM killer, a scheduler's hard limit) cannot stop its
     workers, and they would live on, idle, holding memory and maybe a shard a rerun then writes
     too. When the parent dies, the worker is handed to another process; a daemon thread notices
     the change of parent and exits at once (no cleanup: the parent's rerun redoes the work).
+    ``parent``: the process id the parent had when it started this worker; a worker whose parent
+    died while it was still starting has another parent already, and exits now.
     """
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
     parent = os.getppid()
 
     def watch() -> None:

@@ -157,8 +157,8 @@ class DatasetConfig(PairSettings):
                                 "an options file to paste into it, once every shard is complete: basicsr (with meta_info; "
                                 "LMDB with --format lmdb), nafnet (512-px crops every 256 px in LMDB), restormer (512-px "
                                 "crops), kair or deblurganv2.", choices=LAYOUTS)
-    workers: int | None = option(None, "Local worker processes (default: one per core, fewer for a small job: one per 16 "
-                                 "source images left to do). The output does not depend on it.", minimum=1)
+    workers: int | None = option(None, "Local processes making pairs, this one included (default: one per core, fewer for a "
+                                 "small job: one per 16 source images left to do). The output does not depend on it.", minimum=1)
     jobs: int = option(1, "Split the work into this many jobs (e.g. a Slurm array) ... (--num-shards: the former name.)",
                        minimum=1, flags=("--jobs", "--num-shards"))
     job_index: int = option(0, "... and run job number I (0-based) here. (--shard-index: the former name.)", minimum=0,

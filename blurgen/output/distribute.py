@@ -12,6 +12,7 @@ import ctypes
 import multiprocessing
 import os
 import queue
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -61,13 +62,13 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 KEEP_BYTES = 1 << 30  # larger arrays than this (a gigapixel image) are still mapped and unmapped
 
 
-def _init_worker(spec: DatasetSpec, progress: multiprocessing.Queue) -> None:
+def _init_worker(spec: DatasetSpec, progress: multiprocessing.Queue, parent: int) -> None:
     global _worker_spec, _worker_progress
     import cv2
 
     keep_freed_memory()
     ignore_interrupts()
-    die_with_parent()
+    die_with_parent(parent)
     cv2.setNumThreads(1)  # one process per core already; OpenCV threads would only contend
     _worker_spec, _worker_progress = spec, progress
 
@@ -77,7 +78,12 @@ def _run_in_worker(shard: Shard) -> dict:
 
 
 def run_local(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shard: OnShard, workers: int) -> None:
-    """A pool of ``workers`` processes (spawned: numba's threads and fork do not mix).
+    """This process and a pool of ``workers - 1`` more (spawned: numba's threads and fork do not mix).
+
+    This process writes shards too, from the first moment: a spawned worker needs about a second
+    (a fresh interpreter, imports, compiled code) before its first pair, and the shards written
+    here meanwhile are that second won back. Each worker is handed at most two shards ahead, so
+    the last ones are shared out evenly.
 
     On Ctrl-C, SIGTERM or a failed shard, the workers are stopped at once (the shards they were
     writing stay under temporary names, redone by a rerun) and the exception goes on.
@@ -85,15 +91,27 @@ def run_local(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shar
     if workers <= 1 or len(shards) <= 1:
         run_inline(spec, shards, on_image, on_shard)
         return
+    import cv2
+
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
     before = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(min(workers, len(shards)), mp_context=context, initializer=_init_worker, initargs=(spec, progress))
+    helpers = min(workers, len(shards)) - 1
+    pool = ProcessPoolExecutor(helpers, mp_context=context, initializer=_init_worker, initargs=(spec, progress, os.getpid()))
+    todo, pending = deque(shards), set()
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # one process per core: OpenCV's own threads here would only contend with the workers
     try:
-        with interrupts_held_off():
-            pending = {pool.submit(_run_in_worker, shard) for shard in shards}
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+        while todo or pending:
+            with interrupts_held_off():
+                while todo and len(pending) < 2 * helpers:
+                    pending.add(pool.submit(_run_in_worker, todo.popleft()))
+            if todo:
+                on_shard(write_shard(spec, todo.popleft(), on_image))
+                done = {future for future in pending if future.done()}
+            else:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            pending -= done
             drain(progress, on_image)
             for future in done:
                 on_shard(future.result())
@@ -113,6 +131,8 @@ def run_local(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shar
             manager.join(timeout=5)
         clear_unfinished(spec, shards)
         raise
+    finally:
+        cv2.setNumThreads(opencv_threads)
     pool.shutdown()
 
 
