@@ -52,6 +52,8 @@ _EXPORTS = {
     "DatasetConfig": "blurgen.output.dataset",
     "dataset_spec": "blurgen.output.dataset",
     "build_dataset": "blurgen.output.distribute",
+    "build_layout": "blurgen.output.frameworks",
+    "ShakeSampler": "blurgen.pairs.shake",
     "PairDataset": "blurgen.pairs.datasets",
     "SharpCropDataset": "blurgen.pairs.datasets",
     "pairs_on_device": "blurgen.pairs.datasets",
@@ -69,6 +71,8 @@ if TYPE_CHECKING:
     from blurgen.pairs.motion import Motion
     from blurgen.output.dataset import DatasetConfig, dataset_spec
     from blurgen.output.distribute import build_dataset
+    from blurgen.output.frameworks import build_layout
+    from blurgen.pairs.shake import ShakeSampler
     from blurgen.pairs.settings import PairSettings
     from blurgen.pairs.build import make_synthesizer, open_pair_source
     from blurgen.pairs.datasets import PairDataset, SharpCropDataset, pairs_on_device
