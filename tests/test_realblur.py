@@ -234,6 +234,16 @@ def test_the_real_blur_benchmark_scores_models_and_the_unsharp_mask(tmp_path):
         for entry in results["models"][model]["sets"].values():
             assert np.isfinite(entry["psnr_gain"]) and np.isfinite(entry["brightness_shift"]) and entry["images"] > 0
     assert "| unsharp |" in out.with_suffix(".md").read_text()
+    assert all(entry["psnr_gain"] > 1 for entry in results["models"]["wiener-true"]["sets"].values())  # the true kernel helps
+    from fixtures import TINY_NETS
+    from train.config import TrainConfig
+    from train.loop import train
+
+    train(TrainConfig(mix="synth", builtin="photos", generator="kernel-resnet", crop=48, steps=1, batch_size=2, adv_weight=0.0,
+                      out=str(tmp_path / "kernel"), vgg_weights="random", workers=0, device="cpu", **TINY_NETS), log=lambda _: None)
+    sets = {name: tmp_path / "runs" / "sets" / name for name in realblur.MEASURED_SETS}
+    known = realblur.learned_true(tmp_path / "kernel" / "checkpoint.pt", sets, tmp_path / "kernels", tmp_path / "nonblind")
+    assert set(known) == set(realblur.MEASURED_SETS) and all(np.isfinite(entry["psnr_gain"]) for entry in known.values())
     import torch
 
     flat = torch.full((1, 3, 32, 32), 0.2)
