@@ -10,7 +10,8 @@ Every synthetic pair comes with the kernel that made it; this generator uses it.
    image is not shifted. It starts as a near-delta (σ 0.7 px), so an untrained model deconvolves
    almost nothing. Training supervises it with each pair's true kernel (``--kernel-weight``).
 2. :func:`wiener_deconvolve`: Wiener deconvolution with a gradient prior in the Fourier domain,
-   X = conj(K)·Y / (|K|² + λ·(|Dx|² + |Dy|²)), with the balance λ learned (it starts at 0.05),
+   X = conj(K)·Y / (|K|² + λ·(|Dx|² + |Dy|²)), with two balances λ learned, one for a given
+   kernel (it starts at 0.01) and one for the estimate (0.05: a wrong kernel rings less),
    on the image mirrored by the kernel's side (the FFT's wrap-around then meets a continuation of
    the image). The prior keeps the denominator above zero where the kernel's spectrum vanishes,
    so the gradients stay finite for any kernel; it runs in float32 whatever the autocast.
@@ -41,7 +42,9 @@ from train.archs.resnet import Generator, Upsample
 
 KERNEL_SIDE = 33  # the estimated kernel's side: measured camera shake spans 13-27 px
 START_SIGMA = 0.7  # px: the estimator's first kernel, nearly a delta
-START_BALANCE = 0.05
+# Wiener balances to start from: a known kernel needs little (800·σ² for 1/255 noise, as deblur wiener), an estimate more
+START_BALANCE_GIVEN = 0.01
+START_BALANCE_ESTIMATED = 0.05
 
 
 def centred(kernels: torch.Tensor) -> torch.Tensor:
@@ -110,8 +113,9 @@ def placed_spectrum(kernels: torch.Tensor, shape: tuple[int, int]) -> torch.Tens
 
 
 def wiener_deconvolve(blurred: torch.Tensor, kernels: torch.Tensor, balance: torch.Tensor | float) -> torch.Tensor:
-    """Deconvolve B×C×H×W images (float, [0, 1]) blurred by B×k×k kernels (k < H, W), each its own:
-    B×C×H×W float32, not clipped. Differentiable in the images, the kernels and ``balance``."""
+    """Deconvolve B×C×H×W images (float, [0, 1]) blurred by B×k×k kernels (k < H, W), each its own,
+    with ``balance`` (one, or (B,): one per image): B×C×H×W float32, not clipped. Differentiable in
+    the images, the kernels and ``balance``."""
     with torch.autocast(blurred.device.type, enabled=False):
         images, kernels = blurred.float(), kernels.float()
         pad = kernels.shape[-1]
@@ -121,6 +125,7 @@ def wiener_deconvolve(blurred: torch.Tensor, kernels: torch.Tensor, balance: tor
         steps = torch.zeros(2, 3, 3, dtype=torch.float32, device=images.device)
         steps[0, 1, 1], steps[0, 1, 2], steps[1, 1, 1], steps[1, 2, 1] = 1, -1, 1, -1
         prior = placed_spectrum(steps, shape).abs().square().sum(dim=0)
+        balance = torch.as_tensor(balance, dtype=torch.float32, device=images.device).reshape(-1, 1, 1, 1)
         inverse = spectrum.conj() / (spectrum.abs().square() + balance * prior)
         restored = torch.fft.irfft2(torch.fft.rfft2(mirrored) * inverse, s=shape)
         return restored[..., pad:pad + images.shape[-2], pad:pad + images.shape[-1]]
@@ -143,7 +148,8 @@ class KernelAwareGenerator(nn.Module):
         self.upsample, self.init = upsample, init
         self.smallest = self.smallest_side(norm)
         self.estimator = KernelEstimator(estimator_width)
-        self.log_balance = nn.Parameter(torch.tensor(math.log(START_BALANCE)))
+        self.log_balance_given = nn.Parameter(torch.tensor(math.log(START_BALANCE_GIVEN)))
+        self.log_balance_estimated = nn.Parameter(torch.tensor(math.log(START_BALANCE_ESTIMATED)))
         self.refiner = Generator(upsample, init, ngf, blocks, norm=norm, attention=attention, spectral_norm=spectral_norm, in_channels=6)
 
     def forward(self, blurred: torch.Tensor, kernels: torch.Tensor | None = None, given: torch.Tensor | None = None,
@@ -158,12 +164,13 @@ class KernelAwareGenerator(nn.Module):
         needs_estimate = with_estimate or kernels is None or given is not None
         estimate = self.estimator(blurred) if needs_estimate else None
         if kernels is None:
-            used = estimate
+            used, balance = estimate, self.log_balance_estimated.exp()
         elif given is None:
-            used = kernels.to(blurred.device, torch.float32)
+            used, balance = kernels.to(blurred.device, torch.float32), self.log_balance_given.exp()
         else:  # training: the known kernels on the estimate's canvas, where given
             used = torch.where(given[:, None, None], fit_kernels(kernels.float(), KERNEL_SIDE), estimate)
-        deconvolved = wiener_deconvolve((blurred + 1) / 2, used, self.log_balance.exp()) * 2 - 1
+            balance = torch.where(given, self.log_balance_given.exp(), self.log_balance_estimated.exp())
+        deconvolved = wiener_deconvolve((blurred + 1) / 2, used, balance) * 2 - 1
         restored = self.refiner(torch.cat([blurred, deconvolved.clamp(-1.5, 1.5).to(blurred.dtype)], dim=1))
         return (restored, estimate) if with_estimate else restored
 
