@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError
+from blurgen.sources.images import IMAGE_EXTENSIONS, SourceError, read_image
 
 LIST_FILES = {"RealBlur_J_test_list.txt": "RealBlur-J", "RealBlur_R_test_list.txt": "RealBlur-R", "RSBlur_real_test.txt": "RSBlur"}
 ALIGNED_BENCHMARKS = ("RealBlur-J", "RealBlur-R", "RSBlur")  # scored after alignment, as their authors do
@@ -178,8 +178,6 @@ def read_kohler_frames(truth: tuple[Path, ...]) -> "np.ndarray":
     """The recorded sharp frames of one Köhler image: uint8 N×H×W×3, from its PNG frames or its
     ``.mat`` file (MATLAB v7 or older: SciPy cannot read v7.3/HDF5 files; save their frames as PNGs)."""
     import numpy as np
-
-    from blurgen.sources.images import read_image
 
     if truth[0].suffix.lower() == ".mat":
         from scipy.io import loadmat
