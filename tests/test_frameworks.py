@@ -191,6 +191,25 @@ def test_a_layout_killed_while_it_is_built_is_built_whole_by_the_rerun(tmp_path,
     assert all(read_bgr(lmdb_value(split / "basicsr" / "sharp.lmdb", f"{i:08d}")) is not None for i in range(4))
 
 
+def test_a_full_disk_while_arranging_says_so_and_keeps_the_shards(tmp_path, monkeypatch):
+    import errno
+
+    import blurgen.output.frameworks as frameworks
+
+    split = files_shards(tmp_path, [(40, 48)] * 2)
+
+    def full(self, key, data):
+        raise lmdb.MapFullError("mdb_put: MDB_MAP_FULL: Environment mapsize limit reached")
+
+    monkeypatch.setattr(frameworks.LmdbWriter, "put", full)
+    with pytest.raises(OSError, match="shards are complete and kept: make room and run the same command again"):
+        build_layout(split, "basicsr", lmdb=True)
+    monkeypatch.setattr(frameworks, "write_folder_pairs", lambda *args: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(OSError, match=r"cannot arrange .* as kair \(No space left on device\)"):
+        build_layout(split, "kair")
+    assert sorted(p.name for p in split.iterdir()) == ["shard-00000"]  # nothing half-built, the shards untouched
+
+
 def test_dataset_layout_and_lmdb_from_the_command_line(tmp_path):
     out = tmp_path / "pairs"
     common = ["dataset", "--n", "4", "--crop", "24", "--kernel-size", "9", "--shard-size", "2", "--out", str(out)]

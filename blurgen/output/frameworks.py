@@ -305,8 +305,11 @@ def build_layout(split_dir: Path, layout: str, *, lmdb: bool = False) -> dict:
             written = {"layout": layout, "lmdb": lmdb or layout == "nafnet", "pairs": len(pairs), **counts}
             (partial / "layout.json").write_text(json.dumps(written, indent=2, sort_keys=True) + "\n")
             os.replace(partial, final)
-        except BaseException:
+        except BaseException as error:
             remove(partial)
+            if isinstance(error, OSError) or type(error).__module__ == "lmdb":  # a full disk, as the lmdb package or the OS says it
+                raise OSError(f"cannot arrange {split_dir} as {layout} ({getattr(error, 'strerror', None) or error}); the "
+                              "shards are complete and kept: make room and run the same command again") from None
             raise
     return {**written, "built_now": True}
 
