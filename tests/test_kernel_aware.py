@@ -137,3 +137,23 @@ def test_deblur_restores_with_a_known_kernel_by_a_kernel_aware_checkpoint(photos
         result = cli("deblur", checkpoint, str(tmp_path / "in" / "a.png"), "--kernel", str(tmp_path / f"{name}.npy"), "--out", str(tmp_path / "o"))
         assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
         assert len([line for line in result.stderr.splitlines() if "error" in line]) == 1, result.stderr
+
+
+def test_training_deconvolves_about_half_of_the_pairs_with_a_known_kernel_with_that_kernel(photos, tmp_path):
+    from train.loop import generate
+
+    seen = {}
+
+    class Recorder(torch.nn.Module):
+        def forward(self, blurred, kernels=None, given=None, with_estimate=False):
+            seen["given"] = given
+            return blurred, torch.full((len(blurred), KERNEL_SIDE, KERNEL_SIDE), 1 / KERNEL_SIDE**2)
+
+    kernels = torch.zeros(16, 65, 65)
+    kernels[4:, 32, 32] = 1  # the first 4 pairs have no kernel (GoPro's, motion blur)
+    settings = kernel_run(photos, tmp_path)
+    _, extra = generate(Recorder(), torch.zeros(16, 3, 48, 48), kernels, settings, step=3)
+    given = seen["given"]
+    assert not given[:4].any() and 2 <= int(given[4:].sum()) <= 10  # never where unknown; some, not all, where known
+    generate(Recorder(), torch.zeros(16, 3, 48, 48), kernels, settings, step=3)
+    assert torch.equal(seen["given"], given) and extra["kernel"] > 0  # drawn from (seed, step): a resumed run draws the same
