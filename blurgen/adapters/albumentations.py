@@ -18,7 +18,7 @@ With ``sample_seed`` set, the n-th call (or the call given ``index=i`` beside th
 n (or i) of that seed: blurgen's own (seed, i) determinism, the same kernel and camera values as
 pair i of ``blurgen dataset --seed``. (``seed`` is albumentations' own: the seed
 ``A.Compose(seed=...)`` gives each transform.) Without it, each call draws from albumentations' random
-generator (``A.Compose(seed=...)`` makes that reproducible). The blur keeps the image's size
+generator (a random sample of seed 0; ``A.Compose(seed=...)`` makes that reproducible). The blur keeps the image's size
 (reflected borders) and dtype (uint8 or float32 in [0, 1]).
 """
 
@@ -36,7 +36,7 @@ from blurgen.kernels.bank import KernelBank
 from blurgen.pairs.settings import PAIR_DEFAULTS
 from blurgen.pairs.shake import ShakeSampler
 
-RANDOM_SEEDS = 2**63  # the range a call without a seed draws its own from
+RANDOM_SAMPLES = 2**62  # without a sample seed, a call draws a sample of seed 0 from this range
 
 
 class CameraShake(A.ImageOnlyTransform):
@@ -46,7 +46,8 @@ class CameraShake(A.ImageOnlyTransform):
         kernels: a kernel preset or preset file (drawn live), a :class:`~blurgen.kernels.bank.KernelBank` or its ``.npz``.
         camera: a camera preset's name or a :class:`~blurgen.blurring.camera.Camera`.
         sample_seed: with a seed, call n draws sample n of it (or sample ``index`` when the call
-            passes ``index=``); None: each call draws a seed from albumentations' generator.
+            passes ``index=``); None: each call draws the sample's index (of seed 0) from
+            albumentations' generator.
         kernel_size: the side of live kernels in px.
         p: the probability of blurring.
 
@@ -72,17 +73,13 @@ class CameraShake(A.ImageOnlyTransform):
         return ["image"]
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        if self.sample_seed is None:
-            seed, index = int(self.random_generator.integers(RANDOM_SEEDS)), 0
+        if self.sample_seed is None:  # one sampler for every call: a random sample of it is as random as a random seed
+            index = int(self.random_generator.integers(RANDOM_SAMPLES))
         else:
-            seed, index = self.sample_seed, int(data["index"]) if "index" in data else next(self.calls)
-        drawn = self.sampler_for(seed).draw(index)
-        return {"kernel": drawn.kernel, "camera_draws": drawn.draws, "noise_key": drawn.noise_key, "seed": seed, "index": index}
-
-    def sampler_for(self, seed: int) -> ShakeSampler:
-        if seed == self.sampler.seed:
-            return self.sampler
-        return ShakeSampler(self.kernels, self.camera, seed, self.kernel_size)
+            index = int(data["index"]) if "index" in data else next(self.calls)
+        drawn = self.sampler.draw(index)
+        return {"kernel": drawn.kernel, "camera_draws": drawn.draws, "noise_key": drawn.noise_key, "seed": self.sampler.seed,
+                "index": index}
 
     def apply(self, img: np.ndarray, kernel: np.ndarray, camera_draws: dict, noise_key: int, **params: Any) -> np.ndarray:
         image = np.asarray(img)

@@ -36,6 +36,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -75,10 +76,29 @@ def eight_bit(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(image.astype(np.float64) / 257.0), 0, 255).astype(np.uint8)
 
 
+class PngHeader(NamedTuple):
+    """What a PNG's IHDR chunk says: its size, bit depth and channels."""
+
+    width: int
+    height: int
+    depth: int
+    channels: int
+
+
+def png_header(data: bytes) -> PngHeader:
+    """The header of PNG bytes (at least their first 26)."""
+    return PngHeader(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), data[24], PNG_CHANNELS[data[25]])
+
+
+def read_png_header(path: Path) -> PngHeader:
+    with open(path, "rb") as file:
+        return png_header(file.read(26))
+
+
 def png_bytes(path: Path) -> tuple[bytes, bool]:
     """The 8-bit PNG of ``path``: its own bytes when it is 8-bit, else re-encoded (and True)."""
     data = path.read_bytes()
-    if data[24] == 8:  # the IHDR bit depth
+    if png_header(data).depth == 8:
         return data, False
     return encode_png(eight_bit(read_image(path))), True
 
@@ -86,7 +106,7 @@ def png_bytes(path: Path) -> tuple[bytes, bool]:
 def place(source: Path, target: Path) -> bool:
     """``source`` at ``target`` as an 8-bit PNG: a hard link (or a copy) when it is 8-bit already;
     whether it was converted."""
-    if source.read_bytes()[24] == 8:
+    if read_png_header(source).depth == 8:
         try:
             os.link(source, target)
         except OSError:  # another file system, or links not allowed: a copy
@@ -133,10 +153,9 @@ class LmdbWriter:
 
     def put(self, key: str, data: bytes) -> None:
         """``data``: PNG bytes; its size and channels are read from its header for ``meta_info.txt``."""
-        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        channels = PNG_CHANNELS[data[25]]
+        header = png_header(data)
         self.txn.put(key.encode("ascii"), data)
-        self.lines.append(f"{key}.png ({height},{width},{channels}) {LMDB_COMPRESSION}\n")
+        self.lines.append(f"{key}.png ({header.height},{header.width},{header.channels}) {LMDB_COMPRESSION}\n")
 
     def close(self) -> None:
         self.txn.commit()
@@ -206,8 +225,8 @@ def write_folder_crops(folder: Path, pairs: list[Pair], names: tuple[str, str]) 
 
 def training_crop(pairs: list[Pair]) -> int:
     """The training crop the options files ask for: 256 px, or a pair's smaller side when it is smaller."""
-    header = pairs[0].sharp.read_bytes()[:24]
-    return min(256, int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big"))
+    header = read_png_header(pairs[0].sharp)
+    return min(256, header.width, header.height)
 
 
 def options_file(layout: str, folder: Path, lmdb: bool, crop: int) -> tuple[str, str]:

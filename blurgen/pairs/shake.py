@@ -16,11 +16,10 @@ import numpy as np
 
 from blurgen.blurring.camera import CAMERA_PRESETS, Camera, CameraDraws, draw_camera
 from blurgen.kernels.bank import KernelBank
-from blurgen.pairs.settings import PAIR_DEFAULTS
+from blurgen.pairs.settings import PAIR_DEFAULTS, PairSettings
 from blurgen.pairs.synthesizer import PAIRS_PURPOSE, BankKernels, LiveKernels
 from blurgen.rng import check_seed, derive_seed, stream_key, uniform
 from blurgen.settings import check_choice, check_setting
-from blurgen.pairs.settings import PairSettings
 
 
 @dataclass(frozen=True)
