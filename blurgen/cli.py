@@ -352,6 +352,117 @@ dataset.__signature__ = inspect.Signature(dataset_parameters())
 app.command()(dataset)
 
 
+def sequences(**given: object) -> None:
+    """Make blurred video sequences for video deblurring: consecutive blurred frames with their sharp frames, from stills or clips."""
+    from blurgen.output.dataset import DatasetMismatch
+    from blurgen.output.distribute import select_shards
+    from blurgen.output.sequences import SequencesConfig, sequence_spec
+    from blurgen.sources import SourceError
+
+    try:
+        config = from_command(SequencesConfig, given)
+        spec = sequence_spec(config)
+        mine = select_shards(spec.shards(), config.jobs, config.job_index)
+    except SettingError as error:
+        raise fail(error.for_cli()) from None
+    except (SourceError, DatasetMismatch, ValueError) as error:
+        raise fail(str(error)) from None
+    config = with_capped_workers(config, "worker processes")
+    if not mine:
+        summary.print(f"job {config.job_index} of {config.jobs} has nothing to do: {len(spec.shards())} shard(s), fewer than --jobs {config.jobs}")
+        return
+    report, seconds = write_sequences_with_progress(spec, config)
+    preview = write_sequence_preview(spec, config.preview) if config.preview and mine[0].index == 0 else None
+    summary.print(sequences_table(report, spec, seconds, preview))
+    for reason, names in report["skipped_files"].items():
+        more = report["skipped"][reason] - len(names)
+        console.print(f"[yellow]skipped ({reason}):[/] {', '.join(names)}" + (f" and {more} more (named in each shard's stats.json)" if more > 0 else ""))
+    for failure in report["failures"][:5]:
+        console.print(f"[yellow]failed:[/] {failure}")
+    if not report["sequences"] and not report["busy"]:
+        raise fail(f"no sequence was written: every one was skipped ({', '.join(f'{k} {v}' for k, v in report['skipped'].items()) or 'none made'})")
+
+
+def write_sequences_with_progress(spec: object, config: object) -> tuple[dict, float]:
+    """Run this job's shards of sequences with a progress bar: (report, seconds)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from blurgen.output.dataset import DatasetMismatch
+    from blurgen.output.distribute import keep_freed_memory, shards_done
+    from blurgen.output.sequences import build_sequences
+
+    keep_freed_memory()
+    started = time.perf_counter()
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("planning shards", total=None)
+            report = build_sequences(spec, workers=config.workers, num_shards=config.jobs, shard_index=config.job_index,
+                                     distributor=config.distributor, on_image=lambda k: progress.advance(task, k),
+                                     on_plan=lambda total: progress.update(task, total=total, description="sequences"))
+    except KeyboardInterrupt:
+        complete, total = shards_done(spec, config.jobs, config.job_index)
+        raise interrupted(f"{complete} of {total} shard(s) complete in {spec.split_dir}; run the same command again to write the "
+                          "rest (complete shards are kept, unfinished ones redone)") from None
+    except (DatasetMismatch, OSError, RuntimeError, ValueError) as error:
+        raise fail(str(error)) from None
+    return report, time.perf_counter() - started
+
+
+def write_sequence_preview(spec: object, count: int) -> Path | None:
+    """``<split>/preview.png``: the first written sequence's first ``count`` frames, blurred over sharp."""
+    from blurgen.output.contact_sheet import sequence_strip, write_png
+    from blurgen.output.sequences import written_sequences
+    from blurgen.sources.images import read_image
+
+    written = written_sequences(spec.split_dir)
+    if not written:
+        return None
+    first = written[0]
+    frames = {side: [read_image(first.folder / side / f"{k:08d}.png") for k in range(min(count, first.count))] for side in ("blur", "sharp")}
+    title = f"blurgen sequences: sequence {first.index}, {spec.settings['fps']:g} fps, duty {spec.settings['duty']:g}"
+    return write_png(spec.split_dir / "preview.png", sequence_strip(frames["blur"], frames["sharp"], count=count, title=title))
+
+
+def sequences_table(report: dict, spec: object, seconds: float, preview: Path | None) -> Table:
+    """The closing summary of ``blurgen sequences``."""
+    table = Table(title="blurgen sequences", show_header=False, title_justify="left")
+    source = spec.describe()["source"]
+    table.add_row("source", f"{source.get('kind', 'source')}: {report['sources']} {'sequences planned' if spec.settings['origin'] == 'clips' else 'photos'} in this job's shards")
+    if source.get("unreadable"):
+        table.add_row("unreadable", f"video files OpenCV could not open, left out: {', '.join(source['unreadable'])}")
+    if source.get("too_short"):
+        table.add_row("too short", f"clips shorter than one sequence of {spec.settings['frames']} frames, left out: {', '.join(source['too_short'])}")
+    ended = f" ({report['ended_early']} ended early by a scene cut)" if report["ended_early"] else ""
+    table.add_row("sequences written", f"{report['sequences']:,}{ended}, {report['frames']:,} frames")
+    table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in report["skipped"].items()) or "none")
+    table.add_row("shards", f"{report['shards']} ({report['already_complete']} already complete, {report['written_now']} written now)")
+    table.add_row("seconds", f"{seconds:.1f}")
+    table.add_row("frames/s", f"{report['frames_now'] / seconds:,.1f}" if seconds > 0 else "-")
+    table.add_row("written", f"{spec.split_dir}/ (shards of <sequence>/blur, <sequence>/sharp)")
+    if report.get("layout"):
+        record = report["layout"]
+        left = f"; {record['left_out']} shortened sequence(s) left out (REDS readers need 100 frames)" if record["left_out"] else ""
+        options = f"; options to paste: {spec.split_dir / record['layout'] / record['options']}" if record["options"] else ""
+        table.add_row("layout", f"{record['layout']}: {record['sequences']:,} sequences, {record['frames']:,} frames in "
+                      f"{spec.split_dir / record['layout']}/{options}{left}" + ("" if record["built_now"] else " (arranged before)"))
+    if report.get("layout_pending"):
+        table.add_row("layout", f"{spec.layout}: arranged once every shard is complete ({report['layout_pending']} not yet): run the same command again")
+    if preview:
+        table.add_row("preview", f"the first sequence's frames, pictured: {preview}")
+    return table
+
+
+def sequences_parameters() -> list:
+    from blurgen.output.sequences import SequencesConfig
+
+    return command_parameters(SequencesConfig)
+
+
+sequences.__signature__ = inspect.Signature(sequences_parameters())
+app.command()(sequences)
+
+
 def output_parameter(default: Path | None, help: str) -> inspect.Parameter:
     """A command's own --out or --src option, beside the ones its settings table generates."""
     kind = Path if default is not None else Optional[Path]

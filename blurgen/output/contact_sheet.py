@@ -186,3 +186,11 @@ def pairs_sheet(pairs: object, count: int = 8, *, title: str) -> np.ndarray:
         blurred, sharp = pairs[index][:2]
         rows.append(([np.asarray(blurred)[..., :3], np.asarray(sharp)[..., :3]], str(pairs.id(index)) if hasattr(pairs, "id") else str(index)))
     return image_sheet(rows, title=title, subtitle="blurred | sharp")
+
+
+def sequence_strip(blurred: np.ndarray, sharp: np.ndarray, *, count: int = 6, title: str, max_side: int = 256) -> np.ndarray:
+    """A BGR uint8 picture of a sequence's first ``count`` frames: blurred frames in a row over their
+    sharp frames (``blurred``, ``sharp``: T×H×W×3, float in [0, 1] or uint8)."""
+    shown = min(count, len(blurred))
+    return image_sheet([(list(blurred[:shown]), "blurred frames, in order"), (list(sharp[:shown]), "their sharp frames")],
+                       title=title, subtitle=f"frames 0-{shown - 1}: consecutive exposures of one continuous motion", max_side=max_side)

@@ -12,7 +12,6 @@ jobs (``num_shards``/``shard_index``) or distributor.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -111,6 +110,14 @@ class DatasetSpec:
     @property
     def split_dir(self) -> Path:
         return Path(self.out) / self.split
+
+    def open_writer(self, shard: Shard) -> object:
+        """A writer of ``shard`` (under its temporary name until committed)."""
+        return WRITERS[self.shard_format](self.split_dir, shard.name, self.png_compression)
+
+    def fill(self, shard: Shard, writer: object, on_image: Callable[[int], None] | None) -> dict:
+        """Make ``shard``'s pairs into ``writer`` and commit it (:func:`write_pairs`); its stats."""
+        return write_pairs(self, shard, writer, on_image)
 
     def synthesizer(self) -> PairSynthesizer:
         return pair_maker(self.source, kernels=self.kernels, camera=self.camera, crop=self.crop, seed=self.seed,
@@ -270,7 +277,9 @@ def unlock_shard(spec: DatasetSpec, shard: Shard, descriptor: int) -> None:
 
 
 def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None] | None = None) -> dict:
-    """Make and write every pair of ``shard``; return its stats (also written, last, to disk).
+    """Make and write every pair of ``shard`` (or every sequence, for a
+    :class:`blurgen.output.sequences.SequenceSpec`: whatever ``spec.fill`` makes); return its stats
+    (also written, last, to disk).
 
     Bad source images are skipped, counted and named by reason (``skipped_files``); nothing here
     raises for one image. A shard that yields no pair is not committed and its stats are not
@@ -289,8 +298,8 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
             return read_stats(spec, shard)
         writer = None
         try:
-            writer = WRITERS[spec.shard_format](spec.split_dir, shard.name, spec.png_compression)
-            return write_pairs(spec, shard, writer, on_image)
+            writer = spec.open_writer(shard)
+            return spec.fill(shard, writer, on_image)
         except OSError as error:
             if writer is not None:
                 writer.abandon()

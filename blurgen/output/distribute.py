@@ -198,12 +198,12 @@ def run_ray(spec: DatasetSpec, shards: list[Shard], on_image: OnImage, on_shard:
 DISTRIBUTORS = {"local": run_local, "ray": run_ray}
 
 
-def local_workers(todo: list[Shard]) -> int:
+def local_workers(todo: list[Shard], items_per_worker: int = IMAGES_PER_WORKER) -> int:
     """Worker processes for the work left: one per core, but no more than there are shards or
-    blocks of :data:`IMAGES_PER_WORKER` images (a spawned worker needs about a second to import
-    and load its compiled code)."""
-    images = sum(shard.stop - shard.start for shard in todo)
-    return max(1, min(os.cpu_count() or 1, len(todo), images // IMAGES_PER_WORKER))
+    blocks of ``items_per_worker`` source items (a spawned worker needs about a second to import
+    and load its compiled code: the time of some 13 built-in pairs, or a part of one sequence)."""
+    items = sum(shard.stop - shard.start for shard in todo)
+    return max(1, min(os.cpu_count() or 1, len(todo), items // items_per_worker))
 
 
 def select_shards(shards: list[Shard], num_shards: int, shard_index: int) -> list[Shard]:
@@ -238,6 +238,18 @@ def build_dataset(
     every shard is complete) or ``layout_pending`` (shards of other jobs still missing). ``on_plan(k)`` is told, before any work, that k
     source images remain to do (a progress bar's total).
     """
+    mine, complete, finished, now = run_shards(spec, workers=workers, num_shards=num_shards, shard_index=shard_index,
+                                               distributor=distributor, on_image=on_image, on_shard=on_shard, on_plan=on_plan)
+    return {**summarise(spec, mine, complete, finished, now), **arrange(spec)}
+
+
+def run_shards(spec: object, *, workers: int | None, num_shards: int, shard_index: int, distributor: str,
+               on_image: OnImage | None, on_shard: OnShard | None, on_plan: Callable[[int], None] | None,
+               items_per_worker: int = IMAGES_PER_WORKER) -> tuple[list[Shard], list[Shard], list[dict], list[dict]]:
+    """Write this job's shards of ``spec`` (a dataset's or sequences', :func:`write_shard` writes
+    either) that are not complete yet: (this job's shards, those complete before, the stats of
+    every complete one, the stats of this call's). Without ``workers``, one local worker per core,
+    per shard left and per ``items_per_worker`` items left, whichever is fewest."""
     if distributor not in DISTRIBUTORS:
         raise ValueError(f"distributor must be one of {', '.join(DISTRIBUTORS)}, got {distributor!r}")
     prepare_output(spec)
@@ -256,8 +268,8 @@ def build_dataset(
         if on_shard is not None:
             on_shard(stats)
 
-    DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(todo))
-    return {**summarise(spec, mine, complete, finished, now), **arrange(spec)}
+    DISTRIBUTORS[distributor](spec, todo, on_image or (lambda _: None), shard_done, workers or local_workers(todo, items_per_worker))
+    return mine, complete, finished, now
 
 
 def arrange(spec: DatasetSpec) -> dict:

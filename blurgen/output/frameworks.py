@@ -305,13 +305,27 @@ def build_layout(split_dir: Path, layout: str, *, lmdb: bool = False) -> dict:
     folder cannot be written (nothing half-built is left).
     """
     check_layout(layout)
+    pairs = written_pairs(split_dir)
+    if not pairs and not (split_dir / layout / "layout.json").exists():
+        raise ValueError(f"{split_dir} holds no complete shard of pairs to arrange as {layout}")
+
+    def write(folder: Path) -> dict:
+        counts = write_layout(folder, layout, pairs, lmdb, split_dir / layout)
+        return {"layout": layout, "lmdb": lmdb or layout == "nafnet", "pairs": len(pairs), **counts}
+
+    return arrange_once(split_dir, layout, write)
+
+
+def arrange_once(split_dir: Path, layout: str, write: Callable[[Path], dict]) -> dict:
+    """``<split_dir>/<layout>/``, written by ``write`` into an empty temporary folder (it returns
+    the record) and renamed when whole, unless it is there already; its ``layout.json`` record with
+    ``built_now``. A folder lock keeps two runs from building it together (:class:`blurgen.files.FolderBusy`
+    for the second); a failure leaves nothing half-built, and a full disk is an ``OSError`` that
+    says the shards are kept."""
     final = split_dir / layout
     record = final / "layout.json"
     if record.exists():
         return {**json.loads(record.read_text()), "built_now": False}
-    pairs = written_pairs(split_dir)
-    if not pairs:
-        raise ValueError(f"{split_dir} holds no complete shard of pairs to arrange as {layout}")
     with folder_lock(split_dir / f".{layout}.lock", f"another run is arranging {split_dir} as {layout} now"):
         if record.exists():  # another job built it while this one waited
             return {**json.loads(record.read_text()), "built_now": False}
@@ -320,8 +334,7 @@ def build_layout(split_dir: Path, layout: str, *, lmdb: bool = False) -> dict:
         remove(final)  # renamed by a run that died before its record: redo it
         partial.mkdir()
         try:
-            counts = write_layout(partial, layout, pairs, lmdb, final)
-            written = {"layout": layout, "lmdb": lmdb or layout == "nafnet", "pairs": len(pairs), **counts}
+            written = write(partial)
             (partial / "layout.json").write_text(json.dumps(written, indent=2, sort_keys=True) + "\n")
             os.replace(partial, final)
         except BaseException as error:

@@ -65,6 +65,43 @@ class PairDataset(Dataset):
         raise BadImage("unusable", f"sample {index}", f"{len(reasons)} source images in a row could not be used; the last: {reasons[-1]}")
 
 
+class SequenceDataset(Dataset):
+    """Sample i: sequence i of a :class:`~blurgen.pairs.sequences.StillSequencer` or
+    :class:`~blurgen.pairs.sequences.ClipSequencer` as one T-frame window (T: the sequencer's
+    ``timing.frames``): ``"blurred"`` float32 T×3×H×W in [0, 1], ``"sharp"`` the same (or, with
+    ``centre=True``, the middle frame's, 3×H×W), ``"index"``, ``"meta"`` (JSON text). The crop is the
+    same region in every frame of a window.
+
+    A sequence that cannot be made (a cut in its first window, a photo too small), or that a scene
+    cut shortened below T frames, does not stop a data loader: sample i is then the next sequence
+    that can (i + 1, and so on, the same for any number of workers), and its ``meta`` says which it
+    stands in for and why (``"replaces"``)."""
+
+    def __init__(self, sequencer: object, centre: bool = False) -> None:
+        self.sequencer, self.centre = sequencer, centre
+
+    def __len__(self) -> int:
+        return len(self.sequencer)
+
+    def __getitem__(self, index: int) -> dict:
+        reasons = []
+        for attempt in range(min(RETRIES, len(self.sequencer))):
+            made = (index + attempt) % len(self.sequencer)
+            try:
+                sequence = self.sequencer[made]
+            except (BadImage, ImageTooSmall) as error:
+                reasons.append(str(error))
+                continue
+            if "ended" in sequence.meta:
+                reasons.append(f"sequence {made} ended after {len(sequence.blurred)} frames ({sequence.meta['ended']})")
+                continue
+            meta = sequence.meta if not reasons else {**sequence.meta, "replaces": {"index": index, "because": reasons}}
+            sharp = torch.from_numpy(np.ascontiguousarray(sequence.sharp.transpose(0, 3, 1, 2)))
+            return {"blurred": torch.from_numpy(np.ascontiguousarray(sequence.blurred.transpose(0, 3, 1, 2))),
+                    "sharp": sharp[len(sharp) // 2] if self.centre else sharp, "index": index, "meta": json.dumps(meta)}
+        raise BadImage("unusable", f"sequence {index}", f"{len(reasons)} sequences in a row could not be used; the last: {reasons[-1]}")
+
+
 class SharpCropDataset(Dataset):
     """Sample i without pixels blurred: what :func:`pairs_on_device` needs to make pair i.
 
