@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -173,3 +174,11 @@ def write_frames(folder: Path, frames: np.ndarray) -> Path:
     for k, frame in enumerate(frames):
         write(folder / f"{k:06d}.png", frame)
     return folder
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under root except stats.json files (they hold timings)."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("stats.json")
+    }

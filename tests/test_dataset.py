@@ -1,4 +1,3 @@
-import hashlib
 import io
 import json
 import os
@@ -12,21 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from fixtures import cli, make_coco, textured, write
+from fixtures import cli, make_coco, textured, tree_digest, write
 from blurgen.kernels.bank import sample_kernels
 from blurgen.blurring.camera import camera_preset
 from blurgen.output.dataset import DatasetMismatch, DatasetSpec
 from blurgen.output.distribute import build_dataset
 from blurgen.pairs.synthesizer import BankKernels, LiveKernels, Views
 from blurgen.sources import CocoSource, DeadLeaves, FolderSource, GoProPairs, read_image
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    """sha256 of every file under root except stats.json files (they hold timings)."""
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("stats.json")
-    }
 
 
 def small_spec(out: Path, **changes) -> DatasetSpec:

@@ -131,11 +131,12 @@ def apply(maps: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def exposure_times(path: CameraPath, frame: int, duty: float, view: tuple[int, int], photo: tuple[int, int]) -> np.ndarray:
     """The times of frame ``frame``'s poses: midpoints of N equal parts of ``[frame, frame + duty]``,
-    N the fewest that keep every pixel's step between poses within :data:`STEP_PX` (1 ≤ N ≤ :data:`MAX_POSES`)."""
+    N one more than the fewest that keep every pixel's step between poses within :data:`STEP_PX`
+    (so a streak shorter than a pixel still spreads over two poses; N ≤ :data:`MAX_POSES`)."""
     probe = frame + duty * (np.arange(64) + 0.5) / 64
     moved = apply(path.view_to_photo(probe, view, photo), view_corners(view))
     travelled = float(np.linalg.norm(np.diff(moved, axis=0), axis=2).sum(axis=0).max()) * 64 / 63  # the 64 probes span 63/64 of it
-    count = int(min(MAX_POSES, max(1, math.ceil(travelled / STEP_PX))))
+    count = int(min(MAX_POSES, math.ceil(travelled / STEP_PX) + 1))
     return frame + duty * (np.arange(count) + 0.5) / count
 
 

@@ -122,7 +122,7 @@ class StillSequencer:
         camera: the camera pipeline (blur in linear light, noise, JPEG).
         view: frame side in px (square frames); each photo needs at least this.
         timing: frames, fps (recorded) and duty cycle.
-        path: how camera paths are drawn.
+        path: how camera paths are drawn (:class:`PathSpec`), or the one :class:`CameraPath` every sequence follows.
         objects: at most this many annotated objects move in each sequence (0: none; needs instance masks).
         seed: run seed.
         per_image: sequences per photo.
@@ -132,7 +132,7 @@ class StillSequencer:
     camera: Camera = CAMERA_PRESETS["none"]
     view: int = 256
     timing: Timing = field(default_factory=Timing)
-    path: PathSpec = field(default_factory=PathSpec)
+    path: PathSpec | CameraPath = field(default_factory=PathSpec)
     objects: int = 0
     seed: int = 0
     per_image: int = 1
@@ -153,10 +153,21 @@ class StillSequencer:
         return self.make(self.source[index // self.per_image], index)
 
     def camera_path(self, index: int, photo: tuple[int, int]) -> tuple[CameraPath, float]:
-        """Sequence ``index``'s camera path over a photo of (height, width), fitted inside it, and the factor it was scaled by."""
-        drawn = draw_camera_path(self.path, sequence_key(self.seed, index), self.timing.frames, PATH_COUNTER)
+        """Sequence ``index``'s camera path over a photo of (height, width) and the factor its
+        translation was scaled by to keep the view inside the photo (a given path is never scaled:
+        one that leaves the photo makes it too small)."""
+        view, frames, duty = (self.view, self.view), self.timing.frames, self.timing.duty
+        if isinstance(self.path, CameraPath):
+            try:
+                _, factor = fit_to_photo(self.path, frames, duty, view, photo)
+            except ValueError:
+                factor = 0.0
+            if factor < 1.0:
+                raise ImageTooSmall(photo, self.view + 2, f"a {self.view}-px view following the given camera path")
+            return self.path, 1.0
+        drawn = draw_camera_path(self.path, sequence_key(self.seed, index), frames, PATH_COUNTER)
         try:
-            return fit_to_photo(drawn, self.timing.frames, self.timing.duty, (self.view, self.view), photo)
+            return fit_to_photo(drawn, frames, duty, view, photo)
         except ValueError:
             raise ImageTooSmall(photo, self.view + 2, f"a {self.view}-px view turning with the camera") from None
 
@@ -175,9 +186,10 @@ class StillSequencer:
         key = sequence_key(self.seed, index)
         draw = draw_from(key)
         path, fitted = self.camera_path(index, photo)
-        objects, fallback = self.choose_objects(index, photo, draw)
-        object_paths = [draw_camera_path(PathSpec(self.path.speed, 0.0, self.path.periods), key, self.timing.frames,
-                                         OBJECT_PATH_COUNTER + 64 * k) for k in range(len(objects))]
+        objects, fallback = self.choose_objects(index, photo, path, draw)
+        moves = self.path if isinstance(self.path, PathSpec) else PathSpec()
+        object_paths = [draw_camera_path(PathSpec(moves.speed, 0.0, moves.periods), key, self.timing.frames, OBJECT_PATH_COUNTER + 64 * k)
+                        for k in range(len(objects))]
         draws = draw_camera(self.camera, draw)
         view = (self.view, self.view)
         masks = [mask for mask, _ in objects]
@@ -221,12 +233,20 @@ class StillSequencer:
         }
         return Sequence(np.stack(blurred), np.stack(sharp), meta)
 
-    def choose_objects(self, index: int, photo: tuple[int, int], draw) -> tuple[list[tuple[np.ndarray, dict]], str | None]:
+    def choose_objects(self, index: int, photo: tuple[int, int], path: CameraPath, draw) -> tuple[list[tuple[np.ndarray, dict]], str | None]:
         """The objects that move in sequence ``index`` (photo-sized float32 masks, back to front, with
-        their records), or why none do."""
+        their records), or why none do: annotated instances covering 1% to 50% of the part of the
+        photo the view passes over."""
         if not self.objects:
             return [], None
-        return choose_objects(instance_masks(self.source, index // self.per_image), photo, (0, 0, *photo), 0, self.objects, draw)
+        annotations = instance_masks(self.source, index // self.per_image)
+        times = np.linspace(0, self.timing.frames - 1 + self.timing.duty, 8 * self.timing.frames + 1)
+        seen = apply(path.view_to_photo(times, (self.view, self.view), photo), view_corners((self.view, self.view))[:4]).reshape(-1, 2)
+        x0, y0 = np.floor(seen.min(axis=0)).astype(int).clip(0)
+        x1, y1 = np.ceil(seen.max(axis=0)).astype(int) + 1
+        region = (int(y0), int(x0), int(min(y1, photo[0]) - y0), int(min(x1, photo[1]) - x0))
+        chosen, fallback = choose_objects(annotations, photo, region, 0, self.objects, draw)
+        return [(np.asarray(annotations[info["annotation"]]["mask"], np.float32), info) for _, info in chosen], fallback
 
 
 class Scene:
