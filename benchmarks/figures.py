@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run from the repository root without installing: import this checkout
 
 FIGURES = ("quality.png", "training.png", "gain-curve.png", "presets.png", "throughput.png", "peers.png", "kernels.png", "cameras.png", "motion.png",
-           "restoration.png", "restoration-real.png", "restoration-kernel.png")
+           "restoration.png", "restoration-real.png", "restoration-kernel.png", "sequences.png")
 GOPRO = ROOT.parent / "shared" / "realblur-dev" / "gopro"
 LEVIN_KERNELS = ROOT.parent / "shared" / "realblur-dev" / "levin-kernels"
 LEVIN_SET = ROOT / "runs" / "realblur" / "sets" / "levin"
@@ -283,6 +283,20 @@ def motion_picture(out: Path, side: int) -> Path:
     return write_png(out / "motion.png", motion_sheet(rows, title="blurgen dataset --motion uniform | rotation | objects"))
 
 
+def sequences_picture(out: Path, side: int) -> Path:
+    """Six consecutive frames of one sequence made from a still: one continuous camera path."""
+    from blurgen.blurring.camera import CAMERA_PRESETS
+    from blurgen.blurring.camera_path import PathSpec
+    from blurgen.output.contact_sheet import sequence_strip, write_png
+    from blurgen.pairs.sequences import StillSequencer, Timing
+
+    view = side * 5 // 8
+    sequencer = StillSequencer([photo(side)], CAMERA_PRESETS["gamma"], view, Timing(6, 24.0, 0.8), PathSpec((8.0, 10.0), 0.5), seed=2)
+    sequence = sequencer[0]
+    title = f"blurgen sequences: 6 frames at 24 fps, duty 0.8, camera peak {sequence.meta['peak_speed_px_per_frame']:.1f} px/frame"
+    return write_png(out / "sequences.png", sequence_strip(sequence.blurred, sequence.sharp, count=6, title=title, max_side=view))
+
+
 def annotated_photo(folder: Path, side: int) -> object:
     """The photo as a one-image COCO root whose one instance (the cat's head, an ellipse) can move."""
     import cv2
@@ -423,7 +437,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
                kernels_picture(args.out, 16 if args.quick else 48),
                cameras_picture(args.out, side), motion_picture(args.out, side), restoration_picture(args.out, 3 if args.quick else None),
                real_restoration_picture(args.out, args.gopro, 3 if args.quick else None),
-               kernel_restoration_picture(args.out, args.levin_set, args.levin_kernels, args.kernel_checkpoint, 3)]
+               kernel_restoration_picture(args.out, args.levin_set, args.levin_kernels, args.kernel_checkpoint, 3),
+               sequences_picture(args.out, side)]
     for path in written:
         print(f"wrote {path}")
     return written

@@ -1,5 +1,6 @@
-"""Pairs from video: pairs/s and frames/s of ``blurgen dataset --average`` on a generated 1280×720
-clip, beside decoding the same frames alone (the floor: every frame decoded once, nothing else).
+"""Pairs and sequences from video: pairs/s and frames/s of ``blurgen dataset --average`` and of
+``blurgen sequences --from clips`` on a generated 1280×720 clip, beside decoding the same frames
+alone (the floor: every frame decoded once, nothing else).
 
 Two floors, timed in the same run: decoding every frame of the clip alone ("decode floor"), and
 decoding every frame and encoding and writing the two PNG files of each pair the run wrote
@@ -9,6 +10,14 @@ The clip: a photo-like texture panned along a smooth random path with a slow rol
 at 240 fps), written losslessly (FFV1 in .mkv) and as mp4 (OpenCV's mp4v). The pipeline runs as
 the command does (one worker, whole frames, PNG output); ``--interpolate 8`` is timed with both
 optical flows. Frames/s counts every frame of the clip, as the pipeline reads through it all.
+
+Sequences (``sequence_rows``): ``blurgen sequences --from clips --fps 24 --duty 0.8`` on the same
+clips (sequences of 8 output frames, each averaging 9 of the 10 frames of its interval, whole
+frames, a GoPro layout arranged at the end), against the same-run sequence floor: decoding the
+frames the windows span and encoding and writing the two PNG files of every output frame. Also the
+REDS recipe (``--clip-fps 120 --interpolate 16``, 65 frames averaged per output frame) on 256-px
+crops, where optical-flow interpolation is the work, and sequences from stills (256-px views)
+against their floor (reading the photo, writing the PNGs).
 
 Usage: python benchmarks/video.py [--frames N] [--plain]. Writes benchmarks/results/video.json.
 """
@@ -31,6 +40,7 @@ sys.path[0] = str(ROOT)  # run from the repository root without installing: impo
 
 from blurgen.output.dataset import DatasetConfig, dataset_spec  # noqa: E402
 from blurgen.output.distribute import build_dataset, keep_freed_memory  # noqa: E402
+from blurgen.output.sequences import SequencesConfig, build_sequences, sequence_spec  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 720
 
@@ -99,6 +109,84 @@ def pipeline(src: Path, out: Path, **settings: object) -> tuple[int, float]:
     return report["pairs"], time.perf_counter() - started
 
 
+def sequences_run(out: Path, **settings: object) -> tuple[dict, float, object]:
+    """``blurgen sequences`` with ``settings``, one worker: (report, seconds, spec)."""
+    spec = sequence_spec(SequencesConfig(out=str(out), workers=1, **settings))
+    started = time.perf_counter()
+    report = build_sequences(spec, workers=1)
+    return report, time.perf_counter() - started, spec
+
+
+def sequence_floor(path: Path, spec: object, out: Path) -> float:
+    """Seconds to decode the clip up to the last frame any window touches and to encode and write
+    two PNG files for every output frame (its sharp frame twice, cropped as the sequence is):
+    what any pipeline writing these sequences from this clip must do."""
+    out.mkdir(parents=True, exist_ok=True)
+    planned = spec.sequencer.sequences
+    centres = [centre for plan in planned.plans for centre in plan.centres]
+    last = max(centres) + planned.reach(0)
+    side = spec.sequencer.crop
+    started = time.perf_counter()
+    capture, kept = cv2.VideoCapture(str(path)), {}
+    for number in range(last + 1):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if number in centres:
+            kept[number] = frame[:side, :side] if side else frame
+    capture.release()
+    for number, centre in enumerate(centres):
+        for name in ("blur", "sharp"):
+            ok, encoded = cv2.imencode(".png", kept[centre])
+            (out / f"{number:08d}.{name}.png").write_bytes(encoded.tobytes())
+    return time.perf_counter() - started
+
+
+def stills_floor(spec: object, out: Path) -> float:
+    """Seconds to read each photo and encode and write two PNG files per output frame (a view-sized part of it)."""
+    out.mkdir(parents=True, exist_ok=True)
+    view, frames = spec.sequencer.view, spec.sequencer.timing.frames
+    started = time.perf_counter()
+    for index in range(len(spec.sequencer.source)):
+        photo = np.ascontiguousarray(spec.sequencer.source[index][:view, :view])
+        for number in range(frames):
+            for name in ("blur", "sharp"):
+                ok, encoded = cv2.imencode(".png", photo)
+                (out / f"{index:04d}-{number:04d}.{name}.png").write_bytes(encoded.tobytes())
+    return time.perf_counter() - started
+
+
+def sequence_rows(tmp: Path, folder: Path, clip: Path, codec: str, plain: bool) -> list[dict]:
+    runs = [("sequences --fps 24 --duty 0.8, whole frames", {"frames": 8}),
+            ("sequences REDS recipe (--clip-fps 120 --interpolate 16), 256-px crops", {"frames": 4, "clip_fps": 120.0,
+                                                                                       "interpolate": 16, "crop": 256})]
+    rows = []
+    for label, extra in runs[: 1 if plain else None]:
+        out = tmp / f"sequences-{clip.name}-{len(rows)}"
+        report, seconds, spec = sequences_run(out, origin="clips", src=str(folder), fps=24.0, duty=0.8, layout="gopro", **extra)
+        floor_seconds = sequence_floor(clip, spec, tmp / f"sequence-floor-{clip.name}-{len(rows)}")
+        frames = report["frames"]
+        rows.append({"codec": codec, "run": label, "sequences": report["sequences"], "output_frames": frames,
+                     "averaged_per_frame": spec.sequencer.sequences.averaged(0), "seconds": round(seconds, 2),
+                     "output_frames_per_s": round(frames / seconds, 2), "floor_output_frames_per_s": round(frames / floor_seconds, 2),
+                     "of_floor": round(floor_seconds / seconds, 2)})
+        print(f"{codec:16} {label:70} {frames:3d} output frames  {frames / seconds:6.2f}/s  floor {frames / floor_seconds:6.2f}/s  "
+              f"of floor {floor_seconds / seconds:.2f}", flush=True)
+    return rows
+
+
+def stills_row(tmp: Path) -> dict:
+    report, seconds, spec = sequences_run(tmp / "stills", builtin="photos", limit=6, frames=24, layout="gopro")
+    floor_seconds = stills_floor(spec, tmp / "stills-floor")
+    frames = report["frames"]
+    print(f"{'stills':16} {'sequences from the built-in photos, 256-px views':70} {frames:3d} output frames  {frames / seconds:6.2f}/s  "
+          f"floor {frames / floor_seconds:6.2f}/s  of floor {floor_seconds / seconds:.2f}", flush=True)
+    return {"codec": "stills (PNG photos)", "run": "sequences from the built-in photos, 256-px views, 24 frames each",
+            "sequences": report["sequences"], "output_frames": frames, "seconds": round(seconds, 2),
+            "output_frames_per_s": round(frames / seconds, 2), "floor_output_frames_per_s": round(frames / floor_seconds, 2),
+            "of_floor": round(floor_seconds / seconds, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=240)
@@ -106,7 +194,7 @@ def main() -> None:
     args = parser.parse_args()
     cv2.setNumThreads(1)  # as the dataset's workers run
     keep_freed_memory()  # as the command's processes do
-    rows = []
+    rows, sequences = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         frames = render_clip(args.frames)
@@ -129,9 +217,11 @@ def main() -> None:
                 print(f"{codec:16} {label:44} {pairs:3d} pairs  {pairs / seconds:6.2f} pairs/s  {decoded / seconds:6.1f} frames/s  "
                       f"decode floor {floor:6.1f} frames/s ({decoded / seconds / floor:.2f})  pairs floor {floor_pairs:5.2f} "
                       f"pairs/s  of floor {pairs / seconds / floor_pairs:.2f}", flush=True)
+            sequences += sequence_rows(tmp, folder, clip, codec, args.plain)
+        sequences.append(stills_row(tmp))
     result = {"machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
                           "opencv": cv2.__version__}, "clip": {"size": [WIDTH, HEIGHT], "frames": args.frames, "fps": 240},
-              "rows": rows}
+              "rows": rows, "sequence_rows": sequences}
     if args.plain:
         return  # a partial table: printed, not written over the whole one
     out = ROOT / "benchmarks" / "results" / "video.json"

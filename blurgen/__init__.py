@@ -2,8 +2,8 @@
 
 The data flows trajectory → kernel → bank → convolution → camera → pair → (writer | training
 batch). Names are imported lazily, so ``import blurgen`` stays cheap; only the torch names
-(``blur_batch``, ``expose_batch``, ``PairDataset``, ``SharpCropDataset``, ``pairs_on_device``)
-import torch.
+(``blur_batch``, ``expose_batch``, ``PairDataset``, ``SharpCropDataset``, ``SequenceDataset``,
+``pairs_on_device``) import torch.
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ _EXPORTS = {
     "PairDataset": "blurgen.pairs.datasets",
     "SharpCropDataset": "blurgen.pairs.datasets",
     "pairs_on_device": "blurgen.pairs.datasets",
+    "SequenceDataset": "blurgen.pairs.datasets",
+    "CameraPath": "blurgen.blurring.camera_path",
+    "PathSpec": "blurgen.blurring.camera_path",
+    "Timing": "blurgen.pairs.sequences",
+    "StillSequencer": "blurgen.pairs.sequences",
+    "ClipSequences": "blurgen.pairs.sequences",
+    "ClipSequencer": "blurgen.pairs.sequences",
+    "SequencesConfig": "blurgen.output.sequences",
+    "sequence_spec": "blurgen.output.sequences",
+    "build_sequences": "blurgen.output.sequences",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -75,7 +85,10 @@ if TYPE_CHECKING:
     from blurgen.pairs.shake import ShakeSampler
     from blurgen.pairs.settings import PairSettings
     from blurgen.pairs.build import make_synthesizer, open_pair_source
-    from blurgen.pairs.datasets import PairDataset, SharpCropDataset, pairs_on_device
+    from blurgen.pairs.datasets import PairDataset, SequenceDataset, SharpCropDataset, pairs_on_device
+    from blurgen.blurring.camera_path import CameraPath, PathSpec
+    from blurgen.pairs.sequences import ClipSequencer, ClipSequences, StillSequencer, Timing
+    from blurgen.output.sequences import SequencesConfig, build_sequences, sequence_spec
     from blurgen.kernels.raster import rasterise
     from blurgen.kernels.presets import PRESETS, trajectory_spec
     from blurgen.kernels.trajectory import Expl, Trajectory, TrajectorySpec, sample_trajectory

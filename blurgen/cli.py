@@ -368,6 +368,8 @@ def sequences(**given: object) -> None:
     except (SourceError, DatasetMismatch, ValueError) as error:
         raise fail(str(error)) from None
     config = with_capped_workers(config, "worker processes")
+    if not spec.shards():
+        raise fail(f"nothing to make sequences from: {spec.describe()['source'].get('kind', 'the source')} holds no usable item")
     if not mine:
         summary.print(f"job {config.job_index} of {config.jobs} has nothing to do: {len(spec.shards())} shard(s), fewer than --jobs {config.jobs}")
         return

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 BLOCK = re.compile(r"^<!-- options: ([\w.]+) -->\n(?:.*?\n)?<!-- /options -->$", re.MULTILINE | re.DOTALL)
-PAGES = ("data/options.md", "training/options.md")
+PAGES = ("data/options.md", "data/sequences.md", "training/options.md")
 
 
 def shown(value: object) -> str:

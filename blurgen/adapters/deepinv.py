@@ -37,7 +37,8 @@ class ShakePSFGenerator(PSFGenerator):
         kernels: a kernel preset or preset file (drawn live), a :class:`~blurgen.kernels.bank.KernelBank` or its ``.npz``.
         kernel_size: the side of live kernels in px (a bank's own side otherwise).
         seed: the seed samples are drawn from.
-        device, dtype: where and as what the filters are returned.
+        device: where the filters are returned.
+        dtype: their dtype.
     """
 
     def __init__(self, kernels: str | Path | KernelBank = "mixture", kernel_size: int = 31, seed: int = 0,

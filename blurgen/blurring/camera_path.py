@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blurgen.rng import stream_key, uniform
+from blurgen.rng import uniform
 
 STEP_PX = 1.0  # the most a pixel moves between consecutive poses of an exposure
 MAX_POSES = 1024  # poses of one exposure at most (a 1000-px streak)
@@ -180,8 +180,3 @@ def draw_camera_path(spec: PathSpec, key: int, frames: int, counter: int = 0) ->
     peak_move = float(np.linalg.norm(rates[:, :2], axis=1).max())
     peak_roll = float(np.abs(rates[:, 2]).max())
     return path.scaled(speed / peak_move if peak_move > 0 else 0.0, roll_rate / peak_roll if peak_roll > 0 else 0.0)
-
-
-def path_key(seed: int, index: int) -> int:
-    """The stream of sequence ``index``'s camera path (a run seed already derived for this purpose)."""
-    return int(stream_key(np.uint64(seed), np.uint64(index)))

@@ -29,20 +29,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from blurgen.blurring.camera import camera_preset
 from blurgen.blurring.camera_path import PathSpec
 from blurgen.files import remove, to_pixels, write_json_atomic
 from blurgen.output.dataset import FAILED, Shard, ShardFailed, source_name
+from blurgen.output.distribute import run_shards, shards_done
 from blurgen.output.frameworks import arrange_once, eight_bit, place, read_png_header
 from blurgen.output.writers import FilesShardWriter
-from blurgen.pairs.sequences import ClipSequencer, ClipSequences, StillSequencer, Timing
+from blurgen.pairs.sequences import ClipSequencer, ClipSequences, Frame, StillSequencer, Timing
 from blurgen.pairs.settings import pair_option
 from blurgen.pairs.synthesizer import ImageTooSmall
 from blurgen.settings import SettingError, check_options, option
@@ -181,7 +181,7 @@ class SequenceSpec:
     @property
     def source(self) -> object:
         """The photos or planned clip sequences the sequences are made from."""
-        return getattr(self.sequencer, "source", None) or self.sequencer.sequences
+        return self.sequencer.sequences if isinstance(self.sequencer, ClipSequencer) else self.sequencer.source
 
     def shards(self) -> list[Shard]:
         count = len(self.sequencer)
@@ -236,16 +236,29 @@ class SequenceShardWriter:
         self.partial.mkdir(parents=True)
         self.records: list[str] = []
 
-    def add(self, index: int, blurred: np.ndarray, sharp: np.ndarray, meta: dict) -> None:
-        """Sequence ``index``'s frames (T×H×W×3 float in [0, 1]) and its record."""
+    def add(self, index: int, meta: dict, frames: Iterator[Frame]) -> int:
+        """Sequence ``index``'s frames, written as they are made, and its record; the frame count.
+        A sequence that fails part of the way leaves nothing (its error goes on)."""
         folder = self.partial / sequence_name(index)
-        for side, frames in (("blur", blurred), ("sharp", sharp)):
-            (folder / side).mkdir(parents=True)
+        try:
+            count = shape = 0
             for number, frame in enumerate(frames):
-                (folder / side / f"{number:08d}.png").write_bytes(encode_png(to_pixels(frame, meta["bit_depth"]), self.compression))
-        height, width = blurred.shape[1:3]
-        self.records.append(json.dumps({"name": sequence_name(index), "count": len(blurred), "height": height, "width": width, **meta},
-                                       sort_keys=True))
+                if number == 0:
+                    (folder / "blur").mkdir(parents=True)
+                    (folder / "sharp").mkdir()
+                    shape = frame.blurred.shape[:2]
+                depth = meta["bit_depth"]
+                (folder / "blur" / f"{number:08d}.png").write_bytes(encode_png(to_pixels(frame.blurred, depth), self.compression))
+                sharp = frame.sharp if frame.sharp.dtype.kind in "ui" else to_pixels(frame.sharp, depth)  # a clip's own pixels as they are
+                (folder / "sharp" / f"{number:08d}.png").write_bytes(encode_png(sharp, self.compression))
+                count += 1
+        except BaseException:
+            remove(folder)
+            raise
+        if count:
+            self.records.append(json.dumps({"name": sequence_name(index), "count": count, "height": shape[0], "width": shape[1], **meta},
+                                           sort_keys=True))
+        return count
 
     def abandon(self) -> None:
         remove(self.partial)
@@ -265,19 +278,20 @@ def write_sequences(spec: SequenceSpec, shard: Shard, writer: SequenceShardWrite
     written = frames = shortened = 0
     for index in range(shard.start, shard.stop):
         try:
-            sequence = spec.sequencer[index]
+            meta, made = spec.sequencer.stream(index)
+            count = writer.add(index, meta, made)
         except BadImage as error:
             skipped.setdefault(error.reason, []).append(sequence_source(spec, index))
         except ImageTooSmall:
             skipped.setdefault(TOO_SMALL, []).append(sequence_source(spec, index))
+        except OSError:
+            raise  # the disk, not the input: the shard is abandoned and the command says so
         except Exception as error:  # one odd file must not end a long run; keep what went wrong
             skipped.setdefault(FAILED, []).append(sequence_source(spec, index))
             failures.append(f"{sequence_source(spec, index)}: {type(error).__name__}: {error}")
         else:
-            meta = sequence.meta
-            writer.add(index, sequence.blurred, sequence.sharp, meta)
-            written += 1
-            frames += len(sequence.blurred)
+            written += count > 0
+            frames += count
             shortened += "ended" in meta
         if on_image is not None:
             on_image(1)
@@ -315,8 +329,6 @@ def build_sequences(spec: SequenceSpec, *, workers: int | None = None, num_shard
     ``skipped`` (by reason), ``skipped_files``, ``failures``, ``busy``; with a layout, ``layout``
     (its record, once every shard is complete) or ``layout_pending``. ``on_image(k)``: k more
     sequences done; ``on_plan(k)``: k sequences to do."""
-    from blurgen.output.distribute import run_shards, shards_done
-
     mine, complete, finished, now = run_shards(spec, workers=workers, num_shards=num_shards, shard_index=shard_index,
                                                distributor=distributor, on_image=on_image, on_shard=None, on_plan=on_plan,
                                                items_per_worker=1)

@@ -1,11 +1,14 @@
 """Pair → training batch: torch datasets over a :class:`~blurgen.pairs.synthesizer.PairSynthesizer`.
 
-Two ways to feed a trainer, both deterministic in (seed, i) for any ``num_workers``:
+Two ways to feed an image trainer, both deterministic in (seed, i) for any ``num_workers``:
 
 * :class:`PairDataset` — workers make whole pairs on the CPU (blur and camera included).
 * :class:`SharpCropDataset` + :func:`pairs_on_device` — workers only cut sharp regions (with
   their K-1 margin) and pick kernels and camera values; blur and camera then run batched on the
   GPU. This is how a trainer keeps a GPU fed: the CPU work per sample is a crop and a copy.
+
+And one for video trainers: :class:`SequenceDataset`, T-frame windows of blurred video sequences
+(:mod:`blurgen.pairs.sequences`).
 """
 
 from __future__ import annotations

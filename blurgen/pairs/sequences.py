@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import cv2
@@ -53,6 +54,22 @@ class Sequence(NamedTuple):
     blurred: np.ndarray
     sharp: np.ndarray
     meta: dict
+
+
+class Frame(NamedTuple):
+    """One output frame as it is made: ``blurred`` float32 H×W×3 in [0, 1]; ``sharp`` H×W×3, float32
+    in [0, 1] or the clip's own uint8/uint16 pixels (written as they are); its record."""
+
+    blurred: np.ndarray
+    sharp: np.ndarray
+    record: dict
+
+
+def collect(meta: dict, frames: Iterator[Frame]) -> Sequence:
+    """A :class:`Sequence` of a stream's frames (every frame in memory: fine for training crops;
+    the writer takes the stream frame by frame instead)."""
+    made = list(frames)
+    return Sequence(np.stack([frame.blurred for frame in made]), np.stack([to_unit_float(frame.sharp) for frame in made]), meta)
 
 
 @dataclass(frozen=True)
@@ -148,6 +165,12 @@ class StillSequencer:
         return len(self.source) * self.per_image
 
     def __getitem__(self, index: int) -> Sequence:
+        return collect(*self.stream(index))
+
+    def stream(self, index: int) -> tuple[dict, Iterator[Frame]]:
+        """Sequence ``index`` frame by frame: its record (``meta["frames"]`` fills as frames are
+        made) and its frames; :class:`ImageTooSmall` for a photo smaller than the view, the
+        source's :class:`BadImage` for one that cannot be read."""
         if not 0 <= index < len(self):
             raise IndexError(f"sequence {index} is out of range for {len(self)} sequences")
         return self.make(self.source[index // self.per_image], index)
@@ -171,9 +194,8 @@ class StillSequencer:
         except ValueError:
             raise ImageTooSmall(photo, self.view + 2, f"a {self.view}-px view turning with the camera") from None
 
-    def make(self, image: np.ndarray, index: int) -> Sequence:
-        """Sequence ``index`` from its photo (H×W×C as the source reads it); :class:`ImageTooSmall`
-        for a photo smaller than the view."""
+    def make(self, image: np.ndarray, index: int) -> tuple[dict, Iterator[Frame]]:
+        """:meth:`stream` of sequence ``index`` from its photo (H×W×C as the source reads it)."""
         sharp_image = to_unit_float(image)
         if sharp_image.ndim == 2:
             sharp_image = sharp_image[..., None]
@@ -195,33 +217,6 @@ class StillSequencer:
         masks = [mask for mask, _ in objects]
         sharp_scene = Scene(sharp_image, masks)
         light_scene: list[Scene] = []  # the photo's light is the same for every frame: its scene is made once
-        blurred, sharp, records = [], [], []
-        for frame in range(self.timing.frames):
-            times = exposure_times(path, frame, self.timing.duty, view, photo)
-            maps = path.view_to_photo(times, view, photo)
-            offsets = [p.at(times)[:, :2] for p in object_paths]
-            noise_key = frame_noise_key(key, frame)
-            if objects:
-                def exposure(light: np.ndarray) -> np.ndarray:
-                    if not light_scene:
-                        light_scene.append(Scene(np.ascontiguousarray(light.transpose(1, 2, 0)), masks))
-                    return light_scene[0].mean(maps, view, offsets).transpose(2, 0, 1)
-
-                blurred.append(expose_with(sharp_image, exposure, self.camera, draws, noise_key=noise_key))
-            else:  # only the part of the photo the exposure sees goes through the camera
-                box, shifted = exposure_box(maps, view, photo)
-
-                def exposure(light: np.ndarray) -> np.ndarray:
-                    return mean_view(np.ascontiguousarray(light.transpose(1, 2, 0)), shifted, view).transpose(2, 0, 1)
-
-                blurred.append(expose_with(sharp_image[box], exposure, self.camera, draws, noise_key=noise_key))
-            middle = np.array([middle_time(frame, self.timing.duty)])
-            middle_offsets = [p.at(middle)[:, :2] for p in object_paths]
-            sharp.append(np.clip(sharp_scene.mean(path.view_to_photo(middle, view, photo), view, middle_offsets), 0, 1))
-            pose = path.at(middle)[0]
-            records.append({"frame": frame, "poses": len(times), "exposure": [frame, frame + self.timing.duty],
-                            "sharp_time": float(middle[0]), "view_offset_px": [round(float(v), 3) for v in pose[:2]],
-                            "roll_deg": round(float(pose[2]), 5)})
         meta = {
             "index": index, "seed": int(self.seed), "kind": "still", "source_index": index // self.per_image,
             "source_id": str(self.source.id(index // self.per_image)) if hasattr(self.source, "id") else str(index // self.per_image),
@@ -229,9 +224,40 @@ class StillSequencer:
             "camera_path": path.to_dict(), "path_scaled_to_fit": round(fitted, 6),
             "peak_speed_px_per_frame": round(float(np.linalg.norm(path.rate(np.linspace(0, self.timing.frames, 8 * self.timing.frames + 1))[:, :2], axis=1).max()), 4),
             "objects": [info for _, info in objects], **({"objects_fallback": fallback} if fallback else {}),
-            "camera_draws": draws, **source_facts(self.source, index // self.per_image, image), "frames": records,
+            "camera_draws": draws, **source_facts(self.source, index // self.per_image, image), "frames": [],
         }
-        return Sequence(np.stack(blurred), np.stack(sharp), meta)
+
+        def frames() -> Iterator[Frame]:
+            for frame in range(self.timing.frames):
+                times = exposure_times(path, frame, self.timing.duty, view, photo)
+                maps = path.view_to_photo(times, view, photo)
+                offsets = [p.at(times)[:, :2] for p in object_paths]
+                noise_key = frame_noise_key(key, frame)
+                if objects:
+                    def exposure(light: np.ndarray) -> np.ndarray:
+                        if not light_scene:
+                            light_scene.append(Scene(np.ascontiguousarray(light.transpose(1, 2, 0)), masks))
+                        return light_scene[0].mean(maps, view, offsets).transpose(2, 0, 1)
+
+                    blurred = expose_with(sharp_image, exposure, self.camera, draws, noise_key=noise_key)
+                else:  # only the part of the photo the exposure sees goes through the camera
+                    box, shifted = exposure_box(maps, view, photo)
+
+                    def exposure(light: np.ndarray) -> np.ndarray:
+                        return mean_view(np.ascontiguousarray(light.transpose(1, 2, 0)), shifted, view).transpose(2, 0, 1)
+
+                    blurred = expose_with(sharp_image[box], exposure, self.camera, draws, noise_key=noise_key)
+                middle = np.array([middle_time(frame, self.timing.duty)])
+                middle_offsets = [p.at(middle)[:, :2] for p in object_paths]
+                sharp = np.clip(sharp_scene.mean(path.view_to_photo(middle, view, photo), view, middle_offsets), 0, 1)
+                pose = path.at(middle)[0]
+                record = {"frame": frame, "poses": len(times), "exposure": [frame, frame + self.timing.duty],
+                          "sharp_time": float(middle[0]), "view_offset_px": [round(float(v), 3) for v in pose[:2]],
+                          "roll_deg": round(float(pose[2]), 5)}
+                meta["frames"].append(record)
+                yield Frame(blurred, sharp, record)
+
+        return meta, frames()
 
     def choose_objects(self, index: int, photo: tuple[int, int], path: CameraPath, draw) -> tuple[list[tuple[np.ndarray, dict]], str | None]:
         """The objects that move in sequence ``index`` (photo-sized float32 masks, back to front, with
@@ -366,18 +392,19 @@ class FrameBuffer:
     """A clip's frames read forward once: a window overlapping the last one reuses its frames."""
 
     def __init__(self, clip: Clip) -> None:
-        self.reader, self.first, self.frames = ClipReader(clip), 0, []
+        self.reader, self.first, self.frames = ClipReader(clip), 0, None
 
     def read(self, first: int, stop: int) -> np.ndarray:
         """Original frames [first, stop) (N×H×W×3)."""
-        held_stop = self.first + len(self.frames)
-        kept = self.frames[first - self.first :] if self.first <= first < held_stop else []
-        start = first + len(kept)
-        if start < stop:
-            fresh = self.reader.read(start, stop)
-            kept = list(kept) + list(fresh)
-        self.first, self.frames = first, kept[: stop - first]
-        return np.stack(self.frames)
+        held = 0 if self.frames is None else max(0, self.first + len(self.frames) - first)
+        if held and first >= self.first:
+            kept = self.frames[first - self.first : first - self.first + min(held, stop - first)]
+            fresh = [self.reader.read(first + len(kept), stop)] if first + len(kept) < stop else []
+            frames = np.concatenate([kept, *fresh]) if fresh else kept
+        else:  # the usual case: windows do not overlap, and the reader decodes straight into one array
+            frames = self.reader.read(first, stop)
+        self.first, self.frames = first, frames
+        return frames
 
     def close(self) -> None:
         self.reader.close()
@@ -412,9 +439,7 @@ class ClipSequencer:
         return len(self.sequences)
 
     def __getitem__(self, index: int) -> Sequence:
-        if not 0 <= index < len(self):
-            raise IndexError(f"sequence {index} is out of range for {len(self)} sequences")
-        return self.make(index)
+        return collect(*self.stream(index))
 
     def __getstate__(self) -> dict:  # an open video cannot travel to a worker; it reopens there
         return {**self.__dict__, "_buffer": None}
@@ -426,50 +451,58 @@ class ClipSequencer:
             self._buffer = FrameBuffer(clip)
         return self._buffer
 
-    def make(self, index: int) -> Sequence:
-        """Sequence ``index``: :class:`BadImage` (``scene_cut``) when its first frame's window crosses a
-        cut, :class:`ImageTooSmall` for frames smaller than the crop."""
+    def stream(self, index: int) -> tuple[dict, Iterator[Frame]]:
+        """Sequence ``index`` frame by frame: its record (``meta["frames"]``, the crop and the bit
+        depth fill as frames are made; ``meta["ended"]`` when a scene cut ends it early) and its
+        frames, whose sharp frames are the clip's own pixels. The first frame raises
+        :class:`BadImage` (``scene_cut``) when its window crosses a cut, :class:`ImageTooSmall` for
+        frames smaller than the crop."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"sequence {index} is out of range for {len(self)} sequences")
         plan = self.sequences.plans[index]
         clip = self.sequences.clips[plan.clip]
-        buffer = self.buffer(clip)
         key = sequence_key(self.seed, index)
         draw = draw_from(key)
         draws = draw_camera(self._camera, draw)
         curve = self._camera.tone_curve.drawn(draws)
         steps, averaged, reach = self.sequences.interpolate, self.sequences.averaged(plan.clip), self.sequences.reach(plan.clip)
         half = averaged // 2
-        blurred, sharp, records, region, previous, ended = [], [], [], None, None, None
-        for k, centre in enumerate(plan.centres):
-            frames = buffer.read(centre - reach, centre + reach + 1)
-            if region is None:
-                region = self.region(frames.shape[1:3], draw)
-            y, x, height, width = region
-            frames = frames[:, y : y + height, x : x + width]
-            cut = scene_cut(frames if previous is None else np.concatenate([previous[None], frames]))
-            if cut is not None:
-                if k == 0:
-                    raise BadImage(SCENE_CUT, self.sequences.id(index), f"a cut near frame {centre}")
-                ended = SCENE_CUT
-                break
-            previous = frames[-1]
-            virtual = interpolate_frames(frames, steps, self.flow) if steps > 1 else frames
-            window = virtual[reach * steps - half : reach * steps + half + 1]
-            centre_frame = np.ascontiguousarray(frames[reach])
-            blurred.append(expose_with(centre_frame, lambda _: mean_light(window, curve), self._camera, draws,
-                                       noise_key=frame_noise_key(key, k)))
-            sharp.append(to_unit_float(centre_frame))
-            records.append({"frame": plan.start + k, "sharp_frame": centre, "first_frame": centre - reach,
-                            "window": [centre * steps - half, centre * steps + half]})
         meta = {
             "index": index, "seed": int(self.seed), "kind": "clip", "source_id": self.sequences.id(index), "clip": clip.id,
             "start": plan.start, "clip_fps": self.sequences.fps(plan.clip), "fps": self.sequences.timing.fps,
             "duty": self.sequences.timing.duty, "interpolate": steps, **({"flow": self.flow} if steps > 1 else {}),
-            "averaged": averaged, "response": self.response,
-            "crop_box": {"y": region[0], "x": region[1], "height": region[2], "width": region[3]},
-            **({"ended": ended} if ended else {}), "camera_draws": draws,
-            "bit_depth": 16 if frames.dtype == np.uint16 else 8, "frames": records,
+            "averaged": averaged, "response": self.response, "camera_draws": draws, "frames": [],
         }
-        return Sequence(np.stack(blurred), np.stack(sharp), meta)
+
+        def frames() -> Iterator[Frame]:
+            buffer = self.buffer(clip)
+            region = previous = None
+            for k, centre in enumerate(plan.centres):
+                frames = buffer.read(centre - reach, centre + reach + 1)
+                if region is None:
+                    region = self.region(frames.shape[1:3], draw)
+                    meta.update({"crop_box": dict(zip(("y", "x", "height", "width"), region)),
+                                 "bit_depth": 16 if frames.dtype == np.uint16 else 8})
+                y, x, height, width = region
+                frames = frames[:, y : y + height, x : x + width]
+                # a cut inside the window, or between the last window's last frame and this one's first
+                cut = scene_cut(frames) if previous is None or scene_cut([previous, frames[0]]) is None else 0
+                if cut is not None:
+                    if k == 0:
+                        raise BadImage(SCENE_CUT, self.sequences.id(index), f"a cut near frame {centre}")
+                    meta["ended"] = SCENE_CUT
+                    return
+                previous = frames[-1]  # the next read makes a new array: this one stays as it is
+                virtual = interpolate_frames(frames, steps, self.flow) if steps > 1 else frames
+                window = virtual[reach * steps - half : reach * steps + half + 1]
+                sharp = np.ascontiguousarray(frames[reach])
+                blurred = expose_with(sharp, lambda _: mean_light(window, curve), self._camera, draws, noise_key=frame_noise_key(key, k))
+                record = {"frame": plan.start + k, "sharp_frame": centre, "first_frame": centre - reach,
+                          "window": [centre * steps - half, centre * steps + half]}
+                meta["frames"].append(record)
+                yield Frame(blurred, sharp, record)
+
+        return meta, frames()
 
     def region(self, shape: tuple[int, int], draw) -> tuple[int, int, int, int]:
         """The crop (y, x, height, width) of every frame of a sequence, from its stream."""

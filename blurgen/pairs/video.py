@@ -100,8 +100,8 @@ def unexplained_change(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.abs(aligned - first)[margin:-margin, margin:-margin].mean())
 
 
-def scene_cut(frames: np.ndarray) -> int | None:
-    """The first frame after a cut in ``frames`` (N×H×W×C), or None: a difference between
+def scene_cut(frames: np.ndarray | list[np.ndarray]) -> int | None:
+    """The first frame after a cut in ``frames`` (N×H×W×C, or a list of H×W×C), or None: a difference between
     neighbours (64-px grey thumbnails) that no shift of the picture explains, or one far above the
     others of the window and large. The first rule needs no typical step, so a window of
     unrelated stills, every step of which is a cut, is caught too."""
