@@ -14,7 +14,7 @@ import torch
 
 from fixtures import cli, moving_scene, textured, tree_digest, write_frames
 from blurgen.blurring.camera import camera_preset
-from blurgen.blurring.camera_path import CameraPath, PathSpec, exposure_times
+from blurgen.blurring.camera_path import CameraPath, PathSpec, apply, exposure_times, view_corners
 from blurgen.blurring.convolve import blur
 from blurgen.kernels.raster import rasterise
 from blurgen.output.sequences import SequencesConfig, sequence_spec
@@ -107,6 +107,13 @@ def test_drawn_paths_are_smooth_continuous_inside_the_photo_and_the_same_for_the
     assert steps.max() <= 8.0 + 1e-3 and np.abs(np.diff(steps)).max() < 4.0  # no jump from one frame to the next
     assert first.blurred.shape == first.sharp.shape == (12, 96, 96, 3) and first.blurred.dtype == np.float32
 
+    fast = StillSequencer([photo], view=200, timing=Timing(40, 24.0, 1.0), path=PathSpec((30.0, 30.0), 2.0), seed=5)
+    path, factor = fast.camera_path(0, (PHOTO, PHOTO))
+    assert factor < 1.0  # 30 px a frame would leave a 320-px photo: the path was scaled down
+    corners = apply(path.view_to_photo(np.linspace(0, 40, 801), (200, 200), (PHOTO, PHOTO)), view_corners((200, 200))[:4])
+    assert corners.min() >= 0 and corners.max() <= PHOTO - 1  # inside the photo ...
+    assert min(corners.min(), PHOTO - 1 - corners.max()) < 1.0  # ... and scaled no more than it had to be
+
 
 def clip_frames(count: int, velocity: tuple[float, float]) -> np.ndarray:
     return moving_scene([(k * velocity[0], k * velocity[1]) for k in range(count)], 72, 88)
@@ -156,6 +163,27 @@ def test_a_scene_cut_ends_a_sequence_and_a_cut_in_its_first_window_skips_it(tmp_
         dataset[0]  # the one sequence is shortened, so no window of 4 frames exists
 
 
+def test_a_cut_between_two_windows_ends_the_sequence_too(tmp_path):
+    rng = np.random.default_rng(6)
+    frames = np.concatenate([clip_frames(10, (1.0, 0.0)), np.stack([textured(rng, 72, 88)] * 12)])  # the cut: frame 10
+    write_frames(tmp_path / "clips" / "cut", frames)
+    clips, _ = find_clips(tmp_path / "clips")
+    sequence = ClipSequencer(ClipSequences(clips, Timing(4, 24.0, 0.8), clip_fps=120.0), camera_preset("none"))[0]
+    # windows [0, 4], [5, 9] and [10, 14] are each one shot: only the step from frame 9 to 10 shows the cut
+    assert sequence.meta["ended"] == "scene_cut" and len(sequence.blurred) == 2
+
+
+def test_a_sequence_that_fails_part_of_the_way_is_skipped_and_leaves_no_frame_behind(tmp_path):
+    write_frames(tmp_path / "clips" / "pan", clip_frames(40, (1.0, 0.5)))
+    (tmp_path / "clips" / "pan" / "000012.png").write_bytes(b"not a png")  # in sequence 0's third window
+    result = cli("blurgen", "sequences", "--from", "clips", "--src", tmp_path / "clips", "--clip-fps", "120", "--frames", "3",
+                 "--duty", "1", "--workers", "1", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "corrupt 1" in result.stdout and "pan@0" in result.stderr
+    shard = tmp_path / "out" / "train" / "shard-00000"
+    assert sorted(p.name for p in shard.iterdir() if p.is_dir()) == ["000001"]
+
+
 def test_the_sequence_dataset_yields_aligned_windows_the_same_for_any_number_of_workers(photo):
     sequencer = StillSequencer([photo, photo[:, ::-1], photo[::-1]], view=64, timing=Timing(5, 24.0, 0.8), seed=2)
     dataset = SequenceDataset(sequencer, centre=True)
@@ -199,6 +227,18 @@ def test_the_kair_and_reds_meta_info_parse_by_their_readers_rules_and_list_every
         assert on_disk == sorted(keys) and len(keys) == 12
     options = json.loads((kair / "kair.json").read_text())["datasets"]["train"]
     assert options["filename_tmpl"] == "06d" and options["meta_info_file"] == str(kair / "meta_info.txt")
+
+    clips = tmp_path / "clips"
+    write_frames(clips / "pan", clip_frames(40, (1.0, 0.5)))
+    result = cli("blurgen", "sequences", "--from", "clips", "--src", clips, "--clip-fps", "120", "--frames", "3", "--duty", "1",
+                 "--workers", "1", "--out", tmp_path / "c", "--layout", "kair")
+    assert result.returncode == 0, result.stderr
+    kair = tmp_path / "c" / "train" / "kair"
+    lines = [line.split(" ") for line in (kair / "meta_info.txt").read_text().splitlines()]
+    assert [(frames, start) for _, frames, _, start in lines] == [("3", "000000"), ("3", "000003")]  # the clip's timeline goes on
+    for folder, frames, _, start in lines:
+        for i in range(int(start), int(start) + int(frames)):
+            assert (kair / "train_GT_blurred" / folder / f"{i:06d}.png").is_file() and (kair / "train_GT" / folder / f"{i:06d}.png").is_file()
 
     reds = tmp_path / "r"
     result = cli("blurgen", "sequences", "--limit", "2", "--crop", "24", "--speed", "1-2", "--workers", "1", "--out", reds, "--layout", "reds")

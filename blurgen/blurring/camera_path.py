@@ -34,7 +34,9 @@ from blurgen.rng import uniform
 STEP_PX = 1.0  # the most a pixel moves between consecutive poses of an exposure
 MAX_POSES = 1024  # poses of one exposure at most (a 1000-px streak)
 WAVES = 3  # sinusoids per axis of a drawn path
-DENSE = 8  # samples per frame interval where a path's speed and reach are measured
+DENSE = 8  # samples per frame interval where a drawn path's peak speed is measured
+FIT_DENSE = 32  # ... and where the view is checked to stay inside the photo
+FIT_MARGIN_PX = 0.5
 
 
 @dataclass(frozen=True)
@@ -148,15 +150,16 @@ def middle_time(frame: int, duty: float) -> float:
 def fit_to_photo(path: CameraPath, frames: int, duty: float, view: tuple[int, int], photo: tuple[int, int]) -> tuple[CameraPath, float]:
     """``path`` with its translation scaled down (by the returned factor ≤ 1) so that the view stays
     inside the photo during every exposure of ``frames`` frames; a ValueError when even a still view does not fit."""
-    times = np.linspace(0, frames - 1 + duty, max(2, int((frames - 1 + duty) * DENSE) + 1))
+    times = np.linspace(0, frames - 1 + duty, max(2, int((frames - 1 + duty) * FIT_DENSE) + 1))
     still = path.scaled(0.0)
     low = apply(still.view_to_photo(times, view, photo), view_corners(view)[:4])
     height, width = photo
     if low[..., 0].min() < -1e-6 or low[..., 1].min() < -1e-6 or low[..., 0].max() > width - 1 + 1e-6 or low[..., 1].max() > height - 1 + 1e-6:
         raise ValueError(f"a {view[1]}×{view[0]} view does not fit in a {width}×{height} photo")
     shift = path.at(times)[:, None, :2]
-    room_x = np.where(shift[..., 0] > 0, width - 1 - low[..., 0], low[..., 0])
-    room_y = np.where(shift[..., 1] > 0, height - 1 - low[..., 1], low[..., 1])
+    # half a pixel kept back: the path may peak between the times it is checked at
+    room_x = np.where(shift[..., 0] > 0, width - 1 - low[..., 0], low[..., 0]) - FIT_MARGIN_PX
+    room_y = np.where(shift[..., 1] > 0, height - 1 - low[..., 1], low[..., 1]) - FIT_MARGIN_PX
     needs = np.concatenate([(np.abs(shift[..., 0]) / np.maximum(room_x, 1e-9)).ravel(), (np.abs(shift[..., 1]) / np.maximum(room_y, 1e-9)).ravel()])
     factor = min(1.0, 1.0 / max(float(needs.max()), 1e-12))
     return (path if factor == 1.0 else path.scaled(factor * (1 - 1e-9))), factor
