@@ -272,12 +272,8 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
 
     table = Table(title="blurgen dataset", show_header=False, title_justify="left")
     source = spec.describe()["source"]
-    table.add_row("source", f"{source.get('kind', 'source')}: {report['sources']} {'windows' if spec.averaging else 'images'} in this job's shards")
-    if source.get("unreadable"):
-        table.add_row("unreadable", f"video files OpenCV could not open, left out: {', '.join(source['unreadable'])}")
-    if source.get("too_short"):
-        table.add_row("too short", f"clips with fewer frames than a window of --average {config.average} needs, left out: "
-                      f"{', '.join(source['too_short'])}")
+    add_source_rows(table, source, f"{report['sources']} {'windows' if spec.averaging else 'images'} in this job's shards",
+                    f"clips with fewer frames than a window of --average {config.average} needs")
     if source.get("repeated"):
         table.add_row("read once", f"paths to a folder or file already read (links), passed over: {', '.join(source['repeated'][:5])}"
                       + (f" and {len(source['repeated']) - 5} more" if len(source["repeated"]) > 5 else ""))
@@ -304,6 +300,15 @@ def dataset_table(report: dict, spec: object, config: object, seconds: float, lo
     if preview:
         table.add_row("preview", f"the first pairs, pictured: {preview}")
     return table
+
+
+def add_source_rows(table: Table, source: dict, what: str, too_short: str) -> None:
+    """A summary's rows about its source: what it read, and the video files and clips it left out."""
+    table.add_row("source", f"{source.get('kind', 'source')}: {what}")
+    if source.get("unreadable"):
+        table.add_row("unreadable", f"video files OpenCV could not open, left out: {', '.join(source['unreadable'])}")
+    if source.get("too_short"):
+        table.add_row("too short", f"{too_short}, left out: {', '.join(source['too_short'])}")
 
 
 def layout_line(record: dict, split_dir: Path) -> str:
@@ -429,12 +434,9 @@ def write_sequence_preview(spec: object, count: int) -> Path | None:
 def sequences_table(report: dict, spec: object, seconds: float, preview: Path | None) -> Table:
     """The closing summary of ``blurgen sequences``."""
     table = Table(title="blurgen sequences", show_header=False, title_justify="left")
-    source = spec.describe()["source"]
-    table.add_row("source", f"{source.get('kind', 'source')}: {report['sources']} {'sequences planned' if spec.settings['origin'] == 'clips' else 'photos'} in this job's shards")
-    if source.get("unreadable"):
-        table.add_row("unreadable", f"video files OpenCV could not open, left out: {', '.join(source['unreadable'])}")
-    if source.get("too_short"):
-        table.add_row("too short", f"clips shorter than one sequence of {spec.settings['frames']} frames, left out: {', '.join(source['too_short'])}")
+    planned = "sequences planned" if spec.settings["origin"] == "clips" else "photos"
+    add_source_rows(table, spec.describe()["source"], f"{report['sources']} {planned} in this job's shards",
+                    f"clips shorter than one sequence of {spec.settings['frames']} frames")
     ended = f" ({report['ended_early']} ended early by a scene cut)" if report["ended_early"] else ""
     table.add_row("sequences written", f"{report['sequences']:,}{ended}, {report['frames']:,} frames")
     table.add_row("skipped", ", ".join(f"{reason} {count}" for reason, count in report["skipped"].items()) or "none")

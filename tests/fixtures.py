@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -182,3 +186,16 @@ def tree_digest(root: Path) -> dict[str, str]:
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("stats.json")
     }
+
+
+def kill_after_first_shard(args: list[str], out: Path) -> int:
+    """Run ``blurgen *args --out out`` in a process of its own, SIGKILL it once its first shard is
+    complete, and return how many shards were complete then."""
+    process = subprocess.Popen([sys.executable, "-m", "blurgen", *map(str, args), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((out / "train").glob("shard-*/stats.json")) and time.time() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return len(list((out / "train").glob("shard-*/stats.json")))

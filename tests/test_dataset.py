@@ -1,17 +1,15 @@
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from fixtures import cli, make_coco, textured, tree_digest, write
+from fixtures import cli, kill_after_first_shard, make_coco, textured, tree_digest, write
 from blurgen.kernels.bank import sample_kernels
 from blurgen.blurring.camera import camera_preset
 from blurgen.output.dataset import DatasetMismatch, DatasetSpec
@@ -94,14 +92,7 @@ def test_a_rerun_skips_complete_shards_and_refuses_other_settings(tmp_path):
 def test_kill_minus_nine_then_rerun_gives_the_uninterrupted_bytes(tmp_path):
     args = ["dataset", "--n", "12", "--shard-size", "2", "--workers", "1", "--crop", "64", "--camera", "realistic", "--seed", "5"]
     assert blurgen(*args, "--out", str(tmp_path / "clean")).returncode == 0
-    process = subprocess.Popen([sys.executable, "-m", "blurgen", *args, "--out", str(tmp_path / "killed")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not list((tmp_path / "killed" / "train").glob("shard-*/stats.json")) and time.time() < deadline:
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    complete = len(list((tmp_path / "killed" / "train").glob("shard-*/stats.json")))
+    complete = kill_after_first_shard(args, tmp_path / "killed")
     assert 1 <= complete < 6, "the kill should land mid-run"
     result = blurgen(*args, "--out", str(tmp_path / "killed"))
     assert result.returncode == 0, result.stderr

@@ -2,21 +2,18 @@
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from fixtures import cli, moving_scene, textured, tree_digest, write_frames
+from fixtures import cli, kill_after_first_shard, moving_scene, textured, tree_digest, write_frames
 from blurgen.blurring.camera import camera_preset
 from blurgen.blurring.camera_path import CameraPath, PathSpec, apply, exposure_times, view_corners
 from blurgen.blurring.convolve import blur
 from blurgen.kernels.raster import rasterise
+from blurgen.output.dataset import DatasetMismatch
 from blurgen.output.sequences import SequencesConfig, sequence_spec
 from blurgen.pairs.datasets import SequenceDataset
 from blurgen.pairs.sequences import ClipSequencer, ClipSequences, StillSequencer, Timing, averaged_frames
@@ -275,14 +272,7 @@ def test_a_killed_sequence_run_rerun_gives_the_uninterrupted_bytes(tmp_path):
     args = ["sequences", "--limit", "8", "--frames", "6", "--crop", "64", "--shard-size", "1", "--workers", "1", "--seed", "7",
             "--camera", "realistic", "--layout", "gopro"]
     assert cli("blurgen", *args, "--out", tmp_path / "clean").returncode == 0
-    process = subprocess.Popen([sys.executable, "-m", "blurgen", *args, "--out", str(tmp_path / "killed")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not list((tmp_path / "killed" / "train").glob("shard-*/stats.json")) and time.time() < deadline:
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    complete = len(list((tmp_path / "killed" / "train").glob("shard-*/stats.json")))
+    complete = kill_after_first_shard(args, tmp_path / "killed")
     assert 1 <= complete < 8, "the kill should land mid-run"
     assert not (tmp_path / "killed" / "train" / "gopro").exists()
     result = cli("blurgen", *args, "--out", tmp_path / "killed")
@@ -298,6 +288,10 @@ def test_the_same_seed_gives_the_same_bytes_for_any_number_of_workers(tmp_path):
     for workers in (1, 2):
         build_sequences(sequence_spec(SequencesConfig(out=str(tmp_path / f"w{workers}"), **config)), workers=workers)
     assert tree_digest(tmp_path / "w1") == tree_digest(tmp_path / "w2")
+    again = build_sequences(sequence_spec(SequencesConfig(out=str(tmp_path / "w1"), **config)))
+    assert again["already_complete"] == 4 and again["written_now"] == 0 and again["frames"] == 12
+    with pytest.raises(DatasetMismatch, match="seed"):
+        build_sequences(sequence_spec(SequencesConfig(out=str(tmp_path / "w1"), **{**config, "seed": 2})))
 
 
 class AnnotatedPhotos:

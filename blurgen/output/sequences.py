@@ -27,7 +27,6 @@ These trainers read 8-bit frames: 16-bit sequences are converted (rounded) in th
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from blurgen.files import remove, to_pixels, write_json_atomic
 from blurgen.output.dataset import FAILED, Shard, ShardFailed, source_name
 from blurgen.output.distribute import run_shards, shards_done
 from blurgen.output.frameworks import arrange_once, eight_bit, place, read_png_header
-from blurgen.output.writers import FilesShardWriter
+from blurgen.output.writers import FolderShard
 from blurgen.pairs.sequences import ClipSequencer, ClipSequences, Frame, StillSequencer, Timing
 from blurgen.pairs.settings import pair_option
 from blurgen.pairs.synthesizer import ImageTooSmall
@@ -223,18 +222,9 @@ def sequence_name(index: int) -> str:
     return f"{index:06d}"
 
 
-class SequenceShardWriter:
-    """Writes ``<split>/<name>/`` as ``<split>/.<name>.partial/`` (the name the dataset writer uses,
-    so a stopped run's leftovers are cleared the same way) and renames it on :meth:`commit`."""
-
-    def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
-        self.compression = png_compression
-        self.final = split_dir / name
-        self.partial = FilesShardWriter.partial_path(split_dir, name)
-        remove(self.partial)
-        remove(self.final)  # renamed by a run that died before its stats: incomplete, redo it
-        self.partial.mkdir(parents=True)
-        self.records: list[str] = []
+class SequenceShardWriter(FolderShard):
+    """Sequences as ``<sequence>/blur/<frame>.png`` and ``<sequence>/sharp/<frame>.png`` in a shard
+    folder (named as the dataset writer names its shards, so a stopped run's leftovers are cleared the same way)."""
 
     def add(self, index: int, meta: dict, frames: Iterator[Frame]) -> int:
         """Sequence ``index``'s frames, written as they are made, and its record; the frame count.
@@ -259,14 +249,6 @@ class SequenceShardWriter:
             self.records.append(json.dumps({"name": sequence_name(index), "count": count, "height": shape[0], "width": shape[1], **meta},
                                            sort_keys=True))
         return count
-
-    def abandon(self) -> None:
-        remove(self.partial)
-
-    def commit(self) -> Path:
-        (self.partial / "meta.jsonl").write_text("".join(line + "\n" for line in self.records))
-        os.replace(self.partial, self.final)
-        return self.final
 
 
 def write_sequences(spec: SequenceSpec, shard: Shard, writer: SequenceShardWriter, on_image: Callable[[int], None] | None) -> dict:

@@ -29,8 +29,9 @@ from blurgen.blurring.nonuniform import blur_map_png
 from blurgen.sources.images import encode_png
 
 
-class FilesShardWriter:
-    """Writes ``<split>/<name>/`` as ``<split>/.<name>.partial/`` and renames it on :meth:`commit`."""
+class FolderShard:
+    """A shard folder: ``<split>/<name>/`` written as ``<split>/.<name>.partial/`` and renamed, with
+    its ``meta.jsonl`` (one line per record), on :meth:`commit`; what goes inside is the subclass's."""
 
     def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
         self.compression = png_compression
@@ -38,18 +39,8 @@ class FilesShardWriter:
         self.partial = self.partial_path(split_dir, name)
         remove(self.partial)
         remove(self.final)  # renamed by a run that died before its stats: incomplete, redo it
-        (self.partial / "blur").mkdir(parents=True)
-        (self.partial / "sharp").mkdir()
+        self.partial.mkdir(parents=True)
         self.records: list[str] = []
-
-    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray | None, meta: dict, bit_depth: int,
-            blur_map: np.ndarray | None = None) -> None:
-        (self.partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth), self.compression))
-        (self.partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(sharp, bit_depth), self.compression))
-        if blur_map is not None:
-            (self.partial / "blurmap").mkdir(exist_ok=True)
-            (self.partial / "blurmap" / f"{key}.png").write_bytes(encode_png(blur_map_png(blur_map), self.compression))
-        self.records.append(json.dumps({"key": key, **meta}, sort_keys=True))
 
     @staticmethod
     def partial_path(split_dir: Path, name: str) -> Path:
@@ -63,6 +54,24 @@ class FilesShardWriter:
         (self.partial / "meta.jsonl").write_text("".join(line + "\n" for line in self.records))
         os.replace(self.partial, self.final)
         return self.final
+
+
+class FilesShardWriter(FolderShard):
+    """Pairs as ``blur/<key>.png``, ``sharp/<key>.png`` (and ``blurmap/``) in a shard folder."""
+
+    def __init__(self, split_dir: Path, name: str, png_compression: int | None = None) -> None:
+        super().__init__(split_dir, name, png_compression)
+        (self.partial / "blur").mkdir()
+        (self.partial / "sharp").mkdir()
+
+    def add(self, key: str, blurred: np.ndarray, sharp: np.ndarray, kernel: np.ndarray | None, meta: dict, bit_depth: int,
+            blur_map: np.ndarray | None = None) -> None:
+        (self.partial / "blur" / f"{key}.png").write_bytes(encode_png(to_pixels(blurred, bit_depth), self.compression))
+        (self.partial / "sharp" / f"{key}.png").write_bytes(encode_png(to_pixels(sharp, bit_depth), self.compression))
+        if blur_map is not None:
+            (self.partial / "blurmap").mkdir(exist_ok=True)
+            (self.partial / "blurmap" / f"{key}.png").write_bytes(encode_png(blur_map_png(blur_map), self.compression))
+        self.records.append(json.dumps({"key": key, **meta}, sort_keys=True))
 
 
 class WebDatasetShardWriter:
