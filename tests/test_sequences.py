@@ -324,6 +324,13 @@ def test_annotated_objects_move_on_their_own_paths_over_the_moving_background(ph
     assert max(np.linalg.norm(b - a) for a, b in zip(centres, centres[1:])) > 0.5  # the object's own path shows between frames
 
 
+def test_a_transparent_photo_is_seen_over_white_and_a_grey_one_in_three_equal_channels(photo):
+    clear = np.dstack([photo, np.zeros(photo.shape[:2], np.float32)])  # fully transparent
+    assert np.all(StillSequencer([clear], view=64, timing=Timing(2), seed=1)[0].sharp == 1.0)
+    grey = StillSequencer([photo[:, :, 0]], view=64, timing=Timing(2), seed=1)[0].sharp
+    assert grey.shape[-1] == 3 and np.array_equal(grey[..., 0], grey[..., 2])
+
+
 def test_bad_photos_are_skipped_counted_and_named(tmp_path):
     from fixtures import make_coco
 
@@ -335,3 +342,8 @@ def test_bad_photos_are_skipped_counted_and_named(tmp_path):
     for reason in ("too_small 1", "truncated 1", "empty 1", "missing 1"):
         assert reason in result.stdout
     assert "skipped (too_small): 7" in result.stderr  # COCO names a photo by its image id: tiny.png is 7
+    records = [json.loads(line) for shard in sorted((tmp_path / "out" / "train").glob("shard-*")) for line in (shard / "meta.jsonl").open()]
+    transparent = next(record for record in records if record["source_id"] == "4")  # alpha.png: RGB under alpha 200/255
+    assert transparent["alpha"] == "composited over white" and transparent["bit_depth"] == 8
+    deep = next(record for record in records if record["source_id"] == "3")
+    assert deep["bit_depth"] == 16 and read_image(tmp_path / "out" / "train" / "shard-00000" / deep["name"] / "sharp" / "00000000.png").dtype == np.uint16

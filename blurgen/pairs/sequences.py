@@ -35,10 +35,10 @@ from blurgen.blurring.camera_path import (
 from blurgen.blurring.nonuniform import inpaint_under
 from blurgen.pairs.interpolate import interpolate_frames
 from blurgen.pairs.motion import choose_objects, instance_masks
-from blurgen.pairs.synthesizer import ImageTooSmall, source_facts, to_unit_float
+from blurgen.pairs.synthesizer import ALPHA_BACKGROUND, ImageTooSmall, source_facts, to_unit_float
 from blurgen.pairs.video import SCENE_CUT, mean_light, scene_cut
 from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
-from blurgen.sources.images import BadImage, SourceError
+from blurgen.sources.images import BadImage, SourceError, is_transparent, to_rgb
 from blurgen.sources.video import Clip, ClipReader
 
 SEQUENCE_PURPOSE = 0x53455155  # "SEQU": sequence draws (crop, camera, paths), apart from pair draws
@@ -196,12 +196,7 @@ class StillSequencer:
 
     def make(self, image: np.ndarray, index: int) -> tuple[dict, Iterator[Frame]]:
         """:meth:`stream` of sequence ``index`` from its photo (H×W×C as the source reads it)."""
-        sharp_image = to_unit_float(image)
-        if sharp_image.ndim == 2:
-            sharp_image = sharp_image[..., None]
-        if sharp_image.shape[2] == 1:
-            sharp_image = np.repeat(sharp_image, 3, axis=2)
-        sharp_image = np.ascontiguousarray(sharp_image[..., :3])
+        sharp_image = np.ascontiguousarray(to_unit_float(to_rgb(image)))  # grey repeated, transparency over white
         photo = sharp_image.shape[:2]
         if min(photo) < self.view:
             raise ImageTooSmall(photo, self.view, f"a {self.view}-px view")
@@ -224,7 +219,8 @@ class StillSequencer:
             "camera_path": path.to_dict(), "path_scaled_to_fit": round(fitted, 6),
             "peak_speed_px_per_frame": round(float(np.linalg.norm(path.rate(np.linspace(0, self.timing.frames, 8 * self.timing.frames + 1))[:, :2], axis=1).max()), 4),
             "objects": [info for _, info in objects], **({"objects_fallback": fallback} if fallback else {}),
-            "camera_draws": draws, **source_facts(self.source, index // self.per_image, image), "frames": [],
+            **({"alpha": f"composited over {ALPHA_BACKGROUND}"} if is_transparent(image) else {}), "camera_draws": draws,
+            **source_facts(self.source, index // self.per_image, image), "frames": [],
         }
 
         def frames() -> Iterator[Frame]:
