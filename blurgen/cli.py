@@ -450,7 +450,7 @@ def sequences_table(report: dict, spec: object, seconds: float, preview: Path | 
         options = f"; options to paste: {spec.split_dir / record['layout'] / record['options']}" if record["options"] else ""
         table.add_row("layout", f"{record['layout']}: {record['sequences']:,} sequences, {record['frames']:,} frames in "
                       f"{spec.split_dir / record['layout']}/{options}{left}" + ("" if record["built_now"] else " (arranged before)"))
-    if report.get("layout_pending"):
+    if report.get("layout_pending") and report["sequences"]:
         table.add_row("layout", f"{spec.layout}: arranged once every shard is complete ({report['layout_pending']} not yet): run the same command again")
     if preview:
         table.add_row("preview", f"the first sequence's frames, pictured: {preview}")

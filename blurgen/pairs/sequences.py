@@ -21,8 +21,8 @@ Frames are float32 H×W×3 in [0, 1]; a sequence's frames are stacked T×H×W×3
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from collections.abc import Iterator
 from typing import NamedTuple
 
 import cv2
@@ -94,7 +94,8 @@ def sequence_key(seed: int, index: int) -> int:
     return int(stream_key(np.uint64(derive_seed(seed, SEQUENCE_PURPOSE)), np.uint64(index)))
 
 
-def draw_from(key: int):
+def draw_from(key: int) -> Callable[[int], float]:
+    """Draws of stream ``key``: ``draw(counter)`` in [0, 1)."""
     def draw(counter: int) -> float:
         return uniform(np.uint64(key), np.uint64(counter))
     return draw
