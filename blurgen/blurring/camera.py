@@ -650,6 +650,19 @@ def expose_with(
     for step in reversed(camera.steps):
         step.before(exposure, draws)
     exposure.light = np.ascontiguousarray(blur(exposure.light), dtype=np.float32)
+    return finish_light(exposure, camera, draws)
+
+
+def expose_light(light: np.ndarray, camera: Camera, draws: CameraDraws, *, noise_key: int = 0) -> np.ndarray:
+    """The camera's steps after the blur, on light already blurred some other way: ``light`` float32
+    C×H×W, linear through the camera's curve, e.g. the mean light of video frames
+    (:func:`blurgen.pairs.video.mean_light`), which no sharp image's light went into. Returns
+    float32 H×W×C in [0, 1]."""
+    return finish_light(Exposure([], noise_key, np.ascontiguousarray(light, dtype=np.float32)), camera, draws)
+
+
+def finish_light(exposure: Exposure, camera: Camera, draws: CameraDraws) -> np.ndarray:
+    """The steps after the blur (curve back, noise, JPEG, ...) on ``exposure.light``: float32 H×W×C."""
     for step in camera.steps:
         step.after(exposure, draws)
     return np.ascontiguousarray(to_hwc(exposure.light), dtype=np.float32)

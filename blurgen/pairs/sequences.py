@@ -28,7 +28,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from blurgen.blurring.camera import CAMERA_PRESETS, Camera, draw_camera, expose_with, response_camera
+from blurgen.blurring.camera import CAMERA_PRESETS, Camera, draw_camera, expose_light, expose_with, response_camera
 from blurgen.blurring.camera_path import (
     CameraPath, PathSpec, apply, draw_camera_path, exposure_times, fit_to_photo, middle_time, view_corners,
 )
@@ -493,7 +493,7 @@ class ClipSequencer:
                 virtual = interpolate_frames(frames, steps, self.flow) if steps > 1 else frames
                 window = virtual[reach * steps - half : reach * steps + half + 1]
                 sharp = np.ascontiguousarray(frames[reach])
-                blurred = expose_with(sharp, lambda _: mean_light(window, curve), self._camera, draws, noise_key=frame_noise_key(key, k))
+                blurred = expose_light(mean_light(window, curve), self._camera, draws, noise_key=frame_noise_key(key, k))
                 record = {"frame": plan.start + k, "sharp_frame": centre, "first_frame": centre - reach,
                           "window": [centre * steps - half, centre * steps + half]}
                 meta["frames"].append(record)

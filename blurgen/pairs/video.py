@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from blurgen.blurring.camera import (
-    CAMERA_PRESETS, Camera, CameraDraws, ToneCurve, draw_camera, expose_with, linear_table, linearise, response_camera,
+    CAMERA_PRESETS, Camera, CameraDraws, ToneCurve, draw_camera, expose_light, linear_table, linearise, response_camera,
 )
 from blurgen.pairs.interpolate import interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs.settings import PAIR_DEFAULTS, PairSettings
@@ -227,11 +227,7 @@ class FrameAverager:
         sharp = np.ascontiguousarray(frames[middle])
         draws = draw_camera(self._camera, draw)
         curve = self._camera.tone_curve.drawn(draws)
-
-        def average(_: np.ndarray) -> np.ndarray:  # the sharp frame's own light is one of the frames averaged
-            return mean_light(averaged, curve)
-
-        blurred = expose_with(sharp, average, self._camera, draws, noise_key=int(key))
+        blurred = expose_light(mean_light(averaged, curve), self._camera, draws, noise_key=int(key))
         plan = AveragePlan(index, int(key), region, draws)
         meta = {**self.metadata(plan, window, first, motion), **source_facts(self.source, number, frames)}
         return Pair(blurred, to_unit_float(sharp), meta), plan, None
