@@ -258,6 +258,7 @@ def test_gopro_and_dvd_layouts_pair_frames_by_name_in_their_folders(tmp_path):
     for clip in clips:
         names = sorted(p.name for p in (gopro / clip / "blur").iterdir())
         assert names == sorted(p.name for p in (gopro / clip / "sharp").iterdir()) == [f"{k:06d}.png" for k in range(4)]
+        assert sorted(p.name for p in (gopro / clip / "blur_gamma").iterdir()) == names
     shard_frame = next((tmp_path / "g" / "train").glob("shard-*/000001/blur/00000002.png"))
     assert os.path.samefile(shard_frame, gopro / "000001" / "blur" / "000002.png")  # a link, not a copy
     dvd = written(tmp_path / "d", "dvd")
@@ -336,7 +337,7 @@ def test_bad_photos_are_skipped_counted_and_named(tmp_path):
 
     make_coco(tmp_path / "coco")
     result = cli("blurgen", "sequences", "--src", tmp_path / "coco", "--frames", "3", "--crop", "96", "--workers", "1",
-                 "--out", tmp_path / "out")
+                 "--out", tmp_path / "out", "--layout", "kair")
     assert result.returncode == 0, result.stderr
     assert "4, 12 frames" in result.stdout
     for reason in ("too_small 1", "truncated 1", "empty 1", "missing 1"):
@@ -347,3 +348,6 @@ def test_bad_photos_are_skipped_counted_and_named(tmp_path):
     assert transparent["alpha"] == "composited over white" and transparent["bit_depth"] == 8
     deep = next(record for record in records if record["source_id"] == "3")
     assert deep["bit_depth"] == 16 and read_image(tmp_path / "out" / "train" / "shard-00000" / deep["name"] / "sharp" / "00000000.png").dtype == np.uint16
+    kair = tmp_path / "out" / "train" / "kair"
+    assert json.loads((kair / "layout.json").read_text())["converted_16_bit"] == 3  # its 3 frames, in 8 bits for KAIR
+    assert read_image(kair / "train_GT" / deep["name"] / "000000.png").dtype == np.uint8

@@ -14,14 +14,16 @@ where the format allows) in ``<split>/<layout>/``, whole or not at all:
   (the sequence's index), frames from 0; ``meta_info.txt`` with BasicSR's line ``000 100 (h,w,3)``;
   ``basicsr.yml``. BasicSR's REDS readers take every clip to hold 100 frames, so the layout needs
   ``--frames 100`` and leaves out sequences a scene cut shortened (counted).
-* ``gopro``: GoPro_Large's ``<clip>/blur/<frame:06d>.png`` and ``<clip>/sharp/...``, frames
+* ``gopro``: GoPro_Large's ``<clip>/blur/<frame:06d>.png`` (and the same frames in
+  ``<clip>/blur_gamma/``, the folder some of GoPro's readers take) and ``<clip>/sharp/...``, frames
   numbered on the clip's timeline (a clip's later sequences start where the earlier ended, as
   GoPro's ``000047``).
 * ``dvd``: DVD's ``<clip>/input/<frame:05d>.jpg`` and ``<clip>/GT/...`` (JPEG quality 100), frames from 0.
 * ``kair``: KAIR's video readers: ``train_GT_blurred/<clip>/<frame:06d>.png`` and ``train_GT/...``,
   ``meta_info.txt`` lines ``<clip> <frames> (h,w,3) <start frame:06d>``; ``kair.json``.
 
-These trainers read 8-bit frames: 16-bit sequences are converted (rounded) in the layout.
+These trainers read 8-bit frames: 16-bit sequences are converted (rounded) in the layout
+(``converted_16_bit``: output frames).
 """
 
 from __future__ import annotations
@@ -380,11 +382,12 @@ def build_sequence_layout(split_dir: Path, layout: str) -> dict:
     return arrange_once(split_dir, layout, write)
 
 
-LAYOUT_FOLDERS = {  # layout: (blurred side, sharp side, frame name, frames numbered on the clip's timeline)
-    "reds": ("train_blur/{clip}", "train_sharp/{clip}", "{frame:08d}.png", False),
-    "gopro": ("{clip}/blur", "{clip}/sharp", "{frame:06d}.png", True),
-    "dvd": ("{clip}/input", "{clip}/GT", "{frame:05d}.jpg", False),
-    "kair": ("train_GT_blurred/{clip}", "train_GT/{clip}", "{frame:06d}.png", True),
+LAYOUT_FOLDERS = {  # layout: (blurred folders, sharp folder, frame name, frames numbered on the clip's timeline)
+    "reds": (("train_blur/{clip}",), "train_sharp/{clip}", "{frame:08d}.png", False),
+    # GoPro's readers take blur/ or blur_gamma/ (its two averages): both hold blurgen's frames
+    "gopro": (("{clip}/blur", "{clip}/blur_gamma"), "{clip}/sharp", "{frame:06d}.png", True),
+    "dvd": (("{clip}/input",), "{clip}/GT", "{frame:05d}.jpg", False),
+    "kair": (("train_GT_blurred/{clip}",), "train_GT/{clip}", "{frame:06d}.png", True),
 }
 
 
@@ -395,25 +398,25 @@ def clip_name(layout: str, sequence: WrittenSequence) -> str:
 
 def write_sequence_layout(folder: Path, layout: str, sequences: list[WrittenSequence], final: Path) -> dict:
     """The sequences in ``layout`` inside the (new, empty) ``folder``, which will be renamed ``final``; what was written."""
-    blur_side, sharp_side, frame_name, on_timeline = LAYOUT_FOLDERS[layout]
+    blur_sides, sharp_side, frame_name, on_timeline = LAYOUT_FOLDERS[layout]
     kept = [sequence for sequence in sequences if sequence.full] if layout == "reds" else sequences
     converted = frames = 0
     for sequence in kept:
         clip = clip_name(layout, sequence)
-        for side, target in (("blur", blur_side), ("sharp", sharp_side)):
+        converted += sequence.count * (read_png_header(sequence.folder / "blur" / "00000000.png").depth == 16)
+        frames += sequence.count
+        for side, target in [("blur", blurred) for blurred in blur_sides] + [("sharp", sharp_side)]:
             target_folder = folder / target.format(clip=clip)
             target_folder.mkdir(parents=True)
             for number in range(sequence.count):
                 source = sequence.folder / side / f"{number:08d}.png"
                 name = frame_name.format(frame=sequence.start + number if on_timeline else number)
                 if layout == "dvd":
-                    converted += read_png_header(source).depth == 16
                     image = eight_bit(read_image(source))
                     _, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, DVD_JPEG_QUALITY])
                     (target_folder / name).write_bytes(data.tobytes())
                 else:
-                    converted += place(source, target_folder / name)
-            frames += sequence.count if side == "blur" else 0
+                    place(source, target_folder / name)
     options = None
     if layout in ("reds", "kair"):
         lines = [meta_info_line(layout, clip_name(layout, sequence), sequence) for sequence in kept]
