@@ -224,6 +224,21 @@ def test_dataset_layout_and_lmdb_from_the_command_line(tmp_path):
     assert result.returncode == 2 and "--layout kair is arranged from files shards" in result.stderr, result.stderr
 
 
+def test_a_shard_whose_images_were_all_skipped_does_not_hold_the_layout_back(tmp_path):
+    from fixtures import make_coco
+
+    make_coco(tmp_path / "coco")  # in shards of 2: the last two hold only bad files
+    result = cli("blurgen", "dataset", "--src", tmp_path / "coco", "--crop", "64", "--shard-size", "2", "--workers", "1",
+                 "--out", tmp_path / "out", "--layout", "basicsr")
+    assert result.returncode == 0, result.stderr
+    layout = json.loads((tmp_path / "out" / "train" / "basicsr" / "layout.json").read_text())
+    assert layout["pairs"] == 4 and sorted(p.name for p in (tmp_path / "out" / "train").glob(".*.nothing.json")) == [
+        ".shard-00002.nothing.json", ".shard-00003.nothing.json"]
+    again = cli("blurgen", "dataset", "--src", tmp_path / "coco", "--crop", "64", "--shard-size", "2", "--workers", "1",
+                "--out", tmp_path / "out", "--layout", "basicsr")
+    assert again.returncode == 0 and "2 already complete" in again.stdout  # the empty ones are tried again, and yield nothing again
+
+
 def test_blurgen_itself_never_imports_the_adapters_or_their_libraries():
     code = ("import sys, blurgen, blurgen.cli, blurgen.output.dataset, blurgen.output.frameworks, blurgen.pairs.datasets, train.cli; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('albumentations', 'deepinv', 'kornia') "

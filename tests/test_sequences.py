@@ -344,6 +344,9 @@ def test_bad_photos_are_skipped_counted_and_named(tmp_path):
         assert reason in result.stdout
     assert "skipped (too_small): 7" in result.stderr  # COCO names a photo by its image id: tiny.png is 7
     records = [json.loads(line) for shard in sorted((tmp_path / "out" / "train").glob("shard-*")) for line in (shard / "meta.jsonl").open()]
+    # the second shard's photos were all bad: it yielded nothing, and the layout did not wait for it
+    assert json.loads((tmp_path / "out" / "train" / ".shard-00001.nothing.json").read_text())["skipped"] == {
+        "empty": 1, "missing": 1, "too_small": 1, "truncated": 1}
     transparent = next(record for record in records if record["source_id"] == "4")  # alpha.png: RGB under alpha 200/255
     assert transparent["alpha"] == "composited over white" and transparent["bit_depth"] == 8
     deep = next(record for record in records if record["source_id"] == "3")

@@ -23,7 +23,7 @@ import numpy as np
 
 from blurgen.blurring.camera import Camera
 from blurgen.output.contact_sheet import pairs_sheet, write_png
-from blurgen.files import make_writable, release_lock, try_lock, write_json_atomic
+from blurgen.files import make_writable, release_lock, remove, try_lock, write_json_atomic
 from blurgen.pairs.settings import PairSettings, check_pairs
 from blurgen.pairs.synthesizer import ImageTooSmall, KernelSource, PairSynthesizer, Views, is_transparent
 from blurgen.settings import SettingError, check_options, option
@@ -250,11 +250,27 @@ def prepare_output(spec: DatasetSpec) -> None:
             )
         if existing == described:
             return
+        for settled in spec.split_dir.glob(".shard-*.nothing.json"):  # what other settings yielded says nothing of these
+            settled.unlink()
     write_json_atomic(record, described)  # new, or replacing the settings of a folder that holds no pair yet
 
 
 def is_complete(spec: DatasetSpec, shard: Shard) -> bool:
     return stats_path(spec, shard).exists()
+
+
+TIMINGS = ("seconds", "pairs_per_s", "frames_per_s")  # stats that differ from run to run
+
+
+def nothing_path(spec: DatasetSpec, shard: Shard) -> Path:
+    """The record of a shard that was written and yielded nothing (every source skipped): not
+    complete, so a rerun tries it again, but settled, so a layout need not wait for it."""
+    return spec.split_dir / f".{shard.name}.nothing.json"
+
+
+def is_settled(spec: DatasetSpec, shard: Shard) -> bool:
+    """Complete, or written with nothing to keep (:func:`nothing_path`)."""
+    return is_complete(spec, shard) or nothing_path(spec, shard).exists()
 
 
 def source_name(source: object, index: int) -> str:
@@ -284,7 +300,8 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
     Bad source images are skipped, counted and named by reason (``skipped_files``); nothing here
     raises for one image. A shard that yields no pair is not committed and its stats are not
     written (``"complete": False``): it holds nothing to keep, and must not stop a rerun with
-    corrected settings. A shard in which every image failed for another reason (the settings,
+    corrected settings; what it skipped is recorded in :func:`nothing_path` instead, so a layout
+    arranged from the complete shards does not wait for it. A shard in which every image failed for another reason (the settings,
     the machine) raises :class:`ShardFailed`. A shard that another run into the same folder is
     writing is left to it (``"busy": True``); one it finished meanwhile is not written again. A
     full disk (or any failure to write) removes the unfinished shard and raises an ``OSError``
@@ -299,7 +316,12 @@ def write_shard(spec: DatasetSpec, shard: Shard, on_image: Callable[[int], None]
         writer = None
         try:
             writer = spec.open_writer(shard)
-            return spec.fill(shard, writer, on_image)
+            stats = spec.fill(shard, writer, on_image)
+            if stats["complete"]:
+                remove(nothing_path(spec, shard))
+            else:
+                write_json_atomic(nothing_path(spec, shard), {k: v for k, v in stats.items() if k not in TIMINGS})
+            return stats
         except OSError as error:
             if writer is not None:
                 writer.abandon()

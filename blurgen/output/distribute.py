@@ -18,7 +18,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from blurgen.files import remove
 from blurgen.output.frameworks import build_layout
-from blurgen.output.dataset import DatasetSpec, Shard, is_complete, lock_shard, prepare_output, read_stats, unlock_shard, write_shard
+from blurgen.output.dataset import (
+    DatasetSpec, Shard, is_complete, is_settled, lock_shard, prepare_output, read_stats, unlock_shard, write_shard,
+)
 from blurgen.output.writers import WRITERS
 from blurgen.sources.images import NOT_AN_IMAGE
 from blurgen.stopping import die_with_parent, ignore_interrupts, interrupts_held_off
@@ -274,13 +276,13 @@ def run_shards(spec: object, *, workers: int | None, num_shards: int, shard_inde
 
 def arrange(spec: DatasetSpec) -> dict:
     """The framework layout of ``spec`` (if it asks for one), arranged once every shard of the whole
-    dataset is complete: ``{"layout": record}`` (:func:`blurgen.output.frameworks.build_layout`),
+    dataset is complete or yielded nothing: ``{"layout": record}`` (:func:`blurgen.output.frameworks.build_layout`),
     ``{"layout_pending": shards left}`` while other jobs' shards are missing, ``{}`` without a layout."""
     if spec.framework_layout is None:
         return {}
-    complete, total = shards_done(spec)
-    if complete < total:
-        return {"layout_pending": total - complete}
+    settled, total = shards_settled(spec)
+    if settled < total:
+        return {"layout_pending": total - settled}
     return {"layout": build_layout(spec.split_dir, spec.framework_layout, lmdb=spec.format == "lmdb")}
 
 
@@ -327,6 +329,13 @@ def summarise(spec: DatasetSpec, mine: list[Shard], complete: list[Shard], finis
         "dim_16_bit": [name for stats in finished for name in stats.get("dim_16_bit", [])][:NAMED_PER_REASON],
         "failures": [f for stats in finished for f in stats.get("failures", [])],
     }
+
+
+def shards_settled(spec: DatasetSpec) -> tuple[int, int]:
+    """(settled, all) shards of the whole dataset: complete or yielding nothing (:func:`blurgen.output.dataset.is_settled`),
+    which is when a layout can be arranged."""
+    shards = spec.shards()
+    return sum(is_settled(spec, shard) for shard in shards), len(shards)
 
 
 def shards_done(spec: DatasetSpec, num_shards: int = 1, shard_index: int = 0) -> tuple[int, int]:

@@ -40,7 +40,7 @@ from blurgen.blurring.camera import camera_preset
 from blurgen.blurring.camera_path import PathSpec
 from blurgen.files import remove, to_pixels, write_json_atomic
 from blurgen.output.dataset import FAILED, Shard, ShardFailed, source_name
-from blurgen.output.distribute import run_shards, shards_done
+from blurgen.output.distribute import run_shards, shards_settled
 from blurgen.output.frameworks import arrange_once, eight_bit, place, read_png_header
 from blurgen.output.writers import FolderShard
 from blurgen.pairs.sequences import ClipSequencer, ClipSequences, Frame, StillSequencer, Timing
@@ -333,8 +333,8 @@ def build_sequences(spec: SequenceSpec, *, workers: int | None = None, num_shard
         "failures": [failure for stats in finished for failure in stats.get("failures", [])],
     }
     if spec.layout is not None:
-        done, total = shards_done(spec)
-        report.update({"layout": build_sequence_layout(spec.split_dir, spec.layout)} if done == total else {"layout_pending": total - done})
+        settled, total = shards_settled(spec)
+        report.update({"layout": build_sequence_layout(spec.split_dir, spec.layout)} if settled == total else {"layout_pending": total - settled})
     return report
 
 
