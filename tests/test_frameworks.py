@@ -239,6 +239,20 @@ def test_a_shard_whose_images_were_all_skipped_does_not_hold_the_layout_back(tmp
     assert again.returncode == 0 and "2 already complete" in again.stdout  # the empty ones are tried again, and yield nothing again
 
 
+def test_what_a_run_with_other_settings_skipped_does_not_let_a_layout_be_arranged_early(tmp_path):
+    from fixtures import make_coco
+
+    make_coco(tmp_path / "coco")  # 4 shards of 2 (one per job): good photos in the first two, bad files in the last two
+    common = ["dataset", "--src", tmp_path / "coco", "--shard-size", "2", "--workers", "1", "--out", tmp_path / "out", "--layout", "kair",
+              "--jobs", "4"]
+    assert cli("blurgen", *common, "--crop", "400", "--job-index", "0").returncode == 2  # every photo too small: nothing kept
+    for job in (1, 2, 3):  # new settings: shard 0's record of what the old ones skipped says nothing of them
+        cli("blurgen", *common, "--crop", "64", "--job-index", str(job))
+    assert not (tmp_path / "out" / "train" / "kair").exists()
+    assert cli("blurgen", *common, "--crop", "64", "--job-index", "0").returncode == 0
+    assert json.loads((tmp_path / "out" / "train" / "kair" / "layout.json").read_text())["pairs"] == 4
+
+
 def test_blurgen_itself_never_imports_the_adapters_or_their_libraries():
     code = ("import sys, blurgen, blurgen.cli, blurgen.output.dataset, blurgen.output.frameworks, blurgen.pairs.datasets, train.cli; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('albumentations', 'deepinv', 'kornia') "
