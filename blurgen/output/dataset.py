@@ -66,6 +66,11 @@ class Shard:
         return f"shard-{self.index:05d}"
 
 
+def shards_of(count: int, size: int) -> list[Shard]:
+    """``count`` sources cut into shards of ``size`` in order (the last may be shorter)."""
+    return [Shard(k, start, min(start + size, count)) for k, start in enumerate(range(0, count, size))]
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """Everything that decides the bytes of a dataset (and where it goes)."""
@@ -124,8 +129,7 @@ class DatasetSpec:
                           per_image=self.per_image, motion=self.motion, views=self.views, averaging=self.averaging)
 
     def shards(self) -> list[Shard]:
-        count = len(self.source)
-        return [Shard(k, start, min(start + self.shard_size, count)) for k, start in enumerate(range(0, count, self.shard_size))]
+        return shards_of(len(self.source), self.shard_size)
 
     def describe(self) -> dict:
         """The settings, as ``dataset.json`` records them (the same on every machine and job)."""
@@ -368,10 +372,6 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
             skipped.setdefault(reason, []).append(source_name(spec.source, source_index))
         if on_image is not None:
             on_image(1)
-    if not pairs and FAILED in skipped:
-        writer.abandon()
-        raise ShardFailed(f"shard {shard.name}: every image failed, for reasons that are not the input's "
-                          f"(so it is not marked complete; a re-run retries it): {failures[0]}")
     seconds = time.perf_counter() - started
     stats = {
         "shard": shard.name,
@@ -388,11 +388,21 @@ def write_pairs(spec: DatasetSpec, shard: Shard, writer: object, on_image: Calla
         "pairs_per_s": round(pairs / seconds, 2) if seconds > 0 else 0.0,
         "complete": pairs > 0,
     }
-    if not pairs:
-        writer.abandon()
+    return close_shard(spec, shard, writer, stats, "image")
+
+
+def close_shard(spec: DatasetSpec, shard: Shard, writer: object, stats: dict, source: str) -> dict:
+    """Commit ``writer`` and then write ``stats`` when the shard holds something (``stats["complete"]``);
+    abandon it otherwise, and raise :class:`ShardFailed` when every ``source`` (image, sequence)
+    failed for reasons that are not the input's. Returns ``stats``."""
+    if stats["complete"]:
+        writer.commit()
+        write_json_atomic(stats_path(spec, shard), stats)
         return stats
-    writer.commit()
-    write_json_atomic(stats_path(spec, shard), stats)
+    writer.abandon()
+    if FAILED in stats["skipped"]:
+        raise ShardFailed(f"shard {shard.name}: every {source} failed, for reasons that are not the input's "
+                          f"(so it is not marked complete; a re-run retries it): {stats['failures'][0]}")
     return stats
 
 

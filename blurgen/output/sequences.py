@@ -38,8 +38,8 @@ import cv2
 
 from blurgen.blurring.camera import camera_preset
 from blurgen.blurring.camera_path import PathSpec
-from blurgen.files import remove, to_pixels, write_json_atomic
-from blurgen.output.dataset import FAILED, Shard, ShardFailed, source_name
+from blurgen.files import remove, to_pixels
+from blurgen.output.dataset import FAILED, Shard, close_shard, shards_of, source_name
 from blurgen.output.distribute import run_shards, shards_settled
 from blurgen.output.frameworks import arrange_once, eight_bit, place, read_png_header
 from blurgen.output.writers import FolderShard
@@ -185,8 +185,7 @@ class SequenceSpec:
         return self.sequencer.sequences if isinstance(self.sequencer, ClipSequencer) else self.sequencer.source
 
     def shards(self) -> list[Shard]:
-        count = len(self.sequencer)
-        return [Shard(k, start, min(start + self.shard_size, count)) for k, start in enumerate(range(0, count, self.shard_size))]
+        return shards_of(len(self.sequencer), self.shard_size)
 
     def describe(self) -> dict:
         """The settings, as ``dataset.json`` records them."""
@@ -286,15 +285,7 @@ def write_sequences(spec: SequenceSpec, shard: Shard, writer: SequenceShardWrite
         "skipped_files": dict(sorted(skipped.items())), "failures": failures, "seconds": round(seconds, 3),
         "frames_per_s": round(frames / seconds, 2) if seconds > 0 else 0.0, "complete": written > 0,
     }
-    if not written:
-        writer.abandon()
-        if FAILED in skipped:
-            raise ShardFailed(f"shard {shard.name}: every sequence failed, for reasons that are not the input's (so it is not "
-                              f"marked complete; a re-run retries it): {failures[0]}")
-        return stats
-    writer.commit()
-    write_json_atomic(spec.split_dir / shard.name / "stats.json", stats)
-    return stats
+    return close_shard(spec, shard, writer, stats, "sequence")
 
 
 def sequence_source(spec: SequenceSpec, index: int) -> str:

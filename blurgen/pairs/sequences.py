@@ -35,9 +35,9 @@ from blurgen.blurring.camera_path import (
 from blurgen.blurring.nonuniform import inpaint_under
 from blurgen.pairs.interpolate import interpolate_frames
 from blurgen.pairs.motion import choose_objects, instance_masks
-from blurgen.pairs.synthesizer import ALPHA_BACKGROUND, ImageTooSmall, source_facts, to_unit_float
+from blurgen.pairs.synthesizer import ALPHA_BACKGROUND, ImageTooSmall, crop_origin, source_facts, to_unit_float
 from blurgen.pairs.video import SCENE_CUT, mean_light, scene_cut
-from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
+from blurgen.rng import check_seed, derive_seed, stream_key, uniform
 from blurgen.sources.images import BadImage, SourceError, is_transparent, to_rgb
 from blurgen.sources.video import Clip, ClipReader
 
@@ -264,10 +264,8 @@ class StillSequencer:
             return [], None
         annotations = instance_masks(self.source, index // self.per_image)
         times = np.linspace(0, self.timing.frames - 1 + self.timing.duty, 8 * self.timing.frames + 1)
-        seen = apply(path.view_to_photo(times, (self.view, self.view), photo), view_corners((self.view, self.view))[:4]).reshape(-1, 2)
-        x0, y0 = np.floor(seen.min(axis=0)).astype(int).clip(0)
-        x1, y1 = np.ceil(seen.max(axis=0)).astype(int) + 1
-        region = (int(y0), int(x0), int(min(y1, photo[0]) - y0), int(min(x1, photo[1]) - x0))
+        (rows, cols), _ = exposure_box(path.view_to_photo(times, (self.view, self.view), photo), (self.view, self.view), photo, border=0)
+        region = (rows.start, cols.start, rows.stop - rows.start, cols.stop - cols.start)
         chosen, fallback = choose_objects(annotations, photo, region, 0, self.objects, draw)
         return [(np.asarray(annotations[info["annotation"]]["mask"], np.float32), info) for _, info in chosen], fallback
 
@@ -287,12 +285,12 @@ class Scene:
         return mean_view(self.background, maps, view, [(colour, mask, shift) for (colour, mask), shift in zip(self.layers, offsets)])
 
 
-def exposure_box(maps: np.ndarray, view: tuple[int, int], photo: tuple[int, int]) -> tuple[tuple[slice, slice], np.ndarray]:
-    """The part of the photo an exposure's views touch (with a 2-px border for the bilinear taps),
+def exposure_box(maps: np.ndarray, view: tuple[int, int], photo: tuple[int, int], border: int = 2) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The part of the photo the views of ``maps`` touch (with a ``border`` for the bilinear taps),
     as slices, and the maps moved into it."""
     seen = apply(maps, view_corners(view)[:4]).reshape(-1, 2)
-    x0, y0 = (max(0, int(math.floor(v)) - 2) for v in seen.min(axis=0))
-    x1, y1 = min(photo[1], int(math.ceil(seen[:, 0].max())) + 3), min(photo[0], int(math.ceil(seen[:, 1].max())) + 3)
+    x0, y0 = (max(0, int(math.floor(v)) - border) for v in seen.min(axis=0))
+    x1, y1 = (min(photo[1], int(math.ceil(seen[:, 0].max())) + 1 + border), min(photo[0], int(math.ceil(seen[:, 1].max())) + 1 + border))
     shifted = maps.copy()
     shifted[:, 0, 2] -= x0
     shifted[:, 1, 2] -= y0
@@ -508,6 +506,4 @@ class ClipSequencer:
             return 0, 0, height, width
         if height < self.crop or width < self.crop:
             raise ImageTooSmall(shape, self.crop, f"crop {self.crop}")
-        y = min(int(draw(PairCounter.CROP_Y) * (height - self.crop + 1)), height - self.crop)
-        x = min(int(draw(PairCounter.CROP_X) * (width - self.crop + 1)), width - self.crop)
-        return y, x, self.crop, self.crop
+        return (*crop_origin(height, width, self.crop, draw), self.crop, self.crop)

@@ -178,6 +178,14 @@ class PairPlan:
 ALPHA_BACKGROUND = "white"  # what a transparent source is composited over, as pair metadata records it
 
 
+def crop_origin(height: int, width: int, side: int, draw: Callable[[int], float]) -> tuple[int, int]:
+    """(y, x) of a ``side``-px square in a height×width image, uniform over every position, from a
+    sample's draws (``draw(counter)`` in [0, 1)): the crop of pairs and of video sequences alike."""
+    y = min(int(draw(PairCounter.CROP_Y) * (height - side + 1)), height - side)
+    x = min(int(draw(PairCounter.CROP_X) * (width - side + 1)), width - side)
+    return y, x
+
+
 def to_unit_float(image: np.ndarray) -> np.ndarray:
     """float32 in [0, 1] from uint8, uint16 or float pixels (floats are taken as already in [0, 1])."""
     return as_float_image(image)[0].astype(np.float32, copy=False)
@@ -250,8 +258,7 @@ class PairSynthesizer:
             if height < side or width < side:
                 raise ImageTooSmall(image_shape, side, f"crop {self.crop} plus the blur's margin of {(side - self.crop) // 2} px on "
                                     "each side" + (" at this view's scale" if self.views.min_scale < 1 else ""))
-            y = min(int(draw(PairCounter.CROP_Y) * (height - side + 1)), height - side)
-            x = min(int(draw(PairCounter.CROP_X) * (width - side + 1)), width - side)
+            y, x = crop_origin(height, width, side, draw)
             region = (y, x, side, side)
         if self.motion is not None:
             return PairPlan(index, index // self.per_image, int(key), region, margin, None, {}, draw_camera(self.camera, draw), path)

@@ -33,8 +33,8 @@ from blurgen.blurring.camera import (
 )
 from blurgen.pairs.interpolate import interpolate_frames, mean_motion, thumbnail
 from blurgen.pairs.settings import PAIR_DEFAULTS, PairSettings
-from blurgen.pairs.synthesizer import PAIRS_PURPOSE, ImageTooSmall, Pair, source_facts, to_unit_float
-from blurgen.rng import PairCounter, check_seed, derive_seed, stream_key, uniform
+from blurgen.pairs.synthesizer import PAIRS_PURPOSE, ImageTooSmall, Pair, crop_origin, source_facts, to_unit_float
+from blurgen.rng import check_seed, derive_seed, stream_key, uniform
 from blurgen.settings import check_setting
 from blurgen.sources.images import BadImage
 from blurgen.sources.video import parse_lengths
@@ -212,8 +212,7 @@ class FrameAverager:
         if self.crop is not None:
             if height < self.crop or width < self.crop:
                 raise ImageTooSmall(frames.shape[1:3], self.crop, f"crop {self.crop}")
-            y = min(int(draw(PairCounter.CROP_Y) * (height - self.crop + 1)), height - self.crop)
-            x = min(int(draw(PairCounter.CROP_X) * (width - self.crop + 1)), width - self.crop)
+            y, x = crop_origin(height, width, self.crop, draw)
             region = (y, x, self.crop, self.crop)
             frames = frames[:, y : y + self.crop, x : x + self.crop]
         motion = mean_motion(frames)
